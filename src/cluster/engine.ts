@@ -1,0 +1,71 @@
+// The one contract between the trainer and whatever keeps the code store, clusters it and samples
+// same-cluster subsets: the AssemblyScript SIMD pool (pool.ts) or the plain TypeScript oracle (reference.ts).
+
+/** Options fixed for the life of an engine. */
+export interface ClusterEngineOptions {
+  /** number of training examples = rows of the code store */
+  n: number;
+  /** length of z (per-example code) */
+  dz: number;
+  /** length of c (class code); 0 in vae mode */
+  dc: number;
+  /** number of clusters (pseudo-classes) */
+  k: number;
+  /** root seed for every random choice the engine makes (initial codes, seeding, sampling) */
+  seed: number;
+  /** weight of z and c in the squared distance: d² = wz·|Δz|² + wc·|Δc|² (both >= 0) */
+  weights: { z: number; c: number };
+  /** Lloyd iterations per epoch refit (warm-started from the previous centroids) */
+  iters: number;
+  /** "kmeans++" seeding or "random" rows as initial centroids */
+  init: 'kmeans++' | 'random';
+  /** mini-batch size for online KMeans updates */
+  batchSize: number;
+  /** "epoch": relabel at each epoch boundary (the seed's rule); "online": mini-batch updates between steps too */
+  refit: 'epoch' | 'online';
+  /** worker threads for the SIMD pool (ignored by the reference engine) */
+  workers: number;
+}
+
+/** D for each x of one training batch. */
+export interface SubsetBatch {
+  /** B×m row indices into the training set: D of batch item b is subsets[b*m .. b*m+m) */
+  subsets: Int32Array;
+  /** B: |X_x|, the size of x's (pseudo-)class, used to weight KL_c by 1/|X_x| */
+  setSize: Int32Array;
+  /** B: the cluster label of x */
+  cluster: Int32Array;
+}
+
+export interface RelabelResult {
+  /** n labels in [0, k) (a copy the caller may keep) */
+  labels: Int32Array;
+  /** k cluster sizes */
+  sizes: Int32Array;
+  /** sum of weighted squared distances of each row to its centroid */
+  inertia: number;
+  /** clusters that were empty after assignment and got re-seeded */
+  reseeded: number;
+  /** wall time of the relabel in ms */
+  ms: number;
+}
+
+export interface ClusterEngine {
+  /** "wasm-simd-pool" or "reference"; printed and recorded by the run */
+  readonly kind: string;
+  /** Overwrite rows of the code store with fresh codes (means of q), B×(dz+dc) f32, [z‖c] per row.
+   *  May return before the write lands; later calls observe writes in the order they were issued. */
+  writeCodes(rows: Int32Array, codes: Float32Array): void;
+  /** Full refit: Lloyd iterations over every stored code, then labels and the cluster index for sampling. */
+  relabel(): Promise<RelabelResult>;
+  /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
+   *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
+  sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;
+  /** A copy of the whole code store, n×(dz+dc) f32 unweighted [z‖c] (checkpoints, evaluation). */
+  readCodes(): Promise<Float32Array>;
+  /** Current labels (copy). */
+  labels(): Promise<Int32Array>;
+  /** Time the caller spent waiting on this engine, ms, since the last call (then reset). */
+  takeWaitMs(): number;
+  close(): Promise<void>;
+}
