@@ -1,0 +1,605 @@
+// Plain TypeScript code store, KMeans and same-cluster sampler: the test oracle for the SIMD kernels and the
+// fallback engine where WebAssembly SIMD or SharedArrayBuffer is missing. Typed arrays only; every routine
+// here has a twin in assembly/ that follows the same algorithm (and, where stated, the same random draws).
+
+import type { ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
+
+// ───────────────────────────────────────── PRNG ─────────────────────────────────────────
+
+/** splitmix32 step: a good 32-bit mixer used to expand one u32 seed into generator states. */
+export function splitmix32(a: number): number {
+  a = (a + 0x9e3779b9) | 0;
+  let t = a ^ (a >>> 16);
+  t = Math.imul(t, 0x21f0aaad);
+  t ^= t >>> 15;
+  t = Math.imul(t, 0x735a2d97);
+  return (t ^ (t >>> 15)) >>> 0;
+}
+
+/** Derive an independent u32 seed for a named stream (e.g. one per purpose or per worker) from a root seed. */
+export function deriveSeed(root: number, stream: number): number {
+  return splitmix32((splitmix32(root >>> 0) ^ Math.imul(stream + 1, 0x632be5ab)) >>> 0);
+}
+
+/** Random streams the engines draw from (fixed so that runs are reproducible from one root seed). */
+export const STREAM = { initCodes: 1, kmeans: 2, sample: 3 } as const;
+
+/**
+ * xoshiro128** over a 4×u32 state. The state may be a view into shared memory so that the wasm sampler
+ * (assembly/rng.ts, the same algorithm) and this class continue one stream.
+ */
+export class Rng {
+  readonly s: Uint32Array;
+  private spare = NaN;
+
+  /** seed: a u32 seed (expanded by splitmix32), or an existing 4×u32 state that is used in place. */
+  constructor(seed: number | Uint32Array) {
+    if (typeof seed === 'number') {
+      this.s = new Uint32Array(4);
+      Rng.seedState(this.s, seed);
+    } else {
+      if (seed.length !== 4) throw new Error('Rng state must be a Uint32Array of length 4');
+      this.s = seed;
+    }
+  }
+
+  /** Fill a 4×u32 state from a u32 seed (never all zero). */
+  static seedState(s: Uint32Array, seed: number): void {
+    let a = seed >>> 0;
+    for (let i = 0; i < 4; i++) {
+      a = (a + 0x9e3779b9) >>> 0;
+      s[i] = splitmix32(a);
+    }
+    if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
+  }
+
+  /** Next u32 in [0, 2^32). */
+  nextU32(): number {
+    const s = this.s;
+    const s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+    const m5 = Math.imul(s1, 5);
+    const r = Math.imul((m5 << 7) | (m5 >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    const n2 = s2 ^ s0;
+    const n3 = s3 ^ s1;
+    s[1] = s1 ^ n2;
+    s[0] = s0 ^ n3;
+    s[2] = n2 ^ t;
+    s[3] = (n3 << 11) | (n3 >>> 21);
+    return r;
+  }
+
+  /** Uniform integer in [0, range), range in [1, 2^31): floor(u32·range / 2^32), computed exactly. */
+  below(range: number): number {
+    const r = this.nextU32();
+    const hi = r >>> 16;
+    const lo = r & 0xffff;
+    return Math.floor((hi * range + Math.floor((lo * range) / 65536)) / 65536);
+  }
+
+  /** Uniform double in [0, 1) with 32 random bits: u32 · 2^-32. */
+  nextFloat(): number {
+    return this.nextU32() * 2.3283064365386963e-10;
+  }
+
+  /** Standard normal draw (Box–Muller, pairs cached). */
+  normal(): number {
+    if (this.spare === this.spare) {
+      const v = this.spare;
+      this.spare = NaN;
+      return v;
+    }
+    const u1 = (this.nextU32() + 1) * 2.3283064365386963e-10; // (0, 1]
+    const u2 = this.nextU32() * 2.3283064365386963e-10;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const a = 2 * Math.PI * u2;
+    this.spare = r * Math.sin(a);
+    return r * Math.cos(a);
+  }
+}
+
+/** Fill out with N(0,1) draws (the seed's rule for initial codes). */
+export function fillNormal(rng: Rng, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal();
+}
+
+// ─────────────────────────────────────── distances ───────────────────────────────────────
+
+/** Per-dimension weights for [z‖c] rows: d = dz+dc; w[j] = wz for j<dz, wc otherwise. */
+export function dimWeights(dz: number, dc: number, wz: number, wc: number): Float32Array {
+  const w = new Float32Array(dz + dc);
+  w.fill(wz, 0, dz);
+  w.fill(wc, dz);
+  return w;
+}
+
+/** Weighted squared L2 between row i of a (n×d) and row j of b (k×d), in f64. */
+export function sqDist(a: Float32Array, i: number, b: Float32Array, j: number, d: number, w: Float32Array | null): number {
+  let s = 0;
+  const ai = i * d, bj = j * d;
+  if (w === null) {
+    for (let t = 0; t < d; t++) {
+      const e = a[ai + t] - b[bj + t];
+      s += e * e;
+    }
+  } else {
+    for (let t = 0; t < d; t++) {
+      const e = a[ai + t] - b[bj + t];
+      s += w[t] * e * e;
+    }
+  }
+  return s;
+}
+
+/**
+ * Brute-force nearest centre for each row. codes n×d, centroids k×d, weights d or null (all 1).
+ * Ties go to the lowest centre index. Writes outLabels (n) and, if given, outDist (n, weighted sq. dist).
+ * Returns the inertia (sum of weighted squared distances, f64).
+ */
+export function assign(
+  codes: Float32Array, n: number, d: number,
+  centroids: Float32Array, k: number,
+  weightsPerDim: Float32Array | null,
+  outLabels: Int32Array, outDist?: Float32Array,
+): number {
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    let best = Infinity, bi = 0;
+    for (let c = 0; c < k; c++) {
+      const dd = sqDist(codes, i, centroids, c, d, weightsPerDim);
+      if (dd < best) { best = dd; bi = c; }
+    }
+    outLabels[i] = bi;
+    if (outDist) outDist[i] = best;
+    inertia += best;
+  }
+  return inertia;
+}
+
+// ──────────────────────────────────────── KMeans ────────────────────────────────────────
+
+/** k-means++ seeding (one candidate per step). Writes outCentroids (k×d). Needs n >= 1. */
+export function kmeansPlusPlus(
+  codes: Float32Array, n: number, d: number, k: number,
+  weightsPerDim: Float32Array | null, rng: Rng, outCentroids: Float32Array,
+): void {
+  const d2 = new Float64Array(n);
+  const first = rng.below(n);
+  outCentroids.set(codes.subarray(first * d, first * d + d), 0);
+  let total = 0;
+  for (let i = 0; i < n; i++) { d2[i] = sqDist(codes, i, outCentroids, 0, d, weightsPerDim); total += d2[i]; }
+  for (let c = 1; c < k; c++) {
+    let pick: number;
+    if (!(total > 0)) {
+      pick = rng.below(n); // every point sits on a chosen centre: any row will do
+    } else {
+      const r = rng.nextFloat() * total;
+      let acc = 0;
+      pick = n - 1;
+      for (let i = 0; i < n; i++) {
+        acc += d2[i];
+        if (acc > r) { pick = i; break; }
+      }
+    }
+    outCentroids.set(codes.subarray(pick * d, pick * d + d), c * d);
+    total = 0;
+    for (let i = 0; i < n; i++) {
+      const dd = sqDist(codes, i, outCentroids, c, d, weightsPerDim);
+      if (dd < d2[i]) d2[i] = dd;
+      total += d2[i];
+    }
+  }
+}
+
+/** "random" init: k distinct rows (partial Fisher–Yates over row ids), k <= n. */
+export function randomInit(codes: Float32Array, n: number, d: number, k: number, rng: Rng, outCentroids: Float32Array): void {
+  const ids = new Int32Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  for (let c = 0; c < k; c++) {
+    const j = c + rng.below(n - c);
+    const t = ids[c]; ids[c] = ids[j]; ids[j] = t;
+    outCentroids.set(codes.subarray(ids[c] * d, ids[c] * d + d), c * d);
+  }
+}
+
+/** Cluster sizes from labels (n) into counts (k). */
+export function countLabels(labels: Int32Array, n: number, k: number, counts: Int32Array): void {
+  counts.fill(0, 0, k);
+  for (let i = 0; i < n; i++) counts[labels[i]]++;
+}
+
+/**
+ * Re-seed empty clusters: for each empty centre (ascending), take the row farthest from its own centre
+ * (among rows whose cluster has > 1 member, ties → lowest row), move it there and put the centre on it.
+ * Updates labels, dist (moved row → 0), counts and centroids. Returns how many clusters were re-seeded.
+ */
+export function reseedEmpty(
+  codes: Float32Array, n: number, d: number, centroids: Float32Array, k: number,
+  labels: Int32Array, dist: Float32Array, counts: Int32Array,
+): number {
+  let reseeded = 0;
+  for (let c = 0; c < k; c++) {
+    if (counts[c] !== 0) continue;
+    let best = -1, bi = -1;
+    for (let i = 0; i < n; i++) {
+      if (counts[labels[i]] > 1 && dist[i] > best) { best = dist[i]; bi = i; }
+    }
+    if (bi < 0) break; // fewer rows than clusters: nothing left to move
+    counts[labels[bi]]--;
+    labels[bi] = c;
+    counts[c] = 1;
+    dist[bi] = 0;
+    centroids.set(codes.subarray(bi * d, bi * d + d), c * d);
+    reseeded++;
+  }
+  return reseeded;
+}
+
+/** Centroids = mean of their rows (f64 sums; sums is k×d scratch). Centres with no rows are left alone. */
+export function updateMeans(
+  codes: Float32Array, n: number, d: number, labels: Int32Array, k: number,
+  counts: Int32Array, centroids: Float32Array, sums: Float64Array,
+): void {
+  sums.fill(0, 0, k * d);
+  for (let i = 0; i < n; i++) {
+    const o = labels[i] * d, r = i * d;
+    for (let t = 0; t < d; t++) sums[o + t] += codes[r + t];
+  }
+  for (let c = 0; c < k; c++) {
+    const cnt = counts[c];
+    if (cnt === 0) continue;
+    const o = c * d;
+    for (let t = 0; t < d; t++) centroids[o + t] = sums[o + t] / cnt;
+  }
+}
+
+/** Scratch and outputs of one Lloyd step / fit. */
+export interface KMeansState {
+  /** k×d f32 */ centroids: Float32Array;
+  /** n i32 */ labels: Int32Array;
+  /** n f32: weighted sq. distance of each row to its centre */ dist: Float32Array;
+  /** k i32 cluster sizes */ counts: Int32Array;
+}
+
+/** One Lloyd iteration: assign, re-seed empties, recompute means. Returns inertia (before the mean update),
+ *  re-seeded clusters and how many labels changed. */
+export function lloydStep(
+  codes: Float32Array, n: number, d: number, k: number, w: Float32Array | null, st: KMeansState, sums: Float64Array,
+): { inertia: number; reseeded: number; changed: number } {
+  const prev = st.labels.slice(0, n);
+  let inertia = assign(codes, n, d, st.centroids, k, w, st.labels, st.dist);
+  countLabels(st.labels, n, k, st.counts);
+  const moved = collectReseedLoss(st.dist, n);
+  const reseeded = reseedEmpty(codes, n, d, st.centroids, k, st.labels, st.dist, st.counts);
+  inertia -= moved - collectReseedLoss(st.dist, n);
+  updateMeans(codes, n, d, st.labels, k, st.counts, st.centroids, sums);
+  let changed = 0;
+  for (let i = 0; i < n; i++) if (prev[i] !== st.labels[i]) changed++;
+  return { inertia, reseeded, changed };
+}
+
+function collectReseedLoss(dist: Float32Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += dist[i];
+  return s;
+}
+
+export interface KMeansFitOptions {
+  k: number;
+  /** per-dimension weights (d) or null */
+  weights: Float32Array | null;
+  /** max Lloyd iterations (stops early once no label changes) */
+  iters: number;
+  init: 'kmeans++' | 'random';
+  rng: Rng;
+  /** warm start: k×d centroids to start from (copied); init is skipped */
+  centroids?: Float32Array;
+}
+
+export interface KMeansFitResult extends KMeansState {
+  inertia: number;
+  /** clusters re-seeded over the whole fit */
+  reseeded: number;
+  /** Lloyd iterations actually run */
+  iterations: number;
+}
+
+/**
+ * KMeans on codes (n×d): init (or warm start), up to `iters` Lloyd steps, then a final assignment with
+ * empty clusters re-seeded, so labels are consistent with the returned centroids (except re-seeded centres,
+ * which sit on their single row). Needs 1 <= k <= n.
+ */
+export function kmeansFit(codes: Float32Array, n: number, d: number, opts: KMeansFitOptions): KMeansFitResult {
+  const { k, weights, iters, init, rng } = opts;
+  if (!(k >= 1 && k <= n)) throw new Error(`kmeansFit: k must be in [1, n]; got k=${k}, n=${n}`);
+  const centroids = new Float32Array(k * d);
+  if (opts.centroids) centroids.set(opts.centroids.subarray(0, k * d));
+  else if (init === 'kmeans++') kmeansPlusPlus(codes, n, d, k, weights, rng, centroids);
+  else randomInit(codes, n, d, k, rng, centroids);
+  const st: KMeansState = { centroids, labels: new Int32Array(n).fill(-1), dist: new Float32Array(n), counts: new Int32Array(k) };
+  const sums = new Float64Array(k * d);
+  let reseeded = 0, iterations = 0;
+  for (let it = 0; it < iters; it++) {
+    const r = lloydStep(codes, n, d, k, weights, st, sums);
+    reseeded += r.reseeded;
+    iterations++;
+    if (r.changed === 0 && r.reseeded === 0) break;
+  }
+  let inertia = assign(codes, n, d, centroids, k, weights, st.labels, st.dist);
+  countLabels(st.labels, n, k, st.counts);
+  const before = collectReseedLoss(st.dist, n);
+  reseeded += reseedEmpty(codes, n, d, centroids, k, st.labels, st.dist, st.counts);
+  inertia -= before - collectReseedLoss(st.dist, n);
+  return { ...st, inertia, reseeded, iterations };
+}
+
+/**
+ * Sculley mini-batch KMeans update with B fresh rows (batch B×d): assign every row to its nearest centre
+ * first (outLabels B), then for each row in order: counts[c] += 1, η = 1/counts[c], c ← c + η·(x − c).
+ * All arithmetic is f32 (Math.fround) so the SIMD kernel can be compared exactly. Returns the batch inertia.
+ */
+export function miniBatchUpdate(
+  batch: Float32Array, B: number, d: number, centroids: Float32Array, k: number,
+  w: Float32Array | null, counts: Int32Array, outLabels: Int32Array,
+): number {
+  const inertia = assign(batch, B, d, centroids, k, w, outLabels);
+  const f = Math.fround;
+  for (let b = 0; b < B; b++) {
+    const c = outLabels[b];
+    const cnt = ++counts[c];
+    const eta = f(1 / cnt);
+    const o = c * d, r = b * d;
+    for (let t = 0; t < d; t++) centroids[o + t] = f(centroids[o + t] + f(eta * f(batch[r + t] - centroids[o + t])));
+  }
+  return inertia;
+}
+
+// ──────────────────────────────────── cluster index ────────────────────────────────────
+
+/** CSR cluster index: members[offsets[c] .. offsets[c+1]) are the rows of cluster c, ascending. */
+export interface ClusterIndex {
+  /** k+1 */ offsets: Int32Array;
+  /** n */ members: Int32Array;
+}
+
+/** Counting sort of rows by label (stable: rows ascending within a cluster). labels n in [0,k). */
+export function buildClusterIndex(labels: Int32Array, k: number, n = labels.length, out?: ClusterIndex): ClusterIndex {
+  const offsets = out?.offsets ?? new Int32Array(k + 1);
+  const members = out?.members ?? new Int32Array(n);
+  offsets.fill(0, 0, k + 1);
+  for (let i = 0; i < n; i++) offsets[labels[i] + 1]++;
+  for (let c = 0; c < k; c++) offsets[c + 1] += offsets[c];
+  const cursor = offsets.slice(0, k);
+  for (let i = 0; i < n; i++) members[cursor[labels[i]]++] = i;
+  return { offsets, members };
+}
+
+// ─────────────────────────────────────── sampler ───────────────────────────────────────
+
+/**
+ * Draw D (m rows of x's cluster) for each x in rows (B). The contract's rules:
+ * - candidates are the members of x's cluster; includeSelf=false removes x from them unless x is alone;
+ * - m distinct candidates (Floyd's algorithm) when there are >= m of them, else m draws with replacement;
+ * - shareD: every batch item of a cluster reuses the D drawn for the first item of that cluster in the batch
+ *   (so with includeSelf=false only that first item is guaranteed to be absent from it).
+ * Random draws (Rng.below) happen in exactly this order in assembly/sample.ts too.
+ * Writes out.subsets (B×m), out.setSize (B: cluster size |X_x|), out.cluster (B).
+ * seen: k i32 scratch (filled with -1 here).
+ */
+export function sampleSubsets(
+  rows: Int32Array, labels: Int32Array, index: ClusterIndex, k: number,
+  m: number, includeSelf: boolean, shareD: boolean, rng: Rng,
+  out?: SubsetBatch, seen?: Int32Array,
+): SubsetBatch {
+  const B = rows.length;
+  const res: SubsetBatch = out ?? { subsets: new Int32Array(B * m), setSize: new Int32Array(B), cluster: new Int32Array(B) };
+  const { offsets, members } = index;
+  const first = seen ?? new Int32Array(k);
+  first.fill(-1, 0, k);
+  const chosen = new Int32Array(m);
+  const sub = res.subsets;
+  for (let b = 0; b < B; b++) {
+    const x = rows[b];
+    const c = labels[x];
+    const start = offsets[c];
+    const size = offsets[c + 1] - start;
+    res.setSize[b] = size;
+    res.cluster[b] = c;
+    const o = b * m;
+    if (shareD) {
+      const f = first[c];
+      if (f >= 0) {
+        sub.copyWithin(o, f * m, f * m + m);
+        continue;
+      }
+      first[c] = b;
+    }
+    const excl = !includeSelf && size > 1;
+    const pool = excl ? size - 1 : size;
+    const last = members[start + size - 1];
+    if (pool >= m) {
+      // Floyd: a uniform m-subset of [0, pool)
+      let cnt = 0;
+      for (let j = pool - m; j < pool; j++) {
+        const t = rng.below(j + 1);
+        let dup = false;
+        for (let q = 0; q < cnt; q++) if (chosen[q] === t) { dup = true; break; }
+        chosen[cnt++] = dup ? j : t;
+      }
+      for (let q = 0; q < m; q++) {
+        const r = members[start + chosen[q]];
+        sub[o + q] = excl && r === x ? last : r;
+      }
+    } else {
+      for (let q = 0; q < m; q++) {
+        const r = members[start + rng.below(pool)];
+        sub[o + q] = excl && r === x ? last : r;
+      }
+    }
+  }
+  return res;
+}
+
+// ─────────────────────────────────────── engine ───────────────────────────────────────
+
+/** Validate engine options; errors name the field. Returns d = dz + dc. */
+export function validateEngineOptions(o: ClusterEngineOptions): number {
+  const int = (v: number, name: string, min: number): void => {
+    if (!Number.isInteger(v) || v < min) throw new Error(`cluster.${name} must be an integer >= ${min}; got ${v}`);
+  };
+  int(o.n, 'n', 1);
+  int(o.dz, 'dz', 0);
+  int(o.dc, 'dc', 0);
+  int(o.k, 'k', 1);
+  int(o.iters, 'iters', 0);
+  int(o.batchSize, 'batchSize', 1);
+  int(o.workers, 'workers', 0);
+  if (o.dz + o.dc < 1) throw new Error('cluster: dz + dc must be >= 1');
+  if (o.k > o.n) throw new Error(`cluster.k must be <= n (${o.n}); got ${o.k}`);
+  if (!Number.isInteger(o.seed)) throw new Error(`cluster.seed must be an integer; got ${o.seed}`);
+  if (!(o.weights.z >= 0) || !(o.weights.c >= 0) || !Number.isFinite(o.weights.z) || !Number.isFinite(o.weights.c))
+    throw new Error(`cluster.weights.z and .c must be finite and >= 0; got ${o.weights.z}, ${o.weights.c}`);
+  if (o.init !== 'kmeans++' && o.init !== 'random') throw new Error(`cluster.init must be "kmeans++" or "random"; got ${o.init}`);
+  if (o.refit !== 'epoch' && o.refit !== 'online') throw new Error(`cluster.refit must be "epoch" or "online"; got ${o.refit}`);
+  return o.dz + o.dc;
+}
+
+/** Validate one writeCodes call (B rows, B×d codes, rows in [0,n)). Returns B. */
+export function checkWrite(rows: Int32Array, codes: Float32Array, n: number, d: number): number {
+  const B = rows.length;
+  if (codes.length !== B * d) throw new Error(`writeCodes: codes must have rows.length×${d} = ${B * d} floats; got ${codes.length}`);
+  for (let b = 0; b < B; b++) if (!(rows[b] >= 0 && rows[b] < n)) throw new Error(`writeCodes: row ${rows[b]} out of [0, ${n})`);
+  return B;
+}
+
+/** Validate one sample call. */
+export function checkSample(rows: Int32Array, m: number, n: number): void {
+  if (!Number.isInteger(m) || m < 1) throw new Error(`sample: m must be a positive integer; got ${m}`);
+  for (let b = 0; b < rows.length; b++) if (!(rows[b] >= 0 && rows[b] < n)) throw new Error(`sample: row ${rows[b]} out of [0, ${n})`);
+}
+
+/** The plain TypeScript engine: everything runs synchronously on the caller's thread. */
+export class ReferenceEngine implements ClusterEngine {
+  readonly kind = 'reference';
+  readonly n: number;
+  readonly d: number;
+  readonly k: number;
+  /** n×d unweighted [z‖c] */
+  readonly codes: Float32Array;
+  readonly state: KMeansState;
+  /** Sculley per-centre counts (reset to the cluster sizes at each relabel) */
+  readonly onlineCounts: Int32Array;
+  readonly weights: Float32Array | null;
+  index: ClusterIndex;
+  private indexDirty = false;
+  private readonly kmRng: Rng;
+  private readonly sampleRng: Rng;
+  private readonly seen: Int32Array;
+  private waitMs = 0;
+  private closed = false;
+
+  /** Use createReferenceEngine(); this constructor takes codes and an already-fitted state. */
+  constructor(readonly opts: ClusterEngineOptions, codes: Float32Array, state: KMeansState, kmRng: Rng) {
+    this.d = validateEngineOptions(opts);
+    this.n = opts.n;
+    this.k = opts.k;
+    this.codes = codes;
+    this.state = state;
+    const { z, c } = opts.weights;
+    this.weights = z === 1 && c === 1 ? null : dimWeights(opts.dz, opts.dc, z, c);
+    this.kmRng = kmRng;
+    this.sampleRng = new Rng(deriveSeed(opts.seed, STREAM.sample));
+    this.onlineCounts = state.counts.slice();
+    this.index = buildClusterIndex(state.labels, this.k, this.n);
+    this.seen = new Int32Array(this.k);
+  }
+
+  private live(): void {
+    if (this.closed) throw new Error('ClusterEngine is closed');
+  }
+
+  writeCodes(rows: Int32Array, codes: Float32Array): void {
+    this.live();
+    const t0 = performance.now();
+    const B = checkWrite(rows, codes, this.n, this.d);
+    const d = this.d;
+    for (let b = 0; b < B; b++) this.codes.set(codes.subarray(b * d, b * d + d), rows[b] * d);
+    if (this.opts.refit === 'online') {
+      const lab = new Int32Array(B);
+      miniBatchUpdate(codes, B, d, this.state.centroids, this.k, this.weights, this.onlineCounts, lab);
+      for (let b = 0; b < B; b++) this.state.labels[rows[b]] = lab[b];
+      this.indexDirty = true;
+    }
+    this.waitMs += performance.now() - t0;
+  }
+
+  async relabel(): Promise<RelabelResult> {
+    this.live();
+    const t0 = performance.now();
+    const fit = kmeansFit(this.codes, this.n, this.d, {
+      k: this.k, weights: this.weights, iters: this.opts.iters, init: this.opts.init, rng: this.kmRng,
+      centroids: this.state.centroids,
+    });
+    this.state.centroids.set(fit.centroids);
+    this.state.labels.set(fit.labels);
+    this.state.dist.set(fit.dist);
+    this.state.counts.set(fit.counts);
+    this.onlineCounts.set(fit.counts);
+    this.index = buildClusterIndex(this.state.labels, this.k, this.n, this.index);
+    this.indexDirty = false;
+    const ms = performance.now() - t0;
+    return { labels: fit.labels.slice(), sizes: fit.counts.slice(), inertia: fit.inertia, reseeded: fit.reseeded, ms };
+  }
+
+  async sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch> {
+    this.live();
+    const t0 = performance.now();
+    checkSample(rows, m, this.n);
+    if (this.indexDirty) {
+      this.index = buildClusterIndex(this.state.labels, this.k, this.n, this.index);
+      this.indexDirty = false;
+    }
+    const out = sampleSubsets(rows, this.state.labels, this.index, this.k, m, includeSelf, shareD, this.sampleRng, undefined, this.seen);
+    this.waitMs += performance.now() - t0;
+    return out;
+  }
+
+  async readCodes(): Promise<Float32Array> {
+    this.live();
+    return this.codes.slice();
+  }
+
+  async labels(): Promise<Int32Array> {
+    this.live();
+    return this.state.labels.slice();
+  }
+
+  takeWaitMs(): number {
+    const w = this.waitMs;
+    this.waitMs = 0;
+    return w;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** Initial codes: n×d N(0,1) from the root seed's initCodes stream (shared by every engine kind). */
+export function initialCodes(opts: ClusterEngineOptions): Float32Array {
+  const d = opts.dz + opts.dc;
+  const codes = new Float32Array(opts.n * d);
+  fillNormal(new Rng(deriveSeed(opts.seed, STREAM.initCodes)), codes);
+  return codes;
+}
+
+/** Reference engine: every code drawn from N(0,1), then KMeans initialised with those codes and fitted. */
+export async function createReferenceEngine(opts: ClusterEngineOptions): Promise<ReferenceEngine> {
+  const d = validateEngineOptions(opts);
+  const codes = initialCodes(opts);
+  const { z, c } = opts.weights;
+  const w = z === 1 && c === 1 ? null : dimWeights(opts.dz, opts.dc, z, c);
+  const kmRng = new Rng(deriveSeed(opts.seed, STREAM.kmeans));
+  const fit = kmeansFit(codes, opts.n, d, { k: opts.k, weights: w, iters: opts.iters, init: opts.init, rng: kmRng });
+  return new ReferenceEngine(opts, codes, { centroids: fit.centroids, labels: fit.labels, dist: fit.dist, counts: fit.counts }, kmRng);
+}
