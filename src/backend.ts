@@ -1,0 +1,113 @@
+// The one seam for tfjs: the only file that imports a tfjs binding/backend package. It picks the backend the
+// config asks for, verifies it is really in use, and says which one the run got.
+// The union package, not tfjs-core alone: its Node bundle registers every op's gradient on the shared core
+// (tfjs-core's own register_all_gradients is an ESM file Node cannot import), and brings tf.io for exports.
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendChoice = 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  /** what the config asked for */
+  requested: BackendChoice;
+  /** what the run actually got: "gpu" (tfjs-node-gpu on a CUDA device), "native-cpu" (libtensorflow), "wasm", "cpu" */
+  name: Exclude<BackendChoice, 'auto'>;
+  /** tfjs's own backend name ("tensorflow", "wasm", "cpu") */
+  tfBackend: string;
+  /** one line for the terminal: what was tried and why it was skipped */
+  note: string;
+}
+
+export class BackendError extends Error {}
+
+type Attempt = { ok: true; info: Omit<BackendInfo, 'requested' | 'note'> } | { ok: false; why: string };
+
+/** Import an optional package without letting a missing native library print a stack trace. */
+async function tryImport(pkg: string): Promise<string | null> {
+  try {
+    await import(pkg);
+    return null;
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    return /Cannot find (package|module)/.test(msg) ? `${pkg} is not installed` : `${pkg} failed to load: ${msg}`;
+  }
+}
+
+async function activate(name: string): Promise<boolean> {
+  // tf.setBackend returns false (it does not throw) when the backend cannot initialise.
+  try {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+function usingGpu(): boolean {
+  // tfjs-node-gpu loads fine without a GPU and silently runs on the CPU: ask the binding which device it got.
+  const b = tf.backend() as unknown as { isUsingGpuDevice?: boolean | (() => boolean) };
+  const v = b.isUsingGpuDevice;
+  return typeof v === 'function' ? Boolean(v.call(b)) : Boolean(v);
+}
+
+/** Set when tfjs-node-gpu loaded but found no GPU: its 'tensorflow' backend then is a native CPU backend, and
+ *  importing tfjs-node as well would register a second, conflicting 'tensorflow' backend. */
+let gpuPackageOnCpu = false;
+
+async function tryGpu(): Promise<Attempt> {
+  const err = await tryImport('@tensorflow/tfjs-node-gpu');
+  if (err) return { ok: false, why: err };
+  if (!(await activate('tensorflow'))) return { ok: false, why: 'tfjs-node-gpu backend did not initialise' };
+  if (!usingGpu()) {
+    gpuPackageOnCpu = true;
+    return { ok: false, why: 'tfjs-node-gpu loaded but found no CUDA device' };
+  }
+  return { ok: true, info: { name: 'gpu', tfBackend: 'tensorflow' } };
+}
+
+async function tryNativeCpu(): Promise<Attempt> {
+  if (gpuPackageOnCpu && (await activate('tensorflow'))) return { ok: true, info: { name: 'native-cpu', tfBackend: 'tensorflow' } };
+  const err = await tryImport('@tensorflow/tfjs-node');
+  if (err) return { ok: false, why: err };
+  if (!(await activate('tensorflow'))) return { ok: false, why: 'tfjs-node backend did not initialise' };
+  return { ok: true, info: { name: 'native-cpu', tfBackend: 'tensorflow' } };
+}
+
+async function tryWasm(): Promise<Attempt> {
+  const err = await tryImport('@tensorflow/tfjs-backend-wasm');
+  if (err) return { ok: false, why: err };
+  if (!(await activate('wasm'))) return { ok: false, why: 'wasm backend did not initialise' };
+  return { ok: true, info: { name: 'wasm', tfBackend: 'wasm' } };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  const err = await tryImport('@tensorflow/tfjs-backend-cpu');
+  if (err) return { ok: false, why: err };
+  if (!(await activate('cpu'))) return { ok: false, why: 'cpu backend did not initialise' };
+  return { ok: true, info: { name: 'cpu', tfBackend: 'cpu' } };
+}
+
+const ORDER: Record<BackendChoice, Array<[string, () => Promise<Attempt>]>> = {
+  // auto: GPU, then libtensorflow on the CPU, then the fastest pure-npm fallback (wasm + SIMD + XNNPACK).
+  auto: [['gpu', tryGpu], ['native-cpu', tryNativeCpu], ['wasm', tryWasm], ['cpu', tryCpu]],
+  gpu: [['gpu', tryGpu]],
+  'native-cpu': [['native-cpu', tryNativeCpu]],
+  wasm: [['wasm', tryWasm]],
+  cpu: [['cpu', tryCpu]],
+};
+
+/** Select and verify a backend. Throws BackendError (one line) when an explicitly requested one is unavailable. */
+export async function initBackend(requested: BackendChoice): Promise<BackendInfo> {
+  const skipped: string[] = [];
+  for (const [label, attempt] of ORDER[requested]) {
+    const r = await attempt();
+    if (r.ok) {
+      const note = skipped.length ? `backend ${label} (skipped: ${skipped.join('; ')})` : `backend ${label}`;
+      return { requested, ...r.info, note };
+    }
+    skipped.push(`${label}: ${r.why}`);
+  }
+  throw new BackendError(`runtime.backend=${requested} is not available: ${skipped.join('; ')}`);
+}
+
+export { tf };

@@ -1,0 +1,65 @@
+// The VHE objective in nats per example (the seed's calc_loss, averaged over the batch instead of summed):
+//   BCE(x, x̂) summed over pixels + KL(q(z|c,x) ‖ p(z|c)) + KL(q(c|D) ‖ N(0,I)) / |X_x|.
+import { tf } from '../backend.js';
+import type { Tensor1D, Tensor2D, Scalar } from '@tensorflow/tfjs-core';
+import type { Forward, Gauss } from './vhe.js';
+
+/** Per-example Bernoulli negative log-likelihood, nats [B]: Σ_p softplus(l) − x·l, which equals
+ *  −[x·log σ(l) + (1−x)·log(1−σ(l))] without ever forming log(0). x [B, P] in [0, 1], logits [B, P]. */
+export function bcePerExample(x: Tensor2D, logits: Tensor2D): Tensor1D {
+  return tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1) as Tensor1D;
+}
+
+/** Per-example KL(q ‖ p) of diagonal Gaussians by log-std, nats [B]:
+ *  Σ_d  s_p − s_q − ½ + (e^{2 s_q} + (μ_q − μ_p)²) / (2 e^{2 s_p}).  p undefined means N(0, I).
+ *  (Written with sub+square, not squaredDifference, whose broadcast gradient is wrong on cpu and wasm.) */
+export function klPerExample(q: Gauss, p?: Gauss): Tensor1D {
+  const varQ = tf.exp(tf.mul(q.s, 2));
+  if (!p) {
+    // s_p = 0, μ_p = 0
+    const t = tf.sub(tf.mul(tf.add(varQ, tf.square(q.mu)), 0.5), tf.add(q.s, 0.5));
+    return tf.sum(t, 1) as Tensor1D;
+  }
+  const d2 = tf.square(tf.sub(q.mu, p.mu));
+  const t = tf.add(
+    tf.sub(tf.sub(p.s, q.s), 0.5),
+    tf.div(tf.add(varQ, d2), tf.mul(tf.exp(tf.mul(p.s, 2)), 2)),
+  );
+  return tf.sum(t, 1) as Tensor1D;
+}
+
+export interface LossTerms {
+  /** the objective, mean over the batch, nats/example */
+  total: Scalar;
+  bce: Scalar;
+  klZ: Scalar;
+  /** unweighted KL_c: what one q(c|D) costs */
+  klC: Scalar;
+  /** KL_c / |X_x|: what enters the objective */
+  klCWeighted: Scalar;
+  /** [B] per-example objective (for gradient norms and checks) */
+  perExample: Tensor1D;
+}
+
+/** x [B, P]; invSetSize [B, 1] = 1/|X_x| (ignored in vae mode). */
+export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTerms {
+  const bce = bcePerExample(x, f.logits);
+  const klZ = klPerExample(f.qz, f.pz);
+  let perExample = tf.add(bce, klZ) as Tensor1D;
+  let klC: Tensor1D, klCW: Tensor1D;
+  if (f.qc) {
+    klC = klPerExample(f.qc);
+    klCW = tf.mul(klC, tf.reshape(invSetSize!, [-1])) as Tensor1D;
+    perExample = tf.add(perExample, klCW) as Tensor1D;
+  } else {
+    klC = tf.zerosLike(bce); klCW = klC;
+  }
+  return {
+    total: tf.mean(perExample) as Scalar,
+    bce: tf.mean(bce) as Scalar,
+    klZ: tf.mean(klZ) as Scalar,
+    klC: tf.mean(klC) as Scalar,
+    klCWeighted: tf.mean(klCW) as Scalar,
+    perExample,
+  };
+}

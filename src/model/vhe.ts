@@ -1,0 +1,166 @@
+// The seed's networks (MLPs, 512 hidden units, ReLU, sigmoid decoder) for the three modes, as explicit
+// variables. Each "mean" and "log-std" network pair of the seed shares its input, so their two first layers
+// are fused into one matMul of width 2H (identical maths: the first H columns feed the mean head, the last H
+// the log-std head).
+import { tf } from '../backend.js';
+import type { Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import { boundLogStd, linear, mixRows } from './layers.js';
+import { Rng } from '../util/rng.js';
+
+export type Mode = 'vae' | 'vhe' | 'uvhe';
+
+export interface ModelShape {
+  mode: Mode;
+  /** pixels per image (28·28 = 784) */
+  pixels: number;
+  /** hidden units per network (the seed: 512) */
+  hidden: number;
+  zDim: number;
+  /** 0 in vae mode */
+  cDim: number;
+  /** log-std bound L: s = L·tanh(raw/L) */
+  logStdBound: number;
+}
+
+/** All trainable variables, by name (names are stable: checkpoints and exports use them). */
+export type Params = Record<string, Variable>;
+
+/** PyTorch's nn.Linear default init (U(±1/√fan_in) for W and b), from our own seeded RNG so that a run is
+ *  reproducible on every backend. */
+function initLinear(rng: Rng, fanIn: number, rows: number, cols: number, name: string, params: Params): void {
+  const bound = 1 / Math.sqrt(fanIn);
+  const w = new Float32Array(rows * cols);
+  for (let i = 0; i < w.length; i++) w[i] = (rng.next() * 2 - 1) * bound;
+  params[name] = tf.variable(tf.tensor2d(w, [rows, cols]), true, name);
+}
+function initBias(rng: Rng, fanIn: number, cols: number, name: string, params: Params): void {
+  const bound = 1 / Math.sqrt(fanIn);
+  const b = new Float32Array(cols);
+  for (let i = 0; i < cols; i++) b[i] = (rng.next() * 2 - 1) * bound;
+  params[name] = tf.variable(tf.tensor1d(b), true, name);
+}
+
+export function createParams(s: ModelShape, seed: number): Params {
+  const rng = new Rng(seed);
+  const p: Params = {};
+  const H = s.hidden, H2 = 2 * s.hidden, P = s.pixels;
+  const hasC = s.mode !== 'vae';
+  if (hasC) {
+    // q(c|D): encode_c_u and encode_c_logstd, first layers fused [P, 2H]
+    initLinear(rng, P, P, H2, 'encC/W1', p); initBias(rng, P, H2, 'encC/b1', p);
+    initLinear(rng, H, H, s.cDim, 'encC/Wmu', p); initBias(rng, H, s.cDim, 'encC/bmu', p);
+    initLinear(rng, H, H, s.cDim, 'encC/Ws', p); initBias(rng, H, s.cDim, 'encC/bs', p);
+  }
+  // q(z|c,x): input [x‖c]; the first layer is split into an x part and a c part (no concat)
+  const zIn = P + s.cDim;
+  initLinear(rng, zIn, P, H2, 'encZ/Wx', p);
+  if (hasC) initLinear(rng, zIn, s.cDim, H2, 'encZ/Wc', p);
+  initBias(rng, zIn, H2, 'encZ/b1', p);
+  initLinear(rng, H, H, s.zDim, 'encZ/Wmu', p); initBias(rng, H, s.zDim, 'encZ/bmu', p);
+  initLinear(rng, H, H, s.zDim, 'encZ/Ws', p); initBias(rng, H, s.zDim, 'encZ/bs', p);
+  if (hasC) {
+    // p(z|c): prior_z_mu and prior_z_logstd, first layers fused [dc, 2H]
+    initLinear(rng, s.cDim, s.cDim, H2, 'prior/W1', p); initBias(rng, s.cDim, H2, 'prior/b1', p);
+    initLinear(rng, H, H, s.zDim, 'prior/Wmu', p); initBias(rng, H, s.zDim, 'prior/bmu', p);
+    initLinear(rng, H, H, s.zDim, 'prior/Ws', p); initBias(rng, H, s.zDim, 'prior/bs', p);
+  }
+  // p(x|z,c): input [z‖c] split the same way, then H → P logits (the sigmoid lives in the BCE)
+  const dIn = s.zDim + s.cDim;
+  initLinear(rng, dIn, s.zDim, H, 'dec/Wz', p);
+  if (hasC) initLinear(rng, dIn, s.cDim, H, 'dec/Wc', p);
+  initBias(rng, dIn, H, 'dec/b1', p);
+  initLinear(rng, H, H, P, 'dec/W2', p); initBias(rng, H, P, 'dec/b2', p);
+  return p;
+}
+
+export function disposeParams(p: Params): void {
+  for (const v of Object.values(p)) v.dispose();
+}
+
+/** A diagonal Gaussian by mean and (bounded) log-std, both [B, d]. */
+export interface Gauss { mu: Tensor2D; s: Tensor2D }
+
+/** Tensors of one batch. */
+export interface BatchTensors {
+  /** [B, P] pixels in [0, 1] */
+  x: Tensor2D;
+  /** [U, P] the distinct rows of all subsets D in the batch (vhe/uvhe) */
+  xu?: Tensor2D;
+  /** [B, U] averaging matrix: row b holds multiplicity/|D| for the members of x_b's D; mixT is its transpose */
+  mix?: Tensor2D;
+  mixT?: Tensor2D;
+  /** [B, 1] 1/|X_x| */
+  invSetSize?: Tensor2D;
+  /** [B, dz] and [B, dc] standard normal noise for the reparametrisation */
+  epsZ: Tensor2D;
+  epsC?: Tensor2D;
+}
+
+export interface Forward {
+  qc?: Gauss;
+  qz: Gauss;
+  /** p(z|c); undefined means N(0, I) (vae) */
+  pz?: Gauss;
+  c?: Tensor2D;
+  z: Tensor2D;
+  /** [B, P] decoder logits */
+  logits: Tensor2D;
+}
+
+function head(h: Tensor2D, H: number, p: Params, pre: string, L: number): Gauss {
+  const hMu = tf.slice(h, [0, 0], [-1, H]) as Tensor2D;
+  const hS = tf.slice(h, [0, H], [-1, H]) as Tensor2D;
+  return {
+    mu: linear([{ x: hMu, W: p[pre + '/Wmu'], grad: true }], p[pre + '/bmu']),
+    s: boundLogStd(linear([{ x: hS, W: p[pre + '/Ws'], grad: true }], p[pre + '/bs']), L),
+  };
+}
+
+/** q(c|D): encode each distinct subset row once, average the hidden layer over D with the mixing matrix, then
+ *  the (linear) heads. Exact: the seed averages head outputs over D, and mean(W·h_j + b) = W·mean(h_j) + b. */
+export function encodeC(s: ModelShape, p: Params, b: BatchTensors): Gauss {
+  const hu = tf.relu(linear([{ x: b.xu!, W: p['encC/W1'], grad: false }], p['encC/b1'])) as Tensor2D; // [U, 2H]
+  const hbar = mixRows(b.mix!, b.mixT!, hu); // [B, 2H]
+  return head(hbar, s.hidden, p, 'encC', s.logStdBound);
+}
+
+/** q(z|c,x) for c [B, dc] (or none in vae mode). */
+export function encodeZ(s: ModelShape, p: Params, x: Tensor2D, c: Tensor2D | undefined): Gauss {
+  const terms = [{ x, W: p['encZ/Wx'], grad: false }];
+  if (c) terms.push({ x: c, W: p['encZ/Wc'], grad: true });
+  const h = tf.relu(linear(terms, p['encZ/b1'])) as Tensor2D;
+  return head(h, s.hidden, p, 'encZ', s.logStdBound);
+}
+
+/** p(z|c). */
+export function priorZ(s: ModelShape, p: Params, c: Tensor2D): Gauss {
+  const h = tf.relu(linear([{ x: c, W: p['prior/W1'], grad: true }], p['prior/b1'])) as Tensor2D;
+  return head(h, s.hidden, p, 'prior', s.logStdBound);
+}
+
+/** Decoder logits [B, P] from z [B, dz] and c [B, dc] (or none). */
+export function decode(p: Params, z: Tensor2D, c: Tensor2D | undefined): Tensor2D {
+  const terms = [{ x: z, W: p['dec/Wz'], grad: true }];
+  if (c) terms.push({ x: c, W: p['dec/Wc'], grad: true });
+  const h = tf.relu(linear(terms, p['dec/b1'])) as Tensor2D;
+  return linear([{ x: h, W: p['dec/W2'], grad: true }], p['dec/b2']);
+}
+
+/** Reparametrised sample mu + e^s · eps. */
+export function sample(g: Gauss, eps: Tensor2D): Tensor2D {
+  return tf.add(g.mu, tf.mul(tf.exp(g.s), eps)) as Tensor2D;
+}
+
+/** The whole forward pass of the seed: D → q(c|D) → c → q(z|c,x) → z → p(x|z,c), and p(z|c). */
+export function forward(s: ModelShape, p: Params, b: BatchTensors): Forward {
+  if (s.mode === 'vae') {
+    const qz = encodeZ(s, p, b.x, undefined);
+    const z = sample(qz, b.epsZ);
+    return { qz, z, logits: decode(p, z, undefined) };
+  }
+  const qc = encodeC(s, p, b);
+  const c = sample(qc, b.epsC!);
+  const qz = encodeZ(s, p, b.x, c);
+  const z = sample(qz, b.epsZ);
+  return { qc, c, qz, z, pz: priorZ(s, p, c), logits: decode(p, z, c) };
+}

@@ -1,0 +1,36 @@
+// One optimisation step: forward, loss, backward, Adam, all under one tf.tidy; returns the logged scalars and
+// the codes of x (means of q) for the code store, read back once outside the tidy (dataSync inside tidy is slow).
+import { tf } from '../backend.js';
+import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
+import { forward, type BatchTensors, type ModelShape, type Params } from '../model/vhe.js';
+import { vheLoss } from '../model/loss.js';
+
+export interface StepResult {
+  /** [total, bce, klZ, klC, klCWeighted], nats/example, batch means */
+  loss: Float32Array;
+  /** B×(dz+dc) codes [μz‖μc] of the batch's x, for the code store */
+  codes: Float32Array;
+}
+
+export const LOSS_KEYS = ['total', 'bce', 'klZ', 'klC', 'klCWeighted'] as const;
+
+export function trainStep(shape: ModelShape, params: Params, opt: Optimizer, batch: BatchTensors): StepResult {
+  const vars = Object.values(params);
+  let lossT!: Tensor, codesT!: Tensor;
+  tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => {
+      const f = forward(shape, params, batch);
+      const terms = vheLoss(batch.x, f, batch.invSetSize);
+      // Everything but the returned scalar is disposed when variableGrads' forward scope closes: keep() what we
+      // read after the step (and dispose it by hand below).
+      lossT = tf.keep(tf.stack([terms.total, terms.bce, terms.klZ, terms.klC, terms.klCWeighted]));
+      codesT = tf.keep(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 1) : f.qz.mu.clone());
+      return terms.total;
+    }, vars);
+    opt.applyGradients(grads);
+  });
+  const loss = lossT.dataSync() as Float32Array;
+  const codes = codesT.dataSync() as Float32Array;
+  lossT.dispose(); codesT.dispose();
+  return { loss: Float32Array.from(loss), codes: Float32Array.from(codes) };
+}
