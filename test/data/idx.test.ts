@@ -180,7 +180,7 @@ describe('IDX errors: one line naming the file and the problem', () => {
     const g = Uint8Array.from(gzip(encodeIdx([3], new Uint8Array([1, 2, 3]))));
     g[3] = 0xff; // reserved flag bits
     g.fill(0xff, 10, 14);
-    expect(dataError(() => parseIdxLabels(g, 'bad.gz'), 'bad.gz')).toMatch(/gzip stream is (corrupt|truncated)/);
+    expect(dataError(() => parseIdxLabels(g, 'bad.gz'), 'bad.gz')).toContain("gzip stream is corrupt (Z_DATA_ERROR: unknown header flags set)");
   });
 
   it('label out of range: index, value and byte offset of the first bad label', () => {

