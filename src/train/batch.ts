@@ -4,17 +4,8 @@ import { tf } from '../backend.js';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 import type { BatchTensors } from '../model/vhe.js';
 import type { Rng } from '../util/rng.js';
+import { toFloat01 } from '../data/dataset.js';
 
-const SCALE = new Float32Array(256).map((_, i) => i / 255);
-
-/** Copy rows of Uint8 images (n×P) into out (rows.length×P) scaled to [0, 1]. */
-export function gatherPixels(images: Uint8Array, P: number, rows: Int32Array, out: Float32Array): Float32Array {
-  for (let b = 0; b < rows.length; b++) {
-    const src = rows[b] * P, dst = b * P;
-    for (let p = 0; p < P; p++) out[dst + p] = SCALE[images[src + p]];
-  }
-  return out;
-}
 
 /** Reused host buffers, sized for the largest batch; one per trainer. */
 export class BatchBuilder {
@@ -31,13 +22,19 @@ export class BatchBuilder {
     this.uniq = new Int32Array(maxB * maxM);
   }
 
-  /** rows [B]; subsets [B×m] (row indices into the same images) or null (vae); setSize [B] = |X_x|. */
-  build(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): BatchTensors {
+  /** x [B, P] from rows of this builder's images, and the z noise. */
+  buildX(rows: Int32Array, rng: Rng): Pick<BatchTensors, 'x' | 'epsZ'> {
     const B = rows.length, P = this.P;
-    const x = tf.tensor2d(gatherPixels(this.images, P, rows, this.x).subarray(0, B * P), [B, P]);
-    const epsZ = tf.tensor2d(rng.fillNormal(new Float32Array(B * this.zDim)), [B, this.zDim]);
-    if (!subsets) return { x, epsZ };
-    // Distinct subset rows, in first-seen order, and the averaging matrix over each D.
+    return {
+      x: tf.tensor2d(toFloat01(this.images, rows, P, this.x).subarray(0, B * P), [B, P]),
+      epsZ: tf.tensor2d(rng.fillNormal(new Float32Array(B * this.zDim)), [B, this.zDim]),
+    };
+  }
+
+  /** The subset side of a batch: subsets [B×m] (rows of this builder's images), setSize [B] = |X_x|. Each
+   *  distinct row is encoded once; mix [B, U] averages the encoded rows over each D. */
+  buildSubsets(B: number, subsets: Int32Array, m: number, setSize: Int32Array, rng: Rng): Omit<BatchTensors, 'x' | 'epsZ'> {
+    const P = this.P;
     let U = 0;
     for (let i = 0; i < B * m; i++) {
       const r = subsets[i];
@@ -53,15 +50,21 @@ export class BatchBuilder {
     }
     for (let u = 0; u < U; u++) this.slot[this.uniq[u]] = -1;
     const uniq = this.uniq.subarray(0, U);
-    const xu = tf.tensor2d(gatherPixels(this.images, P, uniq, this.xu).subarray(0, U * P), [U, P]);
     const inv = new Float32Array(B);
-    for (let b = 0; b < B; b++) inv[b] = 1 / setSize![b];
+    for (let b = 0; b < B; b++) inv[b] = 1 / setSize[b];
     return {
-      x, xu, epsZ,
+      xu: tf.tensor2d(toFloat01(this.images, uniq, P, this.xu).subarray(0, U * P), [U, P]),
       mix: tf.tensor2d(mix, [B, U]), mixT: tf.tensor2d(mixT, [U, B]),
       invSetSize: tf.tensor2d(inv, [B, 1]),
       epsC: tf.tensor2d(rng.fillNormal(new Float32Array(B * this.cDim)), [B, this.cDim]),
     };
+  }
+
+  /** A whole training batch: rows [B]; subsets [B×m] or null (vae); setSize [B] = |X_x|. */
+  build(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): BatchTensors {
+    const xs = this.buildX(rows, rng);
+    if (!subsets) return xs;
+    return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng) };
   }
 }
 

@@ -1,0 +1,101 @@
+// argv → config → run. Exit codes: 0 done, 2 bad config or data (one line on stderr), 1 anything else.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
+import { DataError } from './data/data-error.js';
+import { BackendError } from './backend.js';
+
+const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
+
+  --config FILE        a run config (JSON); default: run.json in the current folder when it exists
+  --set KEY=VALUE      override one key (repeatable); VALUE is JSON where it parses (3, true, "x"), else a string
+  --print-config       print the resolved config and exit
+  --write-schema FILE  write the JSON Schema of the config (for editor completion) and exit
+  --help               this text
+
+config keys (type, default, meaning):
+`;
+
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `line ${line} column ${col}`;
+}
+
+/** Read and parse a config file; every failure is a one-line ConfigError naming the file. */
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`config: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    const where = m ? lineCol(text, Number(m[1])) : text.trim() === '' ? 'the file is empty' : 'end of file';
+    throw new ConfigError(`config: ${path}: invalid JSON at ${where}: ${msg.replace(/ in JSON at position \d+.*/, '').replace(/^JSON\.parse: /, '')}`);
+  }
+}
+
+export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print' | 'help' | 'schema'; schemaPath?: string } {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+        'print-config': { type: 'boolean' }, 'write-schema': { type: 'string' },
+      },
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new ConfigError(`cli: ${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const v = args.values;
+  if (v.help) return { cfg: resolveConfig({}), action: 'help' };
+  let fileObj: unknown = {};
+  if (v.config) fileObj = readConfigFile(v.config);
+  else {
+    try { fileObj = readConfigFile('run.json'); } catch (e) { if (!/no such file/.test((e as Error).message)) throw e; }
+  }
+  const sets: Array<[string, unknown]> = (v.set ?? []).map((s) => {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`cli: --set ${s} must look like key=value`);
+    return [s.slice(0, eq), parseSetValue(s.slice(eq + 1))];
+  });
+  const cfg = resolveConfig(fileObj, sets);
+  if (v['write-schema']) return { cfg, action: 'schema', schemaPath: v['write-schema'] };
+  return { cfg, action: v['print-config'] ? 'print' : 'run' };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { cfg, action, schemaPath } = parseCli(argv);
+    if (action === 'help') { process.stdout.write(USAGE + helpText() + '\n'); return 0; }
+    if (action === 'print') { process.stdout.write(JSON.stringify(cfg, null, 2) + '\n'); return 0; }
+    if (action === 'schema') { writeFileSync(schemaPath!, JSON.stringify(jsonSchema(), null, 2) + '\n'); return 0; }
+    const { runTraining } = await import('./run.js');
+    await runTraining(cfg);
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof DataError || e instanceof BackendError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    if (/^config: /.test(msg)) { process.stderr.write(`error: ${msg}\n`); return 2; }
+    process.stderr.write(`error: ${msg}\n`);
+    if (process.env.UVHE_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+    return 1;
+  }
+}
+
+// Run when executed directly (tsx src/cli.ts), not when imported by tests.
+if (process.argv[1] && /cli\.[tj]s$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

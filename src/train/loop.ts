@@ -1,0 +1,173 @@
+// The training loop, top to bottom: model and optimiser → (uvhe) cluster engine → epochs of steps → per-epoch
+// relabel, evaluation and metrics. Logging, evaluation and outputs hang off it as hooks.
+import { tf } from '../backend.js';
+import type { Config } from '../config.js';
+import type { Split } from '../data/dataset.js';
+import { createParams, disposeParams, type ModelShape, type Params } from '../model/vhe.js';
+import { BatchBuilder, disposeBatch } from './batch.js';
+import { LOSS_KEYS, trainStep } from './step.js';
+import { evaluate } from './evaluate.js';
+import { Rng, deriveSeed } from '../util/rng.js';
+import type { ClusterEngine, RelabelResult, SubsetBatch } from '../cluster/engine.js';
+import { createReferenceEngine, buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
+import { clusterAccuracy, nmi, emptyClusters } from '../eval/metrics.js';
+
+/** One metrics.jsonl line. Keys are namespaced: loss/*, test/*, grad/*, cluster/*, time/*. */
+export type MetricsRecord = Record<string, number | string | number[] | null>;
+
+export interface TrainHooks {
+  /** after each step (for the progress bar): loss in nats/example, examples/s over the epoch so far */
+  onStep?(epoch: number, step: number, steps: number, loss: number, rate: number): void;
+  /** every train.logSteps steps */
+  onStepRecord?(rec: MetricsRecord): void;
+  /** after each epoch, with everything measured in it */
+  onEpoch?(rec: MetricsRecord): void;
+  /** one-off messages (engine kind, fallbacks) */
+  onMessage?(line: string): void;
+}
+
+export interface TrainResult {
+  params: Params;
+  shape: ModelShape;
+  last: MetricsRecord;
+}
+
+/** Samples D from fixed true labels (vhe mode): the same sampler the engines use, over the true classes. */
+class TrueLabelSampler {
+  private index: ClusterIndex;
+  private rng: ClusterRng;
+  constructor(private labels: Int32Array, private k: number, seed: number) {
+    this.index = buildClusterIndex(labels, k);
+    this.rng = new ClusterRng(seed);
+  }
+  sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): SubsetBatch {
+    return sampleSubsets(rows, this.labels, this.index, this.k, m, includeSelf, shareD, this.rng);
+  }
+}
+
+export function modelShape(cfg: Config, pixels: number): ModelShape {
+  return {
+    mode: cfg.mode, pixels, hidden: cfg.model.hidden, zDim: cfg.model.zDim,
+    cDim: cfg.mode === 'vae' ? 0 : cfg.model.cDim, logStdBound: cfg.model.logStdBound,
+  };
+}
+
+function clusterMetrics(rel: RelabelResult, trueLabels: Int32Array | null, k: number): MetricsRecord {
+  const rec: MetricsRecord = {
+    'cluster/sizes': Array.from(rel.sizes), 'cluster/empty': emptyClusters(rel.sizes),
+    'cluster/reseeded': rel.reseeded, 'cluster/inertia': rel.inertia, 'time/relabel': rel.ms / 1000,
+  };
+  if (trueLabels) {
+    rec['cluster/nmi'] = nmi(trueLabels, rel.labels);
+    rec['cluster/acc'] = clusterAccuracy(trueLabels, rel.labels, k).accuracy;
+  }
+  return rec;
+}
+
+export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const { train: data, test } = split;
+  const P = data.rows * data.cols;
+  const shape = modelShape(cfg, P);
+  const m = cfg.train.subsetSize;
+  const B = Math.min(cfg.train.batchSize, data.n);
+  const stepsPerEpoch = Math.ceil(data.n / B);
+  if (cfg.mode === 'vhe' && !data.labels) throw new Error('mode vhe needs labels: the training data has none');
+  if (cfg.mode === 'uvhe' && cfg.cluster.k > data.n) throw new Error(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${data.n})`);
+
+  const params = createParams(shape, deriveSeed(cfg.seed, 'init'));
+  const opt = tf.train.adam(cfg.train.lr);
+  const rng = new Rng(deriveSeed(cfg.seed, 'train'));
+  const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim);
+
+  // Where D comes from: nowhere (vae), the true classes (vhe), or the cluster engine's pseudo-classes (uvhe).
+  let engine: ClusterEngine | null = null;
+  let trueSampler: TrueLabelSampler | null = null;
+  let rel: RelabelResult | null = null;
+  if (cfg.mode === 'vhe') trueSampler = new TrueLabelSampler(data.labels!, data.numClasses, deriveSeed(cfg.seed, 'subsets'));
+  if (cfg.mode === 'uvhe') {
+    engine = await createReferenceEngine({
+      n: data.n, dz: shape.zDim, dc: shape.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
+      weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
+      refit: cfg.cluster.refit, workers: cfg.runtime.workers,
+    });
+    hooks.onMessage?.(`cluster engine: ${engine.kind}`);
+    rel = { labels: await engine.labels(), sizes: new Int32Array(0), inertia: NaN, reseeded: 0, ms: 0 };
+  }
+  const sample = (rows: Int32Array): Promise<SubsetBatch> | SubsetBatch | null =>
+    engine ? engine.sample(rows, m, cfg.train.includeSelf, cfg.train.shareSubsets)
+      : trueSampler ? trueSampler.sample(rows, m, cfg.train.includeSelf, cfg.train.shareSubsets) : null;
+
+  let last: MetricsRecord = {};
+  const perm = Int32Array.from({ length: data.n }, (_, i) => i);
+  let globalStep = 0;
+  for (let epoch = 1; epoch <= cfg.train.epochs; epoch++) {
+    const tEpoch = performance.now();
+    rng.shuffle(perm);
+    const sums = new Float64Array(LOSS_KEYS.length);
+    let seen = 0, waitMs = 0;
+    const rowsOf = (s: number): Int32Array => perm.subarray(s * B, Math.min(data.n, (s + 1) * B));
+    // The sampler runs one batch ahead: D for step s+1 is requested before step s trains.
+    let pending = sample(rowsOf(0));
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const rows = rowsOf(s);
+      const tw = performance.now();
+      const sub = await pending;
+      waitMs += performance.now() - tw;
+      pending = s + 1 < stepsPerEpoch ? sample(rowsOf(s + 1)) : null;
+      const batch = builder.build(rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng);
+      const res = trainStep(shape, params, opt, batch);
+      disposeBatch(batch);
+      engine?.writeCodes(rows.slice(), res.codes);
+      for (let j = 0; j < sums.length; j++) sums[j] += res.loss[j] * rows.length;
+      seen += rows.length; globalStep++;
+      const rate = seen / ((performance.now() - tEpoch) / 1000);
+      hooks.onStep?.(epoch, s + 1, stepsPerEpoch, sums[0] / seen, rate);
+      if (cfg.train.logSteps > 0 && globalStep % cfg.train.logSteps === 0) {
+        hooks.onStepRecord?.({ kind: 'step', epoch, step: globalStep, ...Object.fromEntries(LOSS_KEYS.map((k, j) => [`loss/${k}`, res.loss[j]])) });
+      }
+    }
+    const trainSec = (performance.now() - tEpoch) / 1000;
+    const rec: MetricsRecord = { kind: 'epoch', epoch, step: globalStep };
+    LOSS_KEYS.forEach((k, j) => { rec[`loss/${k}`] = sums[j] / seen; });
+    rec['speed/examplesPerSec'] = seen / trainSec;
+    rec['time/train'] = trainSec;
+
+    // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch (the seed's "before each epoch").
+    if (engine) {
+      rel = await engine.relabel();
+      waitMs += engine.takeWaitMs();
+      Object.assign(rec, clusterMetrics(rel, data.labels, cfg.cluster.k));
+    }
+    rec['time/poolWait'] = waitMs / 1000;
+
+    const evalDue = cfg.eval.every > 0 && (epoch % cfg.eval.every === 0 || epoch === cfg.train.epochs);
+    if (evalDue && test.n > 0) {
+      const tEval = performance.now();
+      const ev = evaluate({
+        shape, params, train: data, test, k: cfg.mode === 'vhe' ? data.numClasses : cfg.cluster.k,
+        trainLabels: cfg.mode === 'vhe' ? data.labels : rel?.labels ?? null,
+        codes: engine ? await engine.readCodes() : undefined, weights: cfg.cluster.weights,
+        subsetSize: m, limit: cfg.eval.limit, seed: deriveSeed(cfg.seed, 'eval'), batchSize: 500,
+      });
+      Object.assign(rec, {
+        'test/total': ev.total, 'test/bce': ev.bce, 'test/klZ': ev.klZ, 'test/klC': ev.klC, 'test/klCWeighted': ev.klCWeighted,
+        'grad/z': ev.gradZ, 'grad/c': Number.isNaN(ev.gradC) ? null : ev.gradC,
+        'grad/ratio': Number.isNaN(ev.gradC) ? null : ev.gradZ / ev.gradC,
+      });
+      if (ev.testClusters && test.labels) {
+        const tl = test.labels.subarray(0, ev.n);
+        rec['cluster/testNmi'] = nmi(tl, ev.testClusters);
+        rec['cluster/testAcc'] = clusterAccuracy(tl, ev.testClusters, cfg.cluster.k).accuracy;
+      }
+      rec['time/eval'] = (performance.now() - tEval) / 1000;
+    }
+    rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
+    rec['tensors'] = tf.memory().numTensors;
+    last = rec;
+    hooks.onEpoch?.(rec);
+  }
+  await engine?.close();
+  return { params, shape, last };
+}
+
+export { disposeParams };
