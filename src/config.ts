@@ -110,13 +110,17 @@ function levenshtein(a: string, b: string): number {
 
 /** The closest known key, for "did you mean". */
 export function closestKey(key: string): string | null {
-  let best: string | null = null, bestD = Infinity;
+  // Either the whole path is close, or the last segment is (a typo in the leaf name, e.g. train.batchsize).
+  const leaf = key.split('.').pop()!;
+  let best: string | null = null, bestScore = Infinity;
   for (const k of Object.keys(SCHEMA)) {
-    const last = k.split('.').pop()!;
-    const dist = Math.min(levenshtein(key, k), levenshtein(key.split('.').pop()!, last) + (key.includes('.') ? 1 : 0));
-    if (dist < bestD) { bestD = dist; best = k; }
+    const kLeaf = k.split('.').pop()!;
+    const whole = levenshtein(key, k) / Math.max(2, Math.floor(k.length / 4));
+    const last = (levenshtein(leaf, kLeaf) + 0.5) / Math.max(2, Math.floor(kLeaf.length / 3));
+    const score = Math.min(whole, last);
+    if (score < bestScore) { bestScore = score; best = k; }
   }
-  return bestD <= Math.max(3, Math.floor(key.length / 3)) ? best : null;
+  return bestScore <= 1 ? best : null;
 }
 
 function checkValue(key: string, v: unknown): unknown {

@@ -31,13 +31,14 @@ function initLinear(rng: Rng, fanIn: number, rows: number, cols: number, name: s
   const bound = 1 / Math.sqrt(fanIn);
   const w = new Float32Array(rows * cols);
   for (let i = 0; i < w.length; i++) w[i] = (rng.next() * 2 - 1) * bound;
-  params[name] = tf.variable(tf.tensor2d(w, [rows, cols]), true, name);
+  // unnamed: tfjs variable names are global, and two models (e.g. tests, comparisons) may coexist
+  params[name] = tf.variable(tf.tensor2d(w, [rows, cols]), true);
 }
 function initBias(rng: Rng, fanIn: number, cols: number, name: string, params: Params): void {
   const bound = 1 / Math.sqrt(fanIn);
   const b = new Float32Array(cols);
   for (let i = 0; i < cols; i++) b[i] = (rng.next() * 2 - 1) * bound;
-  params[name] = tf.variable(tf.tensor1d(b), true, name);
+  params[name] = tf.variable(tf.tensor1d(b), true);
 }
 
 export function createParams(s: ModelShape, seed: number): Params {

@@ -1,0 +1,57 @@
+// Config validation: every bad input is one line naming the key path; defaults fill the rest; frozen.
+import { describe, expect, it } from 'vitest';
+import { closestKey, ConfigError, helpText, jsonSchema, resolveConfig, SCHEMA } from '../src/config.js';
+
+const bad: Array<[string, unknown, Array<[string, unknown]>, RegExp]> = [
+  ['unknown top-level key', { mdoe: 'vae' }, [], /unknown key mdoe \(did you mean mode\?\)/],
+  ['unknown nested key', { train: { batchsize: 3 } }, [], /unknown key train\.batchsize \(did you mean train\.batchSize\?\)/],
+  ['unknown --set key', {}, [['train.epoch', 2]], /unknown key train\.epoch in --set \(did you mean train\.epochs\?\)/],
+  ['negative batch size', { train: { batchSize: -1 } }, [], /train\.batchSize must be an integer in \[1, 65536\], got -1/],
+  ['fractional epochs', { train: { epochs: 1.5 } }, [], /train\.epochs must be an integer/],
+  ['string for a number', { train: { lr: 'fast' } }, [], /train\.lr must be a finite number/],
+  ['zero learning rate', { train: { lr: 0 } }, [], /train\.lr must be a number in \(0, 1\]/],
+  ['|D| < 1', { train: { subsetSize: 0 } }, [], /train\.subsetSize must be an integer/],
+  ['bad enum', { mode: 'gan' }, [], /mode must be one of "vae" \| "vhe" \| "uvhe", got "gan"/],
+  ['bad backend', {}, [['runtime.backend', 'tpu']], /runtime\.backend must be one of/],
+  ['bool as string', { train: { includeSelf: 'yes' } }, [], /train\.includeSelf must be true or false/],
+  ['group as a scalar', { train: 5 }, [], /train must be an object/],
+  ['idx without dir', { data: { source: 'idx' } }, [], /data\.dir must name a folder/],
+  ['k = 0', { cluster: { k: 0 } }, [], /cluster\.k must be an integer >= 1/],
+  ['negative weight', { cluster: { weights: { z: -1 } } }, [], /cluster\.weights\.z must be a number >= 0/],
+];
+
+describe('resolveConfig rejects bad input with one line naming the key', () => {
+  it.each(bad)('%s', (_name, obj, sets, re) => {
+    let err: unknown;
+    try { resolveConfig(obj, sets); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(re);
+    expect(msg).not.toContain('\n');
+  });
+});
+
+describe('resolveConfig', () => {
+  it('fills defaults, applies --set over the file, and freezes', () => {
+    const c = resolveConfig({ mode: 'vae', train: { epochs: 3 } }, [['train.epochs', 4], ['cluster.weights.c', 2]]);
+    expect(c.mode).toBe('vae');
+    expect(c.train.epochs).toBe(4);
+    expect(c.train.batchSize).toBe(SCHEMA['train.batchSize'].default);
+    expect(c.cluster.weights).toEqual({ z: 1, c: 2 });
+    expect(Object.isFrozen(c.train)).toBe(true);
+  });
+
+  it('suggests the closest key', () => {
+    expect(closestKey('trian.epochs')).toBe('train.epochs');
+    expect(closestKey('completely.unrelated.thing')).toBeNull();
+  });
+
+  it('documents every key in --help and the JSON Schema', () => {
+    const help = helpText();
+    const schema = JSON.stringify(jsonSchema());
+    for (const k of Object.keys(SCHEMA)) {
+      expect(help).toContain(k);
+      expect(schema).toContain(`"${k.split('.').pop()}"`);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// The real CLI, end to end, on tiny data: one run per mode, plus the bad-input exits.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURE = join(ROOT, 'test/fixtures/tiny-mnist-idx');
+
+function cli(args: string[], cwd = ROOT): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tiny = (out: string, mode: string): string[] => [
+  '--set', `mode=${mode}`, '--set', 'data.source=idx', '--set', `data.dir=${FIXTURE}`, '--set', `outDir=${out}`,
+  '--set', `name=${mode}`, '--set', 'train.epochs=4', '--set', 'train.batchSize=16', '--set', 'model.hidden=32',
+  '--set', 'cluster.k=4', '--set', 'runtime.backend=wasm',
+];
+
+describe.each(['vae', 'vhe', 'uvhe'])('npm start in mode %s on tiny IDX data', (mode) => {
+  it('trains, the loss falls, and the run folder holds the config and one metrics line per epoch', () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-'));
+    const r = cli(tiny(out, mode));
+    expect(r.stderr).not.toMatch(/^\s+at /m); // never a stack trace
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('backend wasm');
+    const dir = join(out, mode);
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(cfg.mode).toBe(mode);
+    expect(cfg.train.epochs).toBe(4);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
+    const first = lines[0], last = lines[3];
+    expect(last['loss/total']).toBeLessThan(first['loss/total']);
+    expect(last.backend).toBe('wasm');
+    for (const k of ['loss/bce', 'loss/klZ', 'loss/klC', 'loss/klCWeighted', 'test/total', 'grad/z', 'time/epoch']) {
+      expect(Number.isFinite(last[k]), k).toBe(true);
+    }
+    expect(last['loss/total']).toBeCloseTo(last['loss/bce'] + last['loss/klZ'] + last['loss/klCWeighted'], 2);
+    if (mode === 'uvhe') {
+      expect(last['cluster/acc']).toBeGreaterThan(0);
+      expect(last['cluster/sizes'].reduce((a: number, b: number) => a + b, 0)).toBe(60);
+    }
+    if (mode !== 'vae') expect(Number.isFinite(last['grad/c'])).toBe(true);
+    expect(readdirSync(dir)).toContain('summary.txt');
+  });
+});
+
+describe('bad input', () => {
+  it('an unknown config key: one line naming it, exit code 2', () => {
+    const r = cli(['--set', 'train.batchsize=3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/train\.batchsize.*did you mean train\.batchSize/);
+  });
+
+  it('invalid JSON in the config file: line and column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uvhe-cfg-'));
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, '{\n  "mode": "vae",\n  "train": { "epochs": 2, }\n}\n');
+    const r = cli(['--config', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/invalid JSON at line 3 column \d+/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a missing IDX folder: one line naming the path, exit code 2', () => {
+    const r = cli(['--set', 'data.source=idx', '--set', 'data.dir=/nonexistent/uvhe', '--set', `outDir=${mkdtempSync(join(tmpdir(), 'uvhe-'))}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/nonexistent/uvhe');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--help lists every key', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('train.subsetSize');
+    expect(r.stdout).toContain('runtime.backend');
+  });
+});
