@@ -1,2 +1,18 @@
-// placeholder: replaced by the SIMD kernels
-export function version(): i32 { return 1; }
+// The wasm module's exports: SIMD clustering kernels over byte offsets into one imported shared memory.
+// Layout (which offset holds what) is owned by src/cluster/layout.ts; nothing here allocates.
+export * from './rng';
+export * from './distance';
+export * from './kmeans';
+export * from './store';
+export * from './cluster-index';
+export * from './sample';
+
+/** First byte the layout may use (everything below belongs to the module's static data). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bumped whenever an export's signature changes (the loader checks it). */
+export function version(): i32 {
+  return 2;
+}

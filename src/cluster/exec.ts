@@ -1,0 +1,96 @@
+// Runs one protocol Task against the kernels and the shared layout. The worker calls it for every message;
+// tests and the main thread call it directly (same code path, no thread in between).
+import type { Kernels } from './kernels.js';
+import type { Layout } from './layout.js';
+import type { ResultOf, Task } from './protocol.js';
+
+export class TaskRunner {
+  private readonly stats: Int32Array;
+  private readonly counts: Int32Array;
+  private readonly onlineCounts: Int32Array;
+
+  constructor(readonly K: Kernels, readonly L: Layout, memory: WebAssembly.Memory) {
+    const buf = memory.buffer;
+    this.stats = new Int32Array(buf, L.stats, (L.params.parts * 64) / 4);
+    this.counts = new Int32Array(buf, L.counts, L.params.k);
+    this.onlineCounts = new Int32Array(buf, L.onlineCounts, L.params.k);
+  }
+
+  private prepare(): void {
+    const { L, K } = this;
+    K.prepareCentroids(L.centroids, L.params.k, L.params.d, L.weights, L.panel, L.cn);
+  }
+
+  run<T extends Task>(task: T): ResultOf<T> {
+    return this.dispatch(task) as ResultOf<T>;
+  }
+
+  private dispatch(t: Task): unknown {
+    const { K, L } = this;
+    const { n, d, k } = L.params;
+    switch (t.op) {
+      case 'prepare':
+        this.prepare();
+        return { ok: true };
+      case 'assign': {
+        const stats = L.stats + t.part * 64;
+        let sums = 0, counts = 0;
+        if (t.accumulate) {
+          sums = L.sums + t.part * L.sumsStride;
+          counts = L.partCounts + t.part * L.partCountsStride;
+          K.zero(sums, k * d * 8);
+          K.zero(counts, k * 4);
+        }
+        const inertia = K.assignRange(L.codes, d, t.lo, t.hi, L.panel, L.cn, k, L.centroids, L.weights, L.labels, L.dist, sums, counts, stats);
+        return { inertia, changed: this.stats[t.part * 16] };
+      }
+      case 'finish': {
+        const reseeded = K.lloydFinish(t.parts, L.sums, L.sumsStride, L.partCounts, L.partCountsStride, L.codes, n, d, L.centroids, k, L.labels, L.dist, L.counts);
+        this.prepare();
+        return { reseeded };
+      }
+      case 'finalize': {
+        K.countLabels(L.labels, n, k, L.counts);
+        let reseeded = 0, inertiaDelta = 0;
+        if (this.counts.includes(0)) {
+          const before = K.sumDist(L.dist, n);
+          reseeded = K.reseedEmpty(L.codes, n, d, L.centroids, k, L.labels, L.dist, L.counts, 0);
+          inertiaDelta = K.sumDist(L.dist, n) - before;
+          if (reseeded > 0) this.prepare();
+        }
+        K.buildIndex(L.labels, n, k, L.offsets, L.members, L.cursor);
+        this.onlineCounts.set(this.counts);
+        return { reseeded, inertiaDelta };
+      }
+      case 'write': {
+        const s = L.writeSlots[t.slot];
+        K.writeRows(L.codes, d, s.rows, t.B, s.codes);
+        let inertia = 0;
+        if (t.online) {
+          inertia = K.miniBatchUpdate(s.codes, t.B, d, L.panel, L.cn, k, L.centroids, L.weights, L.onlineCounts,
+            s.rows, L.labels, L.dist, s.blabels, s.bdist, L.stats);
+        }
+        return { inertia };
+      }
+      case 'sample': {
+        if (t.rebuildIndex) K.buildIndex(L.labels, n, k, L.offsets, L.members, L.cursor);
+        const s = L.sampleSlots[t.slot];
+        K.sampleSubsets(s.rows, t.B, L.labels, L.offsets, L.members, k, t.m, t.includeSelf ? 1 : 0, t.shareD ? 1 : 0,
+          L.rngSample, s.subsets, s.setSize, s.cluster, L.seen, s.chosen);
+        return { ok: true };
+      }
+      case 'kmeans++':
+        if (L.d2 === 0) throw new Error('cluster: layout has no k-means++ scratch');
+        K.kmeansPlusPlus(L.codes, n, d, k, L.weights, L.rngKmeans, L.d2, L.centroids);
+        this.prepare();
+        return { ok: true };
+      case 'index':
+        K.buildIndex(L.labels, n, k, L.offsets, L.members, L.cursor);
+        return { ok: true };
+      default: {
+        const never: never = t;
+        throw new Error(`cluster worker: unknown task ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

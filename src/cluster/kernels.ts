@@ -1,0 +1,85 @@
+// Loading the AssemblyScript kernels: compile build/uvhe.wasm once, instantiate it against a shared
+// WebAssembly.Memory in any thread, and type its exports (raw bindings: numbers in, numbers out).
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+/** Bump together with version() in assembly/index.ts. */
+export const KERNEL_VERSION = 2;
+
+/** Every export of assembly/index.ts; pointers are byte offsets into the shared memory. */
+export interface Kernels {
+  heapBase(): number;
+  version(): number;
+  rngFill(statePtr: number, range: number, out: number, count: number): void;
+  prepareGroup(cent: number, k: number, d: number, w: number, panel: number, cn: number, g: number): void;
+  prepareCentroids(cent: number, k: number, d: number, w: number, panel: number, cn: number): void;
+  weightedSqDist(x: number, c: number, w: number, d: number): number;
+  assignRange(codes: number, d: number, lo: number, hi: number, panel: number, cn: number, k: number, cent: number, w: number,
+    labels: number, dist: number, sums: number, counts: number, stats: number): number;
+  reseedEmpty(codes: number, n: number, d: number, cent: number, k: number, labels: number, dist: number, counts: number, sums: number): number;
+  lloydFinish(parts: number, sums0: number, sumsStride: number, counts0: number, countsStride: number,
+    codes: number, n: number, d: number, cent: number, k: number, labels: number, dist: number, counts: number): number;
+  zero(ptr: number, bytes: number): void;
+  countLabels(labels: number, n: number, k: number, counts: number): void;
+  sumDist(dist: number, n: number): number;
+  miniBatchUpdate(src: number, B: number, d: number, panel: number, cn: number, k: number, cent: number, w: number,
+    counts: number, rows: number, labels: number, dist: number, blabels: number, bdist: number, stats: number): number;
+  kmeansPlusPlus(codes: number, n: number, d: number, k: number, w: number, rngState: number, d2: number, cent: number): void;
+  writeRows(storePtr: number, d: number, rows: number, B: number, src: number): void;
+  buildIndex(labels: number, n: number, k: number, offsets: number, members: number, cursor: number): void;
+  sampleSubsets(rows: number, B: number, labels: number, offsets: number, members: number, k: number, m: number,
+    includeSelf: number, shareD: number, rngState: number, outSub: number, outSize: number, outCluster: number,
+    seen: number, chosen: number): void;
+}
+
+/** Path of the release build (npm run build:wasm). */
+export const WASM_FILE = fileURLToPath(new URL('../../build/uvhe.wasm', import.meta.url));
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** Compile the kernels once per thread (WebAssembly.Module can also be posted to workers). */
+export function compileKernels(): Promise<WebAssembly.Module> {
+  compiled ??= readFile(WASM_FILE).then(
+    (bytes) => WebAssembly.compile(bytes),
+    (err: unknown) => {
+      compiled = undefined;
+      throw new Error(`cluster: cannot read ${WASM_FILE} (run \`npm run build:wasm\`): ${String(err)}`);
+    },
+  );
+  return compiled;
+}
+
+/** Instantiate synchronously against a shared memory (each worker and the main thread do this once). */
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort: (_msg: number, _file: number, line: number, col: number) => {
+        throw new Error(`wasm abort at ${line}:${col}`);
+      },
+    },
+  });
+  const k = instance.exports as unknown as Kernels;
+  if (k.version() !== KERNEL_VERSION) throw new Error(`cluster: build/uvhe.wasm is version ${k.version()}, expected ${KERNEL_VERSION}; run npm run build:wasm`);
+  return k;
+}
+
+/** A shared memory of `pages` 64 KiB pages (fixed size: never grown, so views stay valid). */
+export function createSharedMemory(pages: number): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** WebAssembly SIMD + SharedArrayBuffer + shared memory present? Returns null if yes, else why not. */
+export function simdUnavailableReason(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
+  if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
+  // (module (func (result v128) v128.const i32x4 0 0 0 0)) — validates only with SIMD
+  const simd = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+  if (!WebAssembly.validate(simd)) return 'WebAssembly SIMD is not supported';
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
+    return 'shared WebAssembly.Memory is not supported';
+  }
+  return null;
+}

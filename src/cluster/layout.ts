@@ -1,0 +1,163 @@
+// The one map of the shared WebAssembly.Memory: where the code store, labels, centroids, counts, the cluster
+// index, per-worker partial sums and the batch-slot rings live. Both threads compute offsets only from here.
+
+/** What the layout is planned for. */
+export interface LayoutParams {
+  /** rows of the code store */
+  n: number;
+  /** columns: dz + dc */
+  d: number;
+  /** clusters */
+  k: number;
+  /** partial-sum slots for the parallel Lloyd accumulate (>= 1; one per worker) */
+  parts: number;
+  /** rows one batch slot holds (writes and samples); larger calls are split (writes) or sampled in TS */
+  batchCap: number;
+  /** max m (|D|) a sample slot holds */
+  mCap: number;
+  /** batch slots per ring */
+  ring: number;
+  /** reserve the n×f64 scratch k-means++ needs */
+  kmeansPP: boolean;
+}
+
+/** One write slot: rows B i32, codes B×d f32, batch labels B i32, batch distances B f32. */
+export interface WriteSlot { rows: number; codes: number; blabels: number; bdist: number }
+/** One sample slot: rows B i32, subsets B×mCap i32, setSize B i32, cluster B i32, chosen mCap i32. */
+export interface SampleSlot { rows: number; subsets: number; setSize: number; cluster: number; chosen: number }
+
+/** Byte offsets (all 64-byte aligned) of every region; plain numbers so it can be posted to workers. */
+export interface Layout {
+  params: LayoutParams;
+  /** first byte used (above the module's static data) */
+  base: number;
+  /** total bytes needed and 64 KiB pages */
+  bytes: number;
+  pages: number;
+  /** xoshiro128** states: sampler, kmeans (4×u32 each) */
+  rngSample: number;
+  rngKmeans: number;
+  /** per-part stats: 64 bytes each (i32[0] = labels changed) */
+  stats: number;
+  codes: number;
+  labels: number;
+  dist: number;
+  centroids: number;
+  weights: number;
+  panel: number;
+  cn: number;
+  /** cluster sizes after the last relabel/assign (k i32) */
+  counts: number;
+  /** Sculley per-centre counts (k i32) */
+  onlineCounts: number;
+  offsets: number;
+  members: number;
+  cursor: number;
+  seen: number;
+  /** parts × k×d f64, stride sumsStride bytes */
+  sums: number;
+  sumsStride: number;
+  /** parts × k i32, stride partCountsStride bytes */
+  partCounts: number;
+  partCountsStride: number;
+  /** n f64 (0 when not reserved) */
+  d2: number;
+  writeSlots: WriteSlot[];
+  sampleSlots: SampleSlot[];
+}
+
+export const PAGE = 65536;
+/** wasm32 limit: 65536 pages = 4 GiB */
+export const MAX_PAGES = 65536;
+
+/** Plan the memory map. base: the module's heapBase() (the layout starts at the next 64 KiB boundary). */
+export function planLayout(params: LayoutParams, base: number): Layout {
+  const { n, d, k, parts, batchCap, mCap, ring, kmeansPP } = params;
+  let p = Math.ceil(Math.max(base, 1024) / PAGE) * PAGE;
+  const start = p;
+  const take = (bytes: number): number => {
+    const r = p;
+    p += Math.ceil(Math.max(bytes, 1) / 64) * 64;
+    return r;
+  };
+  const G = Math.ceil(k / 4);
+  const rngSample = take(16);
+  const rngKmeans = take(16);
+  const stats = take(64 * Math.max(parts, 1));
+  const codes = take(n * d * 4);
+  const labels = take(n * 4);
+  const dist = take(n * 4);
+  const centroids = take(k * d * 4);
+  const weights = take(d * 4);
+  const panel = take(G * d * 16);
+  const cn = take(G * 16);
+  const counts = take(k * 4);
+  const onlineCounts = take(k * 4);
+  const offsets = take((k + 1) * 4);
+  const members = take(n * 4);
+  const cursor = take(k * 4);
+  const seen = take(k * 4);
+  const sumsStride = Math.ceil((k * d * 8) / 64) * 64;
+  const sums = take(sumsStride * parts);
+  const partCountsStride = Math.ceil((k * 4) / 64) * 64;
+  const partCounts = take(partCountsStride * parts);
+  const d2 = kmeansPP ? take(n * 8) : 0;
+  const writeSlots: WriteSlot[] = [];
+  const sampleSlots: SampleSlot[] = [];
+  for (let s = 0; s < ring; s++) {
+    writeSlots.push({ rows: take(batchCap * 4), codes: take(batchCap * d * 4), blabels: take(batchCap * 4), bdist: take(batchCap * 4) });
+    sampleSlots.push({ rows: take(batchCap * 4), subsets: take(batchCap * mCap * 4), setSize: take(batchCap * 4), cluster: take(batchCap * 4), chosen: take(mCap * 4) });
+  }
+  const bytes = p;
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new Error(`cluster: shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB (n=${n}, d=${d}, k=${k}); wasm32 allows 4 GiB`);
+  }
+  return {
+    params, base: start, bytes, pages, rngSample, rngKmeans, stats, codes, labels, dist, centroids, weights, panel, cn,
+    counts, onlineCounts, offsets, members, cursor, seen, sums, sumsStride, partCounts, partCountsStride, d2,
+    writeSlots, sampleSlots,
+  };
+}
+
+/** Typed-array views of the big regions over one memory buffer (views, never copies). */
+export interface LayoutViews {
+  codes: Float32Array;
+  labels: Int32Array;
+  dist: Float32Array;
+  centroids: Float32Array;
+  weights: Float32Array;
+  counts: Int32Array;
+  onlineCounts: Int32Array;
+  offsets: Int32Array;
+  members: Int32Array;
+  seen: Int32Array;
+  rngSample: Uint32Array;
+  rngKmeans: Uint32Array;
+}
+
+export function layoutViews(L: Layout, buffer: ArrayBufferLike): LayoutViews {
+  const { n, d, k } = L.params;
+  return {
+    codes: new Float32Array(buffer, L.codes, n * d),
+    labels: new Int32Array(buffer, L.labels, n),
+    dist: new Float32Array(buffer, L.dist, n),
+    centroids: new Float32Array(buffer, L.centroids, k * d),
+    weights: new Float32Array(buffer, L.weights, d),
+    counts: new Int32Array(buffer, L.counts, k),
+    onlineCounts: new Int32Array(buffer, L.onlineCounts, k),
+    offsets: new Int32Array(buffer, L.offsets, k + 1),
+    members: new Int32Array(buffer, L.members, n),
+    seen: new Int32Array(buffer, L.seen, k),
+    rngSample: new Uint32Array(buffer, L.rngSample, 4),
+    rngKmeans: new Uint32Array(buffer, L.rngKmeans, 4),
+  };
+}
+
+/** Row ranges [lo, hi) splitting n rows into `parts` near-equal pieces (multiples of 4 where possible). */
+export function rowRanges(n: number, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const per = Math.ceil(n / parts / 4) * 4;
+  for (let lo = 0; lo < n; lo += per) out.push([lo, Math.min(n, lo + per)]);
+  return out;
+}

@@ -1,0 +1,310 @@
+// PoolEngine: the ClusterEngine over one shared WebAssembly.Memory and a Piscina pool of SIMD workers.
+// Calls are queued in issue order on one chain (so a sample sees every earlier write); only the O(n·k·d)
+// assignment inside relabel() is split across workers by row ranges. sample() returns at once (prefetch).
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
+import { TaskRunner } from './exec.js';
+import { compileKernels, createSharedMemory, instantiateKernels, type Kernels } from './kernels.js';
+import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } from './layout.js';
+import type { ResultOf, Task, WorkerInit } from './protocol.js';
+import {
+  Rng, STREAM, checkSample, checkWrite, deriveSeed, dimWeights, initialCodes, randomInit,
+  sampleSubsets, validateEngineOptions,
+} from './reference.js';
+
+/** Extra knobs for the pool (tests and benchmarks); the defaults suit training. */
+export interface PoolOptions {
+  /** rows per batch slot (default max(batchSize, 512)) */
+  batchCap?: number;
+  /** max |D| per sample slot (default 64; larger m is sampled in TS on the same RNG stream) */
+  mCap?: number;
+  /** batch slots per ring (default 4) */
+  ring?: number;
+  /** split an assignment across workers when 2·n·k·d exceeds this many flops (default 2e7) */
+  splitFlops?: number;
+  /** skip the initial fit (codes N(0,1), centroids seeded, labels assigned once) — benchmarks only */
+  skipInitialFit?: boolean;
+  /** initial codes (n×d) instead of N(0,1) draws — tests and benchmarks */
+  codes?: Float32Array;
+}
+
+/** Where the worker module is and how Node must load it (tsx's loader for a .ts file). */
+function workerSpec(): { filename: string; execArgv: string[] } {
+  const url = new URL('./worker.ts', import.meta.url);
+  const req = createRequire(import.meta.url);
+  return { filename: url.href, execArgv: ['--import', pathToFileURL(req.resolve('tsx')).href] };
+}
+
+/** A promise that adds to `sink` the time between the first await/then on it and its settlement. */
+function trackWait<T>(p: Promise<T>, sink: (ms: number) => void): Promise<T> {
+  let settled = false;
+  let waitingSince = -1;
+  const done = (): void => {
+    settled = true;
+    if (waitingSince >= 0) sink(performance.now() - waitingSince);
+  };
+  p.then(done, done);
+  const origThen = p.then.bind(p);
+  // `await p` on a native promise skips an own `then`; hiding `constructor` makes await go through it.
+  Object.defineProperty(p, 'constructor', { value: undefined });
+  Object.defineProperty(p, 'then', {
+    value: (a?: (v: T) => unknown, b?: (e: unknown) => unknown) => {
+      if (!settled && waitingSince < 0) waitingSince = performance.now();
+      return origThen(a, b);
+    },
+  });
+  return p;
+}
+
+export class PoolEngine implements ClusterEngine {
+  readonly kind = 'wasm-simd-pool';
+  readonly n: number;
+  readonly d: number;
+  readonly k: number;
+  readonly views: LayoutViews;
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+  private indexDirty = false;
+  private waitMs = 0;
+  private closed = false;
+  private readonly freeWriteSlots: number[];
+  private readonly splitFlops: number;
+  private readonly sampleRng: Rng;
+  private readonly kmRng: Rng;
+
+  private constructor(
+    readonly opts: ClusterEngineOptions,
+    readonly layout: Layout,
+    readonly memory: WebAssembly.Memory,
+    readonly kernels: Kernels,
+    private readonly local: TaskRunner,
+    private readonly pool: Piscina,
+    readonly workers: number,
+    popts: PoolOptions,
+  ) {
+    this.n = opts.n;
+    this.d = opts.dz + opts.dc;
+    this.k = opts.k;
+    this.views = layoutViews(layout, memory.buffer);
+    this.freeWriteSlots = layout.writeSlots.map((_, i) => i);
+    this.splitFlops = popts.splitFlops ?? 2e7;
+    this.sampleRng = new Rng(this.views.rngSample);
+    this.kmRng = new Rng(this.views.rngKmeans);
+  }
+
+  /** Build the memory, the workers, the initial codes and the initial fit. */
+  static async create(opts: ClusterEngineOptions, popts: PoolOptions = {}): Promise<PoolEngine> {
+    const d = validateEngineOptions(opts);
+    const module = await compileKernels();
+    const probe = instantiateKernels(module, createSharedMemory(1));
+    const workers = Math.max(1, opts.workers);
+    const layout = planLayout({
+      n: opts.n, d, k: opts.k, parts: workers,
+      batchCap: popts.batchCap ?? Math.max(opts.batchSize, 512), mCap: popts.mCap ?? 64, ring: popts.ring ?? 4,
+      kmeansPP: opts.init === 'kmeans++' && !popts.skipInitialFit,
+    }, probe.heapBase());
+    const memory = createSharedMemory(layout.pages);
+    const kernels = instantiateKernels(module, memory);
+    const local = new TaskRunner(kernels, layout, memory);
+    const init: WorkerInit = { memory, module, layout };
+    const spec = workerSpec();
+    const pool = new Piscina({
+      filename: spec.filename, execArgv: spec.execArgv, workerData: init,
+      minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1,
+    });
+    const e = new PoolEngine(opts, layout, memory, kernels, local, pool, workers, popts);
+    try {
+      await e.initialise(popts);
+    } catch (err) {
+      await pool.destroy();
+      throw err;
+    }
+    return e;
+  }
+
+  private async initialise(popts: PoolOptions): Promise<void> {
+    const { opts, views } = this;
+    views.codes.set(popts.codes ?? initialCodes(opts));
+    views.weights.set(dimWeights(opts.dz, opts.dc, opts.weights.z, opts.weights.c));
+    Rng.seedState(views.rngSample, deriveSeed(opts.seed, STREAM.sample));
+    Rng.seedState(views.rngKmeans, deriveSeed(opts.seed, STREAM.kmeans));
+    views.labels.fill(-1);
+    if (opts.init === 'kmeans++' && !popts.skipInitialFit) await this.exec({ op: 'kmeans++' });
+    else {
+      randomInit(views.codes, this.n, this.d, this.k, this.kmRng, views.centroids);
+      this.local.run({ op: 'prepare' });
+    }
+    await this.fit(popts.skipInitialFit ? 0 : opts.iters);
+  }
+
+  /** Run one task on a worker. */
+  private exec<T extends Task>(task: T): Promise<ResultOf<T>> {
+    return this.pool.run(task) as Promise<ResultOf<T>>;
+  }
+
+  /** Queue fn after every earlier call; failures reject fn's promise and do not stop the queue. */
+  private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private live(): void {
+    if (this.closed) throw new Error('ClusterEngine is closed');
+    if (this.failure !== null) {
+      const f = this.failure;
+      this.failure = null;
+      throw f instanceof Error ? f : new Error(String(f));
+    }
+  }
+
+  /** One parallel assignment pass: split by rows when it is worth the dispatch cost. */
+  private async assignAll(accumulate: boolean): Promise<{ inertia: number; changed: number; parts: number }> {
+    const flops = 2 * this.n * this.k * this.d;
+    const parts = flops >= this.splitFlops ? Math.min(this.workers, Math.ceil(this.n / 4)) : 1;
+    const ranges = rowRanges(this.n, parts);
+    const res = await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'assign', lo, hi, part, accumulate })));
+    let inertia = 0, changed = 0;
+    for (const r of res) { inertia += r.inertia; changed += r.changed; }
+    return { inertia, changed, parts: ranges.length };
+  }
+
+  /** Lloyd iterations (stop once nothing changes), final assignment, re-seeding, index. */
+  private async fit(iters: number): Promise<{ inertia: number; reseeded: number }> {
+    let reseeded = 0;
+    for (let it = 0; it < iters; it++) {
+      const a = await this.assignAll(true);
+      const f = await this.exec({ op: 'finish', parts: a.parts });
+      reseeded += f.reseeded;
+      // labels equal to the ones the current means came from: converged (never at it=0: the stored labels come
+      // from the previous final assignment, not from the means — the same rule as kmeansFit in reference.ts)
+      if (it > 0 && a.changed === 0 && f.reseeded === 0) break;
+    }
+    const a = await this.assignAll(false);
+    const z = await this.exec({ op: 'finalize' });
+    this.indexDirty = false;
+    return { inertia: a.inertia + z.inertiaDelta, reseeded: reseeded + z.reseeded };
+  }
+
+  writeCodes(rows: Int32Array, codes: Float32Array): void {
+    this.live();
+    const B = checkWrite(rows, codes, this.n, this.d);
+    const cap = this.layout.params.batchCap;
+    for (let lo = 0; lo < B; lo += cap) {
+      const hi = Math.min(B, lo + cap);
+      this.queueWrite(rows.subarray(lo, hi), codes.subarray(lo * this.d, hi * this.d));
+    }
+  }
+
+  private queueWrite(rows: Int32Array, codes: Float32Array): void {
+    const B = rows.length;
+    const online = this.opts.refit === 'online';
+    // Copy into a free ring slot now (no allocation); when the ring is full, stage a JS copy until one frees.
+    let slot = this.freeWriteSlots.pop();
+    let staged: { rows: Int32Array; codes: Float32Array } | null = null;
+    const fill = (s: number, r: Int32Array, c: Float32Array): void => {
+      const ws = this.layout.writeSlots[s];
+      new Int32Array(this.memory.buffer, ws.rows, B).set(r);
+      new Float32Array(this.memory.buffer, ws.codes, B * this.d).set(c);
+    };
+    if (slot !== undefined) fill(slot, rows, codes);
+    else staged = { rows: rows.slice(), codes: codes.slice() };
+    if (online) this.indexDirty = true;
+    void this.enqueue(async () => {
+      if (slot === undefined) {
+        slot = this.freeWriteSlots.pop()!; // the queue is serial, so a slot is free by now
+        fill(slot, staged!.rows, staged!.codes);
+      }
+      try {
+        await this.exec({ op: 'write', slot, B, online });
+      } finally {
+        this.freeWriteSlots.push(slot);
+      }
+    }).catch((err: unknown) => {
+      this.failure ??= err;
+    });
+  }
+
+  relabel(): Promise<RelabelResult> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    return this.enqueue(async () => {
+      const t0 = performance.now();
+      const r = await this.fit(this.opts.iters);
+      return {
+        labels: this.views.labels.slice(), sizes: this.views.counts.slice(), inertia: r.inertia, reseeded: r.reseeded,
+        ms: performance.now() - t0,
+      };
+    });
+  }
+
+  sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch> {
+    try {
+      this.live();
+      checkSample(rows, m, this.n);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const B = rows.length;
+    const own = rows.slice();
+    const rebuild = this.indexDirty;
+    this.indexDirty = false;
+    const { batchCap, mCap } = this.layout.params;
+    const p = this.enqueue(async (): Promise<SubsetBatch> => {
+      if (B > batchCap || m > mCap) {
+        // Too big for a slot: the same algorithm in TS over the shared views and the same RNG stream.
+        if (rebuild) this.local.run({ op: 'index' });
+        const v = this.views;
+        return sampleSubsets(own, v.labels, { offsets: v.offsets, members: v.members }, this.k, m, includeSelf, shareD, this.sampleRng, undefined, v.seen);
+      }
+      const slot = 0; // the queue is serial: one sample runs at a time
+      const s = this.layout.sampleSlots[slot];
+      const buf = this.memory.buffer;
+      new Int32Array(buf, s.rows, B).set(own);
+      await this.exec({ op: 'sample', slot, B, m, includeSelf, shareD, rebuildIndex: rebuild });
+      return {
+        subsets: new Int32Array(buf, s.subsets, B * m).slice(),
+        setSize: new Int32Array(buf, s.setSize, B).slice(),
+        cluster: new Int32Array(buf, s.cluster, B).slice(),
+      };
+    });
+    return trackWait(p, (ms) => { this.waitMs += ms; });
+  }
+
+  readCodes(): Promise<Float32Array> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    return trackWait(this.enqueue(() => this.views.codes.slice()), (ms) => { this.waitMs += ms; });
+  }
+
+  labels(): Promise<Int32Array> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    return this.enqueue(() => this.views.labels.slice());
+  }
+
+  /** Current centroids (copy, k×d) — for checkpoints and tests. */
+  centroids(): Promise<Float32Array> {
+    return this.enqueue(() => this.views.centroids.slice());
+  }
+
+  /** Current cluster index (copies) — for tests. */
+  clusterIndex(): Promise<{ offsets: Int32Array; members: Int32Array }> {
+    return this.enqueue(() => {
+      if (this.indexDirty) { this.local.run({ op: 'index' }); this.indexDirty = false; }
+      return { offsets: this.views.offsets.slice(), members: this.views.members.slice() };
+    });
+  }
+
+  takeWaitMs(): number {
+    const w = this.waitMs;
+    this.waitMs = 0;
+    return w;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    await this.pool.destroy();
+  }
+}

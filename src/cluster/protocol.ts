@@ -1,0 +1,43 @@
+// The typed thread boundary between PoolEngine (main thread) and worker.ts: tasks carry only small numbers
+// (offsets, ranges, slot ids); every big array lives in the shared memory described by Layout.
+import type { Layout } from './layout.js';
+
+/** Posted once to every worker (structured clone shares the memory and the compiled module). */
+export interface WorkerInit {
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  layout: Layout;
+}
+
+/** Centroids changed outside a kernel: rebuild the weighted panel and norms. */
+export interface PrepareTask { op: 'prepare' }
+/** Assign rows [lo, hi); with accumulate, into partial sums/counts slot `part` (zeroed first). */
+export interface AssignTask { op: 'assign'; lo: number; hi: number; part: number; accumulate: boolean }
+/** Reduce `parts` partial sums, re-seed empty clusters, set means, prepare the panel. */
+export interface FinishTask { op: 'finish'; parts: number }
+/** After the final assignment: counts, re-seed empties, prepare, cluster index, Sculley counts = sizes. */
+export interface FinalizeTask { op: 'finalize' }
+/** Write B rows from write slot `slot` into the store; online: Sculley update and relabel of those rows. */
+export interface WriteTask { op: 'write'; slot: number; B: number; online: boolean }
+/** Sample D for B rows of sample slot `slot`; rebuildIndex first when labels changed since the last index. */
+export interface SampleTask { op: 'sample'; slot: number; B: number; m: number; includeSelf: boolean; shareD: boolean; rebuildIndex: boolean }
+/** k-means++ seeding from the kmeans RNG stream, then prepare. */
+export interface SeedTask { op: 'kmeans++' }
+/** Rebuild the cluster index from the labels. */
+export interface IndexTask { op: 'index' }
+
+export type Task = PrepareTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask;
+
+export interface AssignResult { inertia: number; changed: number }
+export interface FinishResult { reseeded: number }
+export interface FinalizeResult { reseeded: number; /** inertia change caused by the re-seeding (<= 0) */ inertiaDelta: number }
+export interface WriteResult { inertia: number }
+export interface EmptyResult { ok: true }
+
+/** The result type of each task, declared once for both sides. */
+export type ResultOf<T extends Task> =
+  T extends AssignTask ? AssignResult :
+  T extends FinishTask ? FinishResult :
+  T extends FinalizeTask ? FinalizeResult :
+  T extends WriteTask ? WriteResult :
+  EmptyResult;
