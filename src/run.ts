@@ -56,7 +56,7 @@ export async function runTraining(cfg: Config): Promise<RunOutcome> {
   const style = Progress.resolve(cfg.train.progress);
   const B = Math.min(cfg.train.batchSize, split.train.n);
   const progress = new Progress(style, cfg.train.epochs, Math.ceil(split.train.n / B));
-  progress.message(`uvhe: mode ${cfg.mode}, ${split.source}: ${split.train.n} train / ${split.test.n} test, ${backend.note}`);
+  progress.message(`uvhe run: mode ${cfg.mode}; data ${split.source}; ${backend.note}`);
   progress.message(`run folder: ${dir}`);
   const metricsPath = join(dir, 'metrics.jsonl');
   writeFileSync(metricsPath, '');
