@@ -7,6 +7,7 @@ import { loadDataset } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, type MetricsRecord } from './train/loop.js';
 import { Progress } from './train/progress.js';
+import { setGradientMode } from './model/layers.js';
 
 export interface RunOutcome {
   dir: string;
@@ -53,6 +54,8 @@ export async function runTraining(cfg: Config): Promise<RunOutcome> {
   writeAtomic(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
   const backend = await initBackend(cfg.runtime.backend);
+  // Hand-written, transpose-free gradients only help where transposed matMuls are slow (wasm, pure-JS cpu).
+  setGradientMode(backend.tfBackend === 'tensorflow' ? 'builtin' : 'custom');
   const style = Progress.resolve(cfg.train.progress);
   const B = Math.min(cfg.train.batchSize, split.train.n);
   const progress = new Progress(style, cfg.train.epochs, Math.ceil(split.train.n / B));

@@ -5,6 +5,12 @@
 import { tf } from '../backend.js';
 import type { Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 
+/** "custom": the hand-written gradients below (wasm, cpu). "builtin": tfjs autodiff of plain matMuls, which is
+ *  right where transposed matMuls are fast anyway (libtensorflow on CPU or GPU). Set once by the run. */
+let gradientMode: 'custom' | 'builtin' = 'custom';
+export function setGradientMode(mode: 'custom' | 'builtin'): void { gradientMode = mode; }
+export function getGradientMode(): 'custom' | 'builtin' { return gradientMode; }
+
 /** One term x·W of an affine map. grad=false: x is a constant (e.g. pixels), so dL/dx is never computed. */
 export interface LinearTerm {
   x: Tensor2D; // [B, in]
@@ -14,6 +20,11 @@ export interface LinearTerm {
 
 /** y = Σ_i x_i·W_i + b, shape [B, out]. Gradients: dW_i = x_iᵀ·dy, dx_i = dy·W_iᵀ, db = Σ_rows dy. */
 export function linear(terms: LinearTerm[], b: Variable): Tensor2D {
+  if (gradientMode === 'builtin') {
+    let y = tf.matMul(terms[0].x, terms[0].W);
+    for (let i = 1; i < terms.length; i++) y = tf.add(y, tf.matMul(terms[i].x, terms[i].W));
+    return tf.add(y, b) as Tensor2D;
+  }
   // customGrad returns gradients only for its arguments; constants are closed over, not passed.
   const gradTerms = terms.filter((t) => t.grad);
   const args: tf.Tensor[] = [...terms.map((t) => t.W), b, ...gradTerms.map((t) => t.x)];
@@ -44,6 +55,7 @@ export function linear(terms: LinearTerm[], b: Variable): Tensor2D {
 /** y = M·h with a constant mixing matrix M [B, U] (e.g. the average over each x's subset D of the unique
  *  encoded rows h [U, F]). Mt = Mᵀ [U, B] is passed precomputed so the gradient dh = Mᵀ·dy is a plain matMul. */
 export function mixRows(M: Tensor2D, Mt: Tensor2D, h: Tensor2D): Tensor2D {
+  if (gradientMode === 'builtin') return tf.matMul(M, h);
   const f = tf.customGrad((hIn: unknown, save: unknown) => {
     (save as (ts: tf.Tensor[]) => void)([Mt]);
     return {
