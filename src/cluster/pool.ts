@@ -26,8 +26,8 @@ export interface PoolOptions {
   splitFlops?: number;
   /** skip the initial fit (codes N(0,1), centroids seeded, labels assigned once) — benchmarks only */
   skipInitialFit?: boolean;
-  /** initial codes (n×d) instead of N(0,1) draws — tests and benchmarks */
-  codes?: Float32Array;
+  /** initial codes (n×d) instead of N(0,1) draws, or a function that fills the store in place — tests, benchmarks */
+  codes?: Float32Array | ((store: Float32Array) => void);
 }
 
 /** Where the worker module is and how Node must load it (tsx's loader for a .ts file). */
@@ -126,7 +126,8 @@ export class PoolEngine implements ClusterEngine {
 
   private async initialise(popts: PoolOptions): Promise<void> {
     const { opts, views } = this;
-    views.codes.set(popts.codes ?? initialCodes(opts));
+    if (typeof popts.codes === 'function') popts.codes(views.codes);
+    else views.codes.set(popts.codes ?? initialCodes(opts));
     views.weights.set(dimWeights(opts.dz, opts.dc, opts.weights.z, opts.weights.c));
     Rng.seedState(views.rngSample, deriveSeed(opts.seed, STREAM.sample));
     Rng.seedState(views.rngKmeans, deriveSeed(opts.seed, STREAM.kmeans));
@@ -160,10 +161,10 @@ export class PoolEngine implements ClusterEngine {
     }
   }
 
-  /** One parallel assignment pass: split by rows when it is worth the dispatch cost. */
-  private async assignAll(accumulate: boolean): Promise<{ inertia: number; changed: number; parts: number }> {
+  /** One parallel assignment pass: split by rows when it is worth the dispatch cost (or into `force` parts). */
+  private async assignAll(accumulate: boolean, force?: number): Promise<{ inertia: number; changed: number; parts: number }> {
     const flops = 2 * this.n * this.k * this.d;
-    const parts = flops >= this.splitFlops ? Math.min(this.workers, Math.ceil(this.n / 4)) : 1;
+    const parts = force ?? (flops >= this.splitFlops ? Math.min(this.workers, Math.ceil(this.n / 4)) : 1);
     const ranges = rowRanges(this.n, parts);
     const res = await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'assign', lo, hi, part, accumulate })));
     let inertia = 0, changed = 0;
@@ -280,6 +281,16 @@ export class PoolEngine implements ClusterEngine {
   labels(): Promise<Int32Array> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
     return this.enqueue(() => this.views.labels.slice());
+  }
+
+  /** Benchmarks: one full assignment pass (labels, distances) of the whole store over `parts` workers. */
+  assignPass(parts = this.workers): Promise<{ inertia: number; changed: number }> {
+    return this.enqueue(() => this.assignAll(false, Math.max(1, Math.min(parts, this.workers))));
+  }
+
+  /** Resolves once every call issued before it has landed. */
+  flush(): Promise<void> {
+    return this.enqueue(() => undefined);
   }
 
   /** Current centroids (copy, k×d) — for checkpoints and tests. */
