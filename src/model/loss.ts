@@ -5,12 +5,12 @@ import type { Tensor1D, Tensor2D, Scalar } from '@tensorflow/tfjs-core';
 import type { Forward, Gauss } from './vhe.js';
 
 /** Per-example Bernoulli negative log-likelihood, nats [B]: Σ_p softplus(l) − x·l, which equals
- *  −[x·log σ(l) + (1−x)·log(1−σ(l))] without ever forming log(0). x [B, P] in [0, 1], logits [B, P]. */
+ *  −[x·log σ(l) + (1−x)·log(1−σ(l))] without ever forming log(0). x [P, B] in [0, 1], logits [P, B]. */
 export function bcePerExample(x: Tensor2D, logits: Tensor2D): Tensor1D {
-  return tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1) as Tensor1D;
+  return tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 0) as Tensor1D;
 }
 
-/** Per-example KL(q ‖ p) of diagonal Gaussians by log-std, nats [B]:
+/** Per-example KL(q ‖ p) of diagonal Gaussians by log-std ([d, B] each), nats [B]:
  *  Σ_d  s_p − s_q − ½ + (e^{2 s_q} + (μ_q − μ_p)²) / (2 e^{2 s_p}).  p undefined means N(0, I).
  *  (Written with sub+square, not squaredDifference, whose broadcast gradient is wrong on cpu and wasm.) */
 export function klPerExample(q: Gauss, p?: Gauss): Tensor1D {
@@ -18,14 +18,14 @@ export function klPerExample(q: Gauss, p?: Gauss): Tensor1D {
   if (!p) {
     // s_p = 0, μ_p = 0
     const t = tf.sub(tf.mul(tf.add(varQ, tf.square(q.mu)), 0.5), tf.add(q.s, 0.5));
-    return tf.sum(t, 1) as Tensor1D;
+    return tf.sum(t, 0) as Tensor1D;
   }
   const d2 = tf.square(tf.sub(q.mu, p.mu));
   const t = tf.add(
     tf.sub(tf.sub(p.s, q.s), 0.5),
     tf.div(tf.add(varQ, d2), tf.mul(tf.exp(tf.mul(p.s, 2)), 2)),
   );
-  return tf.sum(t, 1) as Tensor1D;
+  return tf.sum(t, 0) as Tensor1D;
 }
 
 export interface LossTerms {
@@ -41,7 +41,7 @@ export interface LossTerms {
   perExample: Tensor1D;
 }
 
-/** x [B, P]; invSetSize [B, 1] = 1/|X_x| (ignored in vae mode). */
+/** x [P, B]; invSetSize [1, B] = 1/|X_x| (ignored in vae mode). */
 export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTerms {
   const bce = bcePerExample(x, f.logits);
   const klZ = klPerExample(f.qz, f.pz);

@@ -1,10 +1,10 @@
 // The seed's networks (MLPs, 512 hidden units, ReLU, sigmoid decoder) for the three modes, as explicit
 // variables. Each "mean" and "log-std" network pair of the seed shares its input, so their two first layers
-// are fused into one matMul of width 2H (identical maths: the first H columns feed the mean head, the last H
-// the log-std head).
+// are fused into one matMul of width 2H (identical maths: the first H rows feed the mean head, the last H the
+// log-std head). Feature-major throughout (see layers.ts): every activation is [features, B], W is [out, in].
 import { tf } from '../backend.js';
 import type { Tensor2D, Variable } from '@tensorflow/tfjs-core';
-import { boundLogStd, linear, mixRows } from './layers.js';
+import { boundLogStd, linear, mixColumns } from './layers.js';
 import { Rng } from '../util/rng.js';
 
 export type Mode = 'vae' | 'vhe' | 'uvhe';
@@ -27,18 +27,18 @@ export type Params = Record<string, Variable>;
 
 /** PyTorch's nn.Linear default init (U(±1/√fan_in) for W and b), from our own seeded RNG so that a run is
  *  reproducible on every backend. */
-function initLinear(rng: Rng, fanIn: number, rows: number, cols: number, name: string, params: Params): void {
+function initLinear(rng: Rng, fanIn: number, inDim: number, outDim: number, name: string, params: Params): void {
   const bound = 1 / Math.sqrt(fanIn);
-  const w = new Float32Array(rows * cols);
+  const w = new Float32Array(outDim * inDim);
   for (let i = 0; i < w.length; i++) w[i] = (rng.next() * 2 - 1) * bound;
   // unnamed: tfjs variable names are global, and two models (e.g. tests, comparisons) may coexist
-  params[name] = tf.variable(tf.tensor2d(w, [rows, cols]), true);
+  params[name] = tf.variable(tf.tensor2d(w, [outDim, inDim]), true);
 }
-function initBias(rng: Rng, fanIn: number, cols: number, name: string, params: Params): void {
+function initBias(rng: Rng, fanIn: number, outDim: number, name: string, params: Params): void {
   const bound = 1 / Math.sqrt(fanIn);
-  const b = new Float32Array(cols);
-  for (let i = 0; i < cols; i++) b[i] = (rng.next() * 2 - 1) * bound;
-  params[name] = tf.variable(tf.tensor1d(b), true);
+  const b = new Float32Array(outDim);
+  for (let i = 0; i < outDim; i++) b[i] = (rng.next() * 2 - 1) * bound;
+  params[name] = tf.variable(tf.tensor2d(b, [outDim, 1]), true); // a column: broadcasts over the B columns
 }
 
 export function createParams(s: ModelShape, seed: number): Params {
@@ -78,21 +78,21 @@ export function disposeParams(p: Params): void {
   for (const v of Object.values(p)) v.dispose();
 }
 
-/** A diagonal Gaussian by mean and (bounded) log-std, both [B, d]. */
+/** A diagonal Gaussian by mean and (bounded) log-std, both [d, B]. */
 export interface Gauss { mu: Tensor2D; s: Tensor2D }
 
-/** Tensors of one batch. */
+/** Tensors of one batch (feature-major: one column per example). */
 export interface BatchTensors {
-  /** [B, P] pixels in [0, 1] */
-  x: Tensor2D;
-  /** [U, P] the distinct rows of all subsets D in the batch (vhe/uvhe) */
-  xu?: Tensor2D;
+  /** [P, B] pixels in [0, 1] */
+  xT: Tensor2D;
+  /** [P, U] the distinct rows of all subsets D in the batch (vhe/uvhe) */
+  xuT?: Tensor2D;
   /** [B, U] averaging matrix: row b holds multiplicity/|D| for the members of x_b's D; mixT is its transpose */
   mix?: Tensor2D;
   mixT?: Tensor2D;
-  /** [B, 1] 1/|X_x| */
+  /** [1, B] 1/|X_x| */
   invSetSize?: Tensor2D;
-  /** [B, dz] and [B, dc] standard normal noise for the reparametrisation */
+  /** [dz, B] and [dc, B] standard normal noise for the reparametrisation */
   epsZ: Tensor2D;
   epsC?: Tensor2D;
 }
@@ -102,49 +102,50 @@ export interface Forward {
   qz: Gauss;
   /** p(z|c); undefined means N(0, I) (vae) */
   pz?: Gauss;
+  /** [dc, B] and [dz, B] samples */
   c?: Tensor2D;
   z: Tensor2D;
-  /** [B, P] decoder logits */
+  /** [P, B] decoder logits */
   logits: Tensor2D;
 }
 
 function head(h: Tensor2D, H: number, p: Params, pre: string, L: number): Gauss {
-  const hMu = tf.slice(h, [0, 0], [-1, H]) as Tensor2D;
-  const hS = tf.slice(h, [0, H], [-1, H]) as Tensor2D;
+  const hMu = tf.slice(h, [0, 0], [H, -1]) as Tensor2D;
+  const hS = tf.slice(h, [H, 0], [H, -1]) as Tensor2D;
   return {
-    mu: linear([{ x: hMu, W: p[pre + '/Wmu'], grad: true }], p[pre + '/bmu']),
-    s: boundLogStd(linear([{ x: hS, W: p[pre + '/Ws'], grad: true }], p[pre + '/bs']), L),
+    mu: linear([{ W: p[pre + '/Wmu'], xT: hMu, grad: true }], p[pre + '/bmu']),
+    s: boundLogStd(linear([{ W: p[pre + '/Ws'], xT: hS, grad: true }], p[pre + '/bs']), L),
   };
 }
 
 /** q(c|D): encode each distinct subset row once, average the hidden layer over D with the mixing matrix, then
  *  the (linear) heads. Exact: the seed averages head outputs over D, and mean(W·h_j + b) = W·mean(h_j) + b. */
 export function encodeC(s: ModelShape, p: Params, b: BatchTensors): Gauss {
-  const hu = tf.relu(linear([{ x: b.xu!, W: p['encC/W1'], grad: false }], p['encC/b1'])) as Tensor2D; // [U, 2H]
-  const hbar = mixRows(b.mix!, b.mixT!, hu); // [B, 2H]
+  const hu = tf.relu(linear([{ W: p['encC/W1'], xT: b.xuT!, grad: false }], p['encC/b1'])) as Tensor2D; // [2H, U]
+  const hbar = mixColumns(hu, b.mix!, b.mixT!); // [2H, B]
   return head(hbar, s.hidden, p, 'encC', s.logStdBound);
 }
 
-/** q(z|c,x) for c [B, dc] (or none in vae mode). */
-export function encodeZ(s: ModelShape, p: Params, x: Tensor2D, c: Tensor2D | undefined): Gauss {
-  const terms = [{ x, W: p['encZ/Wx'], grad: false }];
-  if (c) terms.push({ x: c, W: p['encZ/Wc'], grad: true });
+/** q(z|c,x) for c [dc, B] (or none in vae mode). */
+export function encodeZ(s: ModelShape, p: Params, xT: Tensor2D, c: Tensor2D | undefined): Gauss {
+  const terms = [{ W: p['encZ/Wx'], xT, grad: false }];
+  if (c) terms.push({ W: p['encZ/Wc'], xT: c, grad: true });
   const h = tf.relu(linear(terms, p['encZ/b1'])) as Tensor2D;
   return head(h, s.hidden, p, 'encZ', s.logStdBound);
 }
 
 /** p(z|c). */
 export function priorZ(s: ModelShape, p: Params, c: Tensor2D): Gauss {
-  const h = tf.relu(linear([{ x: c, W: p['prior/W1'], grad: true }], p['prior/b1'])) as Tensor2D;
+  const h = tf.relu(linear([{ W: p['prior/W1'], xT: c, grad: true }], p['prior/b1'])) as Tensor2D;
   return head(h, s.hidden, p, 'prior', s.logStdBound);
 }
 
-/** Decoder logits [B, P] from z [B, dz] and c [B, dc] (or none). */
+/** Decoder logits [P, B] from z [dz, B] and c [dc, B] (or none). */
 export function decode(p: Params, z: Tensor2D, c: Tensor2D | undefined): Tensor2D {
-  const terms = [{ x: z, W: p['dec/Wz'], grad: true }];
-  if (c) terms.push({ x: c, W: p['dec/Wc'], grad: true });
+  const terms = [{ W: p['dec/Wz'], xT: z, grad: true }];
+  if (c) terms.push({ W: p['dec/Wc'], xT: c, grad: true });
   const h = tf.relu(linear(terms, p['dec/b1'])) as Tensor2D;
-  return linear([{ x: h, W: p['dec/W2'], grad: true }], p['dec/b2']);
+  return linear([{ W: p['dec/W2'], xT: h, grad: true }], p['dec/b2']);
 }
 
 /** Reparametrised sample mu + e^s · eps. */
@@ -155,13 +156,13 @@ export function sample(g: Gauss, eps: Tensor2D): Tensor2D {
 /** The whole forward pass of the seed: D → q(c|D) → c → q(z|c,x) → z → p(x|z,c), and p(z|c). */
 export function forward(s: ModelShape, p: Params, b: BatchTensors): Forward {
   if (s.mode === 'vae') {
-    const qz = encodeZ(s, p, b.x, undefined);
+    const qz = encodeZ(s, p, b.xT, undefined);
     const z = sample(qz, b.epsZ);
     return { qz, z, logits: decode(p, z, undefined) };
   }
   const qc = encodeC(s, p, b);
   const c = sample(qc, b.epsC!);
-  const qz = encodeZ(s, p, b.x, c);
+  const qz = encodeZ(s, p, b.xT, c);
   const z = sample(qz, b.epsZ);
   return { qc, c, qz, z, pz: priorZ(s, p, c), logits: decode(p, z, c) };
 }

@@ -1,10 +1,21 @@
-// Turns one batch of row indices (x rows, their subsets D, |X_x|) into tensors. Pixels stay Uint8 in the data
-// set and are scaled once per batch into reused Float32Array buffers; each distinct D member is encoded once.
+// Turns one batch of row indices (x rows, their subsets D, |X_x|) into feature-major tensors ([P, B]: one
+// column per example, see model/layers.ts). Pixels stay Uint8 in the data set and are scaled once per batch
+// into reused Float32Array buffers; each distinct D member is encoded once.
 import { tf } from '../backend.js';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 import type { BatchTensors } from '../model/vhe.js';
 import type { Rng } from '../util/rng.js';
-import { toFloat01 } from '../data/dataset.js';
+import { FLOAT01_LUT } from '../data/dataset.js';
+
+/** Scale the listed images (n×P bytes) into out as a [P, rows.length] column-per-image matrix. */
+export function gatherColumns(images: Uint8Array, rows: Int32Array, P: number, out: Float32Array): Float32Array {
+  const B = rows.length, lut = FLOAT01_LUT;
+  for (let b = 0; b < B; b++) {
+    const src = rows[b] * P;
+    for (let p = 0, dst = b; p < P; p++, dst += B) out[dst] = lut[images[src + p]];
+  }
+  return out;
+}
 
 
 /** Reused host buffers, sized for the largest batch; one per trainer. */
@@ -22,18 +33,18 @@ export class BatchBuilder {
     this.uniq = new Int32Array(maxB * maxM);
   }
 
-  /** x [B, P] from rows of this builder's images, and the z noise. */
-  buildX(rows: Int32Array, rng: Rng): Pick<BatchTensors, 'x' | 'epsZ'> {
+  /** xT [P, B] from rows of this builder's images, and the z noise [dz, B]. */
+  buildX(rows: Int32Array, rng: Rng): Pick<BatchTensors, 'xT' | 'epsZ'> {
     const B = rows.length, P = this.P;
     return {
-      x: tf.tensor2d(toFloat01(this.images, rows, P, this.x).subarray(0, B * P), [B, P]),
-      epsZ: tf.tensor2d(rng.fillNormal(new Float32Array(B * this.zDim)), [B, this.zDim]),
+      xT: tf.tensor2d(gatherColumns(this.images, rows, P, this.x).subarray(0, B * P), [P, B]),
+      epsZ: tf.tensor2d(rng.fillNormal(new Float32Array(B * this.zDim)), [this.zDim, B]),
     };
   }
 
   /** The subset side of a batch: subsets [B×m] (rows of this builder's images), setSize [B] = |X_x|. Each
    *  distinct row is encoded once; mix [B, U] averages the encoded rows over each D. */
-  buildSubsets(B: number, subsets: Int32Array, m: number, setSize: Int32Array, rng: Rng): Omit<BatchTensors, 'x' | 'epsZ'> {
+  buildSubsets(B: number, subsets: Int32Array, m: number, setSize: Int32Array, rng: Rng): Omit<BatchTensors, 'xT' | 'epsZ'> {
     const P = this.P;
     let U = 0;
     for (let i = 0; i < B * m; i++) {
@@ -53,10 +64,10 @@ export class BatchBuilder {
     const inv = new Float32Array(B);
     for (let b = 0; b < B; b++) inv[b] = 1 / setSize[b];
     return {
-      xu: tf.tensor2d(toFloat01(this.images, uniq, P, this.xu).subarray(0, U * P), [U, P]),
+      xuT: tf.tensor2d(gatherColumns(this.images, uniq, P, this.xu).subarray(0, U * P), [P, U]),
       mix: tf.tensor2d(mix, [B, U]), mixT: tf.tensor2d(mixT, [U, B]),
-      invSetSize: tf.tensor2d(inv, [B, 1]),
-      epsC: tf.tensor2d(rng.fillNormal(new Float32Array(B * this.cDim)), [B, this.cDim]),
+      invSetSize: tf.tensor2d(inv, [1, B]),
+      epsC: tf.tensor2d(rng.fillNormal(new Float32Array(B * this.cDim)), [this.cDim, B]),
     };
   }
 

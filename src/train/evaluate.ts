@@ -54,18 +54,18 @@ export function clusterMeans(codes: Float32Array, labels: Int32Array, k: number,
 }
 
 /** Gradient norms of the per-example loss w.r.t. the sampled latents, holding the encoders' outputs fixed:
- *  L(z, c) = BCE(x, dec(z, c)) + KL(q(z|c,x) ‖ p(z|c)). Returns [B] norms for z and for c. */
+ *  L(z, c) = BCE(x, dec(z, c)) + KL(q(z|c,x) ‖ p(z|c)). z [dz, B], c [dc, B]; returns [B] norms for z and c. */
 function latentGradNorms(shape: ModelShape, p: Params, x: Tensor2D, qz: Gauss, z: Tensor2D, c?: Tensor2D): tf.Tensor[] {
   if (!c) {
     const g = tf.grad((zz: tf.Tensor) => tf.sum(tf.add(bcePerExample(x, decode(p, zz as Tensor2D, undefined)), klPerExample(qz))));
-    return [tf.norm(g(z), 'euclidean', 1)];
+    return [tf.norm(g(z), 'euclidean', 0)];
   }
   const g = tf.grads((zz: tf.Tensor, cc: tf.Tensor) => {
     const logits = decode(p, zz as Tensor2D, cc as Tensor2D);
     return tf.sum(tf.add(bcePerExample(x, logits), klPerExample(qz, priorZ(shape, p, cc as Tensor2D))));
   });
   const [gz, gc] = g([z, c]);
-  return [tf.norm(gz, 'euclidean', 1), tf.norm(gc, 'euclidean', 1)];
+  return [tf.norm(gz, 'euclidean', 0), tf.norm(gc, 'euclidean', 0)];
 }
 
 const iota = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
@@ -111,8 +111,8 @@ export function evaluate(e: EvalInput): EvalResult {
     }
     const out = tf.tidy(() => {
       const f = forward(shape, p, batch);
-      const t = vheLoss(batch.x, f, batch.invSetSize);
-      return [tf.stack([t.total, t.bce, t.klZ, t.klC, t.klCWeighted]), ...latentGradNorms(shape, p, batch.x, f.qz, f.z, f.c)];
+      const t = vheLoss(batch.xT, f, batch.invSetSize);
+      return [tf.stack([t.total, t.bce, t.klZ, t.klC, t.klCWeighted]), ...latentGradNorms(shape, p, batch.xT, f.qz, f.z, f.c)];
     });
     const v = out[0].dataSync();
     for (let j = 0; j < 5; j++) sums[j] += v[j] * bsz;
@@ -133,8 +133,8 @@ function assignTestClusters(shape: ModelShape, p: Params, xb: BatchBuilder, rows
   const b = xb.build(rows, rows, 1, new Int32Array(rows.length).fill(1), rng); // D = {x}: x's own pixels
   const codes = tf.tidy(() => {
     const qc = encodeC(shape, p, b);
-    const qz = encodeZ(shape, p, b.x, qc.mu);
-    return tf.concat([qz.mu, qc.mu], 1).dataSync() as Float32Array;
+    const qz = encodeZ(shape, p, b.xT, qc.mu);
+    return tf.transpose(tf.concat([qz.mu, qc.mu], 0)).dataSync() as Float32Array; // [B, d] rows
   });
   disposeBatch(b);
   for (let i = 0; i < rows.length; i++) {

@@ -20,11 +20,12 @@ export function trainStep(shape: ModelShape, params: Params, opt: Optimizer, bat
   tf.tidy(() => {
     const { grads } = tf.variableGrads(() => {
       const f = forward(shape, params, batch);
-      const terms = vheLoss(batch.x, f, batch.invSetSize);
+      const terms = vheLoss(batch.xT, f, batch.invSetSize);
       // Everything but the returned scalar is disposed when variableGrads' forward scope closes: keep() what we
       // read after the step (and dispose it by hand below).
       lossT = tf.keep(tf.stack([terms.total, terms.bce, terms.klZ, terms.klC, terms.klCWeighted]));
-      codesT = tf.keep(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 1) : f.qz.mu.clone());
+      // [d, B] → [B, d] rows for the code store
+      codesT = tf.keep(tf.transpose(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 0) : f.qz.mu));
       return terms.total;
     }, vars);
     opt.applyGradients(grads);

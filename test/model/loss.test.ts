@@ -6,7 +6,8 @@ import type { Tensor2D } from '@tensorflow/tfjs-core';
 
 beforeAll(async () => { await initBackend('wasm'); });
 
-const t2 = (rows: number[][]): Tensor2D => tf.tensor2d(rows);
+/** Feature-major: the test writes one row per example for readability; the model takes [features, B]. */
+const t2 = (rows: number[][]): Tensor2D => tf.transpose(tf.tensor2d(rows)) as Tensor2D;
 
 /** KL(N(mq, e^sq) ‖ N(mp, e^sp)) for one dimension, from the textbook formula in terms of variances. */
 function klRef(mq: number, sq: number, mp: number, sp: number): number {
