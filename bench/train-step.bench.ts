@@ -9,6 +9,7 @@ import { createParams, disposeParams, type ModelShape } from '../src/model/vhe.j
 import { setGradientMode } from '../src/model/layers.js';
 import { BatchBuilder, disposeBatch } from '../src/train/batch.js';
 import { trainStep } from '../src/train/step.js';
+import { Adam } from '../src/train/adam.js';
 import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets, Rng as ClusterRng } from '../src/cluster/reference.js';
 
@@ -40,9 +41,9 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
     for (const [label, mode, share] of variants) {
       const shape: ModelShape = { mode: 'uvhe', pixels: P, hidden: 512, zDim: 20, cDim: 20, logStdBound: 5 };
       const params = createParams(shape, 1);
-      const opt = tf.train.adam(1e-3);
+      const opt = new Adam(params, 1e-3);
       const bb = new BatchBuilder(images, N, P, B, M, 20, 20);
-      cleanups.push(() => { disposeParams(params); opt.dispose(); });
+      cleanups.push(() => disposeParams(params));
       bench.add(label, () => {
         const xr = Int32Array.from({ length: B }, () => rng.int(N));
         const sub = sampleSubsets(xr, labels, index, K, M, false, share, crng);

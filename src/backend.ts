@@ -111,3 +111,12 @@ export async function initBackend(requested: BackendChoice): Promise<BackendInfo
 }
 
 export { tf };
+
+/** On the wasm backend, the f32 heap and the element offset of a tensor's data, so that a hot loop can read or
+ *  update it in place (the fused Adam step). null on every other backend. The heap view must be taken again
+ *  after any tfjs op, because a memory grow replaces the buffer. */
+export function wasmHeapF32(t: tf.Tensor): { heap: Float32Array; offset: number } | null {
+  if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return null;
+  const be = tf.backend() as unknown as { wasm: { HEAPF32: Float32Array }; getMemoryOffset(id: object): number };
+  return { heap: be.wasm.HEAPF32, offset: be.getMemoryOffset(t.dataId) >>> 2 };
+}

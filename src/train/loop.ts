@@ -7,6 +7,7 @@ import { createParams, disposeParams, type ModelShape, type Params } from '../mo
 import { BatchBuilder, disposeBatch } from './batch.js';
 import { LOSS_KEYS, trainStep } from './step.js';
 import { evaluate } from './evaluate.js';
+import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { createReferenceEngine, buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
@@ -75,7 +76,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
   if (cfg.mode === 'uvhe' && cfg.cluster.k > data.n) throw new Error(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${data.n})`);
 
   const params = createParams(shape, deriveSeed(cfg.seed, 'init'));
-  const opt = tf.train.adam(cfg.train.lr);
+  const opt = new Adam(params, cfg.train.lr);
   const rng = new Rng(deriveSeed(cfg.seed, 'train'));
   const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim);
 

@@ -1,7 +1,8 @@
 // One optimisation step: forward, loss, backward, Adam, all under one tf.tidy; returns the logged scalars and
 // the codes of x (means of q) for the code store, read back once outside the tidy (dataSync inside tidy is slow).
 import { tf } from '../backend.js';
-import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Adam } from './adam.js';
 import { forward, type BatchTensors, type ModelShape, type Params } from '../model/vhe.js';
 import { vheLoss } from '../model/loss.js';
 
@@ -14,8 +15,9 @@ export interface StepResult {
 
 export const LOSS_KEYS = ['total', 'bce', 'klZ', 'klC', 'klCWeighted'] as const;
 
-export function trainStep(shape: ModelShape, params: Params, opt: Optimizer, batch: BatchTensors): StepResult {
-  const vars = Object.values(params);
+export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors): StepResult {
+  const names = Object.keys(params);
+  const vars = names.map((k) => params[k]);
   let lossT!: Tensor, codesT!: Tensor;
   tf.tidy(() => {
     const { grads } = tf.variableGrads(() => {
@@ -28,7 +30,10 @@ export function trainStep(shape: ModelShape, params: Params, opt: Optimizer, bat
       codesT = tf.keep(tf.transpose(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 0) : f.qz.mu));
       return terms.total;
     }, vars);
-    opt.applyGradients(grads);
+    // variableGrads keys grads by tfjs variable name; the optimiser wants our parameter names
+    const byName: Record<string, Tensor> = {};
+    names.forEach((k, i) => { byName[k] = grads[vars[i].name]; });
+    opt.step(byName);
   });
   const loss = lossT.dataSync() as Float32Array;
   const codes = codesT.dataSync() as Float32Array;

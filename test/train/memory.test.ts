@@ -4,6 +4,7 @@ import { initBackend, tf } from '../../src/backend.js';
 import { createParams, type ModelShape } from '../../src/model/vhe.js';
 import { BatchBuilder, disposeBatch } from '../../src/train/batch.js';
 import { trainStep } from '../../src/train/step.js';
+import { Adam } from '../../src/train/adam.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Dataset } from '../../src/data/dataset.js';
@@ -22,7 +23,7 @@ describe.each(['vae', 'uvhe'] as const)('tensor count in mode %s', (mode) => {
     const P = 16, n = 30, m = 3, B = 8;
     const shape: ModelShape = { mode, pixels: P, hidden: 12, zDim: 4, cDim: mode === 'vae' ? 0 : 3, logStdBound: 5 };
     const params = createParams(shape, 1);
-    const opt = tf.train.adam(1e-3);
+    const opt = new Adam(params, 1e-3);
     const data = tinyData(n, P, 2);
     const rng = new Rng(3);
     const bb = new BatchBuilder(data.images, n, P, B, m, shape.zDim, shape.cDim);
