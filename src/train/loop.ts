@@ -10,7 +10,8 @@ import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine, RelabelResult, SubsetBatch } from '../cluster/engine.js';
-import { createReferenceEngine, buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
+import { buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
+import { createClusterEngine } from '../cluster/index.js';
 import { clusterAccuracy, nmi, emptyClusters } from '../eval/metrics.js';
 
 /** One metrics.jsonl line. Keys are namespaced: loss/*, test/*, grad/*, cluster/*, time/*. */
@@ -86,12 +87,14 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
   let rel: RelabelResult | null = null;
   if (cfg.mode === 'vhe') trueSampler = new TrueLabelSampler(data.labels!, data.numClasses, deriveSeed(cfg.seed, 'subsets'));
   if (cfg.mode === 'uvhe') {
-    engine = await createReferenceEngine({
+    // runtime.workers = 0 asks for the plain TypeScript engine on the main thread
+    const created = await createClusterEngine({
       n: data.n, dz: shape.zDim, dc: shape.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
       weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
-      refit: cfg.cluster.refit, workers: cfg.runtime.workers,
-    });
-    hooks.onMessage?.(`cluster engine: ${engine.kind}`);
+      refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers),
+    }, cfg.runtime.workers === 0 ? 'reference' : 'auto');
+    engine = created.engine;
+    hooks.onMessage?.(`cluster engine: ${created.note}`);
     rel = { labels: await engine.labels(), sizes: new Int32Array(0), inertia: NaN, reseeded: 0, ms: 0 };
   }
   const sample = (rows: Int32Array): Promise<SubsetBatch> | SubsetBatch | null =>
@@ -111,9 +114,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
     let pending = sample(rowsOf(0));
     for (let s = 0; s < stepsPerEpoch; s++) {
       const rows = rowsOf(s);
-      const tw = performance.now();
-      const sub = await pending;
-      waitMs += performance.now() - tw;
+      const sub = await pending; // the engine itself accounts for how long this blocks (takeWaitMs)
       pending = s + 1 < stepsPerEpoch ? sample(rowsOf(s + 1)) : null;
       const batch = builder.build(rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng);
       const res = trainStep(shape, params, opt, batch);
@@ -135,11 +136,14 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
 
     // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch (the seed's "before each epoch").
     if (engine) {
+      // The seed relabels between epochs, so the trainer waits for this full refit; it is counted as pool wait.
+      const tr = performance.now();
       rel = await engine.relabel();
-      waitMs += engine.takeWaitMs();
+      waitMs += performance.now() - tr + engine.takeWaitMs();
       Object.assign(rec, clusterMetrics(rel, data.labels, cfg.cluster.k));
     }
     rec['time/poolWait'] = waitMs / 1000;
+    rec['time/poolWaitFraction'] = waitMs / 1000 / ((performance.now() - tEpoch) / 1000);
 
     const evalDue = cfg.eval.every > 0 && (epoch % cfg.eval.every === 0 || epoch === cfg.train.epochs);
     if (evalDue && test.n > 0) {
