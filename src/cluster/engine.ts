@@ -50,6 +50,21 @@ export interface RelabelResult {
   ms: number;
 }
 
+/** Everything an engine needs to continue exactly (checkpoints). The cluster index is rebuilt from labels. */
+export interface EngineSnapshot {
+  /** n×d unweighted codes */
+  codes: Float32Array;
+  /** n labels and each row's distance to its centre */
+  labels: Int32Array;
+  dist: Float32Array;
+  /** k×d centroids, k sizes, k Sculley counts */
+  centroids: Float32Array;
+  counts: Int32Array;
+  onlineCounts: Int32Array;
+  /** 8 u32: the sampler's xoshiro128** state, then the KMeans one */
+  rng: Uint32Array;
+}
+
 export interface ClusterEngine {
   /** "wasm-simd-pool" or "reference"; printed and recorded by the run */
   readonly kind: string;
@@ -65,6 +80,10 @@ export interface ClusterEngine {
   readCodes(): Promise<Float32Array>;
   /** Current labels (copy). */
   labels(): Promise<Int32Array>;
+  /** A copy of the whole engine state, after every write issued before it has landed. */
+  snapshot(): Promise<EngineSnapshot>;
+  /** Replace the engine state by a snapshot of an engine with the same options. */
+  restore(s: EngineSnapshot): Promise<void>;
   /** Time the caller spent waiting on this engine, ms, since the last call (then reset). */
   takeWaitMs(): number;
   close(): Promise<void>;

@@ -4,13 +4,13 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
+import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelResult, SubsetBatch } from './engine.js';
 import { TaskRunner } from './exec.js';
 import { compileKernels, createSharedMemory, instantiateKernels, type Kernels } from './kernels.js';
 import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } from './layout.js';
 import type { ResultOf, Task, WorkerInit } from './protocol.js';
 import {
-  Rng, STREAM, checkSample, checkWrite, deriveSeed, dimWeights, initialCodes, randomInit,
+  Rng, STREAM, checkSample, checkSnapshot, checkWrite, deriveSeed, dimWeights, initialCodes, randomInit,
   sampleSubsets, validateEngineOptions,
 } from './reference.js';
 
@@ -303,6 +303,32 @@ export class PoolEngine implements ClusterEngine {
     return this.enqueue(() => {
       if (this.indexDirty) { this.local.run({ op: 'index' }); this.indexDirty = false; }
       return { offsets: this.views.offsets.slice(), members: this.views.members.slice() };
+    });
+  }
+
+  snapshot(): Promise<EngineSnapshot> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    return this.enqueue(() => {
+      const v = this.views;
+      const rng = new Uint32Array(8);
+      rng.set(v.rngSample, 0); rng.set(v.rngKmeans, 4);
+      return {
+        codes: v.codes.slice(), labels: v.labels.slice(), dist: v.dist.slice(), centroids: v.centroids.slice(),
+        counts: v.counts.slice(), onlineCounts: v.onlineCounts.slice(), rng,
+      };
+    });
+  }
+
+  restore(s: EngineSnapshot): Promise<void> {
+    try { this.live(); checkSnapshot(s, this.n, this.d, this.k); } catch (e) { return Promise.reject(e); }
+    return this.enqueue(() => {
+      const v = this.views;
+      v.codes.set(s.codes); v.labels.set(s.labels); v.dist.set(s.dist); v.centroids.set(s.centroids);
+      v.counts.set(s.counts); v.onlineCounts.set(s.onlineCounts);
+      v.rngSample.set(s.rng.subarray(0, 4)); v.rngKmeans.set(s.rng.subarray(4, 8));
+      this.local.run({ op: 'prepare' }); // centroid norms and panels for the assignment kernel
+      this.local.run({ op: 'index' });
+      this.indexDirty = false;
     });
   }
 

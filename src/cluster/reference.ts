@@ -2,7 +2,7 @@
 // fallback engine where WebAssembly SIMD or SharedArrayBuffer is missing. Typed arrays only; every routine
 // here has a twin in assembly/ that follows the same algorithm (and, where stated, the same random draws).
 
-import type { ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
+import type { EngineSnapshot, ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
 
 // ───────────────────────────────────────── PRNG ─────────────────────────────────────────
 
@@ -574,6 +574,28 @@ export class ReferenceEngine implements ClusterEngine {
     return this.state.labels.slice();
   }
 
+  async snapshot(): Promise<EngineSnapshot> {
+    this.live();
+    const st = this.state;
+    const rng = new Uint32Array(8);
+    rng.set(this.sampleRng.s, 0); rng.set(this.kmRng.s, 4);
+    return {
+      codes: this.codes.slice(), labels: st.labels.slice(), dist: st.dist.slice(), centroids: st.centroids.slice(),
+      counts: st.counts.slice(), onlineCounts: this.onlineCounts.slice(), rng,
+    };
+  }
+
+  async restore(s: EngineSnapshot): Promise<void> {
+    this.live();
+    checkSnapshot(s, this.n, this.d, this.k);
+    this.codes.set(s.codes);
+    this.state.labels.set(s.labels); this.state.dist.set(s.dist); this.state.centroids.set(s.centroids);
+    this.state.counts.set(s.counts); this.onlineCounts.set(s.onlineCounts);
+    this.sampleRng.s.set(s.rng.subarray(0, 4)); this.kmRng.s.set(s.rng.subarray(4, 8));
+    this.index = buildClusterIndex(this.state.labels, this.k, this.n, this.index);
+    this.indexDirty = false;
+  }
+
   takeWaitMs(): number {
     const w = this.waitMs;
     this.waitMs = 0;
@@ -582,6 +604,16 @@ export class ReferenceEngine implements ClusterEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+}
+
+/** A snapshot must come from an engine of the same shape; the message names the first field that differs. */
+export function checkSnapshot(s: EngineSnapshot, n: number, d: number, k: number): void {
+  const want: Array<[keyof EngineSnapshot, number]> = [
+    ['codes', n * d], ['labels', n], ['dist', n], ['centroids', k * d], ['counts', k], ['onlineCounts', k], ['rng', 8],
+  ];
+  for (const [f, len] of want) {
+    if (!s[f] || s[f].length !== len) throw new Error(`cluster: snapshot field ${f} has ${s[f]?.length ?? 0} values, expected ${len} (n=${n}, d=${d}, k=${k})`);
   }
 }
 
