@@ -238,8 +238,8 @@ function summaryTable(runs: LoadedRun[]): string {
     const backends = [...new Set(group.map((r) => r.backend))].join(', ');
     return `<tr><th>${esc(label)}</th><td>${esc(modes)}</td><td>${group.length} (${esc(seeds)})</td>${cells}<td>${esc(backends)}</td></tr>`;
   });
-  return `<table class="summary"><thead><tr><th>label</th><th>mode</th><th>runs (seeds)</th>${COLUMNS.map((c) => `<th>${esc(c.head)}</th>`).join('')}<th>backend</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table>
+  return `<div class="scroll"><table class="summary"><thead><tr><th>label</th><th>mode</th><th>runs (seeds)</th>${COLUMNS.map((c) => `<th>${esc(c.head)}</th>`).join('')}<th>backend</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>
 <p class="note">Final values (the last epoch that has the metric); mean ± sample standard deviation over the runs that share a label. Time is the sum of the epoch times.</p>`;
 }
 
@@ -265,8 +265,8 @@ function runTable(runs: LoadedRun[]): string {
   const rows = runs.map((r) => `<tr><th>${esc(r.name)}</th>${diff.map((k) => `<td>${esc(get(r, k))}</td>`).join('')}<td>${r.epochs.length}</td>`
     + `<td>${fmt(lastOf(r, 'test/total'), 2)}</td><td>${fmt(lastOf(r, 'cluster/acc'), 3)}</td><td>${fmt(lastOf(r, 'cluster/nmi'), 3)}</td>`
     + `<td>${fmt(sumOf(r, 'time/epoch'), 1)}</td><td>${esc(r.backend)}</td><td class="path">${esc(r.dir)}${r.badLines ? ` <span class="warn">(${r.badLines} unreadable metrics line(s) skipped)</span>` : ''}</td></tr>`);
-  return `<table class="runs"><thead><tr><th>run</th>${diff.map((k) => `<th>${esc(k)}</th>`).join('')}<th>epochs</th><th>test nats</th><th>accuracy</th><th>NMI</th><th>time (s)</th><th>backend</th><th>folder</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table>`;
+  return `<div class="scroll"><table class="runs"><thead><tr><th>run</th>${diff.map((k) => `<th>${esc(k)}</th>`).join('')}<th>epochs</th><th>test nats</th><th>accuracy</th><th>NMI</th><th>time (s)</th><th>backend</th><th>folder</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
 function imagesSection(runs: LoadedRun[]): string {
@@ -291,7 +291,8 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 h1 { font-size: 22px; margin: 4px 0; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .note { color: #555; font-size: 12.5px; } .warn { color: #b33; } .path { font-family: ui-monospace, monospace; font-size: 11.5px; color: #555; }
 table { border-collapse: collapse; font-size: 12.5px; margin: 6px 0; } th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; white-space: nowrap; }
-thead th { background: #f3f3f6; text-align: center; } tbody th { text-align: left; }
+thead th { background: #f3f3f6; text-align: center; white-space: normal; min-width: 48px; }
+.scroll { overflow-x: auto; max-width: 100%; } tbody th { text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 18px 22px; }
 .chart h3 { font-size: 13px; margin: 0 0 4px; font-weight: 600; }
 .figs { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
@@ -328,7 +329,9 @@ const APP = `
         { label: c.yLabel, size: 64, values: function (u, ticks) { return ticks.map(fmt); } }
       ],
       legend: { live: true },
-      series: series
+      series: series,
+      // before any hover, the legend shows the last epoch's values
+      hooks: { ready: [function (u) { u.setLegend({ idx: u.data[0].length - 1 }); }] }
     };
     var plot = new uPlot(opts, [c.x].concat(c.series.map(function (s) { return s.values; })), host);
     plots.push({ plot: plot, host: host });
