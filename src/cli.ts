@@ -4,10 +4,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
 import { DataError } from './data/data-error.js';
 import { BackendError } from './backend.js';
+import { CheckpointError } from './train/checkpoint.js';
+import { join } from 'node:path';
 
 const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
 
   --config FILE        a run config (JSON); default: run.json in the current folder when it exists
+  --resume DIR         continue the run in DIR (runs/<name>) from its checkpoint; --set may extend train.epochs
   --set KEY=VALUE      override one key (repeatable); VALUE is JSON where it parses (3, true, "x"), else a string
   --print-config       print the resolved config and exit
   --write-schema FILE  write the JSON Schema of the config (for editor completion) and exit
@@ -42,13 +45,13 @@ export function readConfigFile(path: string): unknown {
   }
 }
 
-export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print' | 'help' | 'schema'; schemaPath?: string } {
+export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print' | 'help' | 'schema'; schemaPath?: string; resumeDir?: string } {
   let args;
   try {
     args = parseArgs({
       args: argv,
       options: {
-        config: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' }, resume: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
         'print-config': { type: 'boolean' }, 'write-schema': { type: 'string' },
       },
       allowPositionals: false,
@@ -59,7 +62,10 @@ export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print'
   const v = args.values;
   if (v.help) return { cfg: resolveConfig({}), action: 'help' };
   let fileObj: unknown = {};
-  if (v.config) fileObj = readConfigFile(v.config);
+  if (v.resume) {
+    if (v.config) throw new ConfigError('cli: --resume takes the config from the run folder; drop --config');
+    fileObj = readConfigFile(join(v.resume, 'config.json'));
+  } else if (v.config) fileObj = readConfigFile(v.config);
   else {
     try { fileObj = readConfigFile('run.json'); } catch (e) { if (!/no such file/.test((e as Error).message)) throw e; }
   }
@@ -70,20 +76,20 @@ export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print'
   });
   const cfg = resolveConfig(fileObj, sets);
   if (v['write-schema']) return { cfg, action: 'schema', schemaPath: v['write-schema'] };
-  return { cfg, action: v['print-config'] ? 'print' : 'run' };
+  return { cfg, action: v['print-config'] ? 'print' : 'run', resumeDir: v.resume };
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { cfg, action, schemaPath } = parseCli(argv);
+    const { cfg, action, schemaPath, resumeDir } = parseCli(argv);
     if (action === 'help') { process.stdout.write(USAGE + helpText() + '\n'); return 0; }
     if (action === 'print') { process.stdout.write(JSON.stringify(cfg, null, 2) + '\n'); return 0; }
     if (action === 'schema') { writeFileSync(schemaPath!, JSON.stringify(jsonSchema(), null, 2) + '\n'); return 0; }
     const { runTraining } = await import('./run.js');
-    await runTraining(cfg);
-    return 0;
+    const out = await runTraining(cfg, { resumeDir });
+    return out.signal === 'SIGINT' ? 130 : out.signal === 'SIGTERM' ? 143 : 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof DataError || e instanceof BackendError) {
+    if (e instanceof ConfigError || e instanceof DataError || e instanceof BackendError || e instanceof CheckpointError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }

@@ -58,6 +58,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
   'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
 
+  'checkpoint.every': { type: int(0), default: 1, doc: 'write runs/<name>/checkpoint.bin every N epochs (0 = only at the end and on Ctrl-C)' },
+
   'runtime.backend': { type: oneOf('auto', 'gpu', 'native-cpu', 'wasm', 'cpu'), default: 'auto', doc: 'auto tries gpu (tfjs-node-gpu), native-cpu (tfjs-node), wasm, then cpu' },
   'runtime.workers': { type: int(0, 64), default: 1, doc: 'threads of the clustering pool (0 = plain TypeScript on the main thread)' },
 };
@@ -78,6 +80,7 @@ export interface Config {
     weights: { z: number; c: number };
   };
   eval: { every: number; limit: number };
+  checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }
 

@@ -1,6 +1,6 @@
 // Composes the stages for one run: the run folder and its resolved config → data → backend → training (with
 // metrics and progress hooks) → summary. Owns the order in which things are written.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from './config.js';
 import { loadDataset } from './data/dataset.js';
@@ -8,11 +8,46 @@ import { initBackend, type BackendInfo } from './backend.js';
 import { train, type MetricsRecord } from './train/loop.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
+import { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
 
 export interface RunOutcome {
   dir: string;
   last: MetricsRecord;
   backend: BackendInfo;
+  /** the signal that stopped the run early, if any */
+  signal: 'SIGINT' | 'SIGTERM' | null;
+}
+
+export interface RunOptions {
+  /** continue the run in this folder from its checkpoint.bin */
+  resumeDir?: string;
+}
+
+/** Keep only the metrics lines up to the checkpoint (a run that died after its last checkpoint re-does those epochs). */
+function truncateMetrics(path: string, epoch: number, step: number): void {
+  if (!existsSync(path)) return;
+  const keep = readFileSync(path, 'utf8').split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      const r = JSON.parse(l) as { kind?: string; epoch?: number; step?: number };
+      return r.kind === 'step' ? (r.step ?? 0) <= step : (r.epoch ?? 0) <= epoch;
+    } catch { return false; } // a torn last line from a hard kill
+  });
+  writeAtomic(path, keep.map((l) => l + '\n').join(''));
+}
+
+/** First Ctrl-C (or SIGTERM): finish the step, checkpoint, flush, exit 130/143. A second one exits at once;
+ *  the previous checkpoint stays loadable because checkpoints are only ever replaced by an atomic rename. */
+function installSignals(progress: Progress): { stopRequested: () => boolean; signal: () => 'SIGINT' | 'SIGTERM' | null; remove: () => void } {
+  let got: 'SIGINT' | 'SIGTERM' | null = null;
+  const handler = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    if (got) process.exit(sig === 'SIGINT' ? 130 : 143);
+    got = sig;
+    progress.message(`${sig}: stopping after this step and writing a checkpoint (press Ctrl-C again to exit at once)`);
+  };
+  const onInt = (): void => handler('SIGINT'), onTerm = (): void => handler('SIGTERM');
+  process.on('SIGINT', onInt); process.on('SIGTERM', onTerm);
+  return { stopRequested: () => got !== null, signal: () => got, remove: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); } };
 }
 
 function stamp(d = new Date()): string {
@@ -49,8 +84,11 @@ export function epochLine(r: MetricsRecord, epochs: number): string {
   return parts.join('  ');
 }
 
-export async function runTraining(cfg: Config): Promise<RunOutcome> {
-  const dir = makeRunDir(cfg);
+export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<RunOutcome> {
+  const dir = opts.resumeDir ? resolve(opts.resumeDir) : makeRunDir(cfg);
+  const ckptPath = join(dir, 'checkpoint.bin');
+  const metricsPath = join(dir, 'metrics.jsonl');
+  const resume = opts.resumeDir ? loadCheckpoint(ckptPath) : undefined;
   writeAtomic(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
   const backend = await initBackend(cfg.runtime.backend);
@@ -61,26 +99,36 @@ export async function runTraining(cfg: Config): Promise<RunOutcome> {
   const progress = new Progress(style, cfg.train.epochs, Math.ceil(split.train.n / B));
   progress.message(`uvhe run: mode ${cfg.mode}; data ${split.source}; ${backend.note}`);
   progress.message(`run folder: ${dir}`);
-  const metricsPath = join(dir, 'metrics.jsonl');
-  writeFileSync(metricsPath, '');
+  if (resume) truncateMetrics(metricsPath, Number(resume.meta.epoch), Number(resume.meta.step));
+  else writeFileSync(metricsPath, '');
   const common = { backend: backend.name };
-  const result = await train(cfg, split, {
-    onStep: (e, s, _steps, loss, rate) => progress.step(e, s, loss, rate),
-    onStepRecord: (rec) => appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n'),
-    onEpoch: (rec) => {
-      appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n');
-      progress.epoch(epochLine(rec, cfg.train.epochs));
-    },
-    onMessage: (line) => progress.message(line),
-  });
+  const signals = installSignals(progress);
+  let result;
+  try {
+    result = await train(cfg, split, {
+      onStep: (e, s, _steps, loss, rate) => progress.step(e, s, loss, rate),
+      onStepRecord: (rec) => appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n'),
+      onEpoch: (rec) => {
+        appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n');
+        progress.epoch(epochLine(rec, cfg.train.epochs));
+      },
+      onMessage: (line) => progress.message(line),
+      onCheckpoint: (data) => saveCheckpoint(ckptPath, { meta: { ...data.meta, backend: backend.name }, arrays: data.arrays }),
+      shouldStop: signals.stopRequested,
+    }, resume);
+  } finally {
+    signals.remove();
+  }
   const r = result.last;
   const summary = [
     `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, `backend: ${backend.note}`,
-    `epochs: ${cfg.train.epochs}`,
+    `epochs: ${r.epoch ?? 0} of ${cfg.train.epochs}${result.stopped ? ' (stopped early; continue with --resume)' : ''}`,
     `train nats/example: ${fmt(r['loss/total'])}`, `test nats/example: ${fmt(r['test/total'])}`,
     r['cluster/acc'] !== undefined ? `pseudo-label accuracy: ${fmt(r['cluster/acc'], 4)}  NMI: ${fmt(r['cluster/nmi'], 4)}` : '',
   ].filter(Boolean).join('\n') + '\n';
   writeAtomic(join(dir, 'summary.txt'), summary);
-  progress.message(`done: ${join(dir, 'metrics.jsonl')}`);
-  return { dir, last: r, backend };
+  progress.message(result.stopped
+    ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
+    : `done: ${join(dir, 'metrics.jsonl')}`);
+  return { dir, last: r, backend, signal: result.stopped ? signals.signal() : null };
 }

@@ -9,7 +9,8 @@ import { LOSS_KEYS, trainStep } from './step.js';
 import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import type { ClusterEngine, RelabelResult, SubsetBatch } from '../cluster/engine.js';
+import type { ClusterEngine, EngineSnapshot, RelabelResult, SubsetBatch } from '../cluster/engine.js';
+import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { clusterAccuracy, nmi, emptyClusters } from '../eval/metrics.js';
@@ -26,18 +27,27 @@ export interface TrainHooks {
   onEpoch?(rec: MetricsRecord): void;
   /** one-off messages (engine kind, fallbacks) */
   onMessage?(line: string): void;
+  /** a checkpoint is due (every checkpoint.every epochs, at the end, and when stopping early) */
+  onCheckpoint?(data: CheckpointData): void;
+  /** polled after every step: true asks the loop to stop after this step (SIGINT/SIGTERM) */
+  shouldStop?(): boolean;
 }
 
 export interface TrainResult {
   params: Params;
   shape: ModelShape;
   last: MetricsRecord;
+  /** true when shouldStop() ended the run early */
+  stopped: boolean;
+  /** uvhe: final pseudo-labels (vhe: true labels) and codes, for the image grids */
+  trainLabels: Int32Array | null;
+  codes: Float32Array | null;
 }
 
 /** Samples D from fixed true labels (vhe mode): the same sampler the engines use, over the true classes. */
 class TrueLabelSampler {
   private index: ClusterIndex;
-  private rng: ClusterRng;
+  readonly rng: ClusterRng;
   constructor(private labels: Int32Array, private k: number, seed: number) {
     this.index = buildClusterIndex(labels, k);
     this.rng = new ClusterRng(seed);
@@ -66,7 +76,7 @@ function clusterMetrics(rel: RelabelResult, trueLabels: Int32Array | null, k: nu
   return rec;
 }
 
-export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, resume?: CheckpointData): Promise<TrainResult> {
   const { train: data, test } = split;
   const P = data.rows * data.cols;
   const shape = modelShape(cfg, P);
@@ -103,16 +113,44 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
 
   let last: MetricsRecord = {};
   const perm = Int32Array.from({ length: data.n }, (_, i) => i);
-  let globalStep = 0;
-  for (let epoch = 1; epoch <= cfg.train.epochs; epoch++) {
+  let globalStep = 0, startEpoch = 1, startStep = 0;
+  let carried: { sums: number[]; seen: number } | null = null;
+  if (resume) {
+    ({ startEpoch, startStep, globalStep, carried } = await restoreState(resume, { params, opt, rng, perm, trueSampler, engine }));
+    if (engine) rel = { ...rel!, labels: await engine.labels() };
+    hooks.onMessage?.(`resumed at epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''} (global step ${globalStep})`);
+  }
+
+  /** The whole state at this point: weights, Adam, RNGs, the epoch order, the engine. */
+  const snapshot = async (epochDone: number, stepInEpoch: number, partial: { sums: number[]; seen: number } | null): Promise<CheckpointData> => {
+    const arrays: CheckpointData['arrays'] = { perm: perm.slice() };
+    for (const [k, v] of Object.entries(params)) arrays[`param/${k}`] = v.dataSync() as Float32Array;
+    const st = opt.getState();
+    for (const k of Object.keys(params)) { arrays[`adam/m/${k}`] = st.m[k]; arrays[`adam/v/${k}`] = st.v[k]; }
+    if (engine) {
+      const es = await engine.snapshot();
+      for (const [k, v] of Object.entries(es)) arrays[`engine/${k}`] = v;
+    }
+    if (trueSampler) arrays['sampler/rng'] = trueSampler.rng.s.slice();
+    return {
+      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n },
+      arrays,
+    };
+  };
+
+  let stopped = false;
+  for (let epoch = startEpoch; epoch <= cfg.train.epochs && !stopped; epoch++) {
     const tEpoch = performance.now();
-    rng.shuffle(perm);
+    const first = epoch === startEpoch ? startStep : 0;
+    if (first === 0) rng.shuffle(perm);
     const sums = new Float64Array(LOSS_KEYS.length);
     let seen = 0, waitMs = 0;
+    if (first > 0 && carried) { sums.set(carried.sums); seen = carried.seen; }
     const rowsOf = (s: number): Int32Array => perm.subarray(s * B, Math.min(data.n, (s + 1) * B));
     // The sampler runs one batch ahead: D for step s+1 is requested before step s trains.
-    let pending = sample(rowsOf(0));
-    for (let s = 0; s < stepsPerEpoch; s++) {
+    let pending = sample(rowsOf(first));
+    let s = first;
+    for (; s < stepsPerEpoch; s++) {
       const rows = rowsOf(s);
       const sub = await pending; // the engine itself accounts for how long this blocks (takeWaitMs)
       pending = s + 1 < stepsPerEpoch ? sample(rowsOf(s + 1)) : null;
@@ -127,6 +165,13 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
       if (cfg.train.logSteps > 0 && globalStep % cfg.train.logSteps === 0) {
         hooks.onStepRecord?.({ kind: 'step', epoch, step: globalStep, ...Object.fromEntries(LOSS_KEYS.map((k, j) => [`loss/${k}`, res.loss[j]])) });
       }
+      if (s + 1 < stepsPerEpoch && hooks.shouldStop?.()) { stopped = true; s++; break; }
+    }
+    if (stopped) {
+      // Stopped mid-epoch: checkpoint where we are (the epoch's partial loss sums travel with it).
+      await Promise.resolve(pending).catch(() => undefined); // let the prefetched sample land first
+      hooks.onCheckpoint?.(await snapshot(epoch - 1, s, { sums: Array.from(sums), seen }));
+      break;
     }
     const trainSec = (performance.now() - tEpoch) / 1000;
     const rec: MetricsRecord = { kind: 'epoch', epoch, step: globalStep };
@@ -170,9 +215,46 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}): 
     rec['tensors'] = tf.memory().numTensors;
     last = rec;
     hooks.onEpoch?.(rec);
+    const every = cfg.checkpoint.every;
+    stopped = hooks.shouldStop?.() ?? false;
+    if (epoch === cfg.train.epochs || stopped || (every > 0 && epoch % every === 0)) hooks.onCheckpoint?.(await snapshot(epoch, 0, null));
   }
+  const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
-  return { params, shape, last };
+  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : rel?.labels ?? null, codes };
+}
+
+/** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
+async function restoreState(ck: CheckpointData, t: {
+  params: Params; opt: Adam; rng: Rng; perm: Int32Array; trueSampler: TrueLabelSampler | null; engine: ClusterEngine | null;
+}): Promise<{ startEpoch: number; startStep: number; globalStep: number; carried: { sums: number[]; seen: number } | null }> {
+  const meta = ck.meta as { epoch: number; stepInEpoch: number; step: number; adamT: number; rng: Array<number | null>; partial: { sums: number[]; seen: number } | null; n: number };
+  const need = <T>(name: string): T => {
+    const a = ck.arrays[name];
+    if (!a) throw new CheckpointError(`checkpoint: array ${name} is missing (was it written by another mode or model size?)`);
+    return a as T;
+  };
+  if (meta.n !== t.perm.length) throw new CheckpointError(`checkpoint: it was written for ${meta.n} training examples, the data now has ${t.perm.length}`);
+  const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+  for (const [k, p] of Object.entries(t.params)) {
+    const w = need<Float32Array>(`param/${k}`);
+    if (w.length !== p.size) throw new CheckpointError(`checkpoint: param/${k} has ${w.length} values, the model needs ${p.size} (different model config?)`);
+    const t0 = tf.tensor(w, p.shape);
+    p.assign(t0);
+    t0.dispose(); // assign() shares the data; the variable keeps its own reference
+    m[k] = need(`adam/m/${k}`); v[k] = need(`adam/v/${k}`);
+  }
+  t.opt.setState({ t: meta.adamT, m, v });
+  t.rng.setState(meta.rng);
+  t.perm.set(need<Int32Array>('perm'));
+  if (t.trueSampler) t.trueSampler.rng.s.set(need<Uint32Array>('sampler/rng'));
+  if (t.engine) {
+    const es = {} as Record<string, unknown>;
+    for (const f of ['codes', 'labels', 'dist', 'centroids', 'counts', 'onlineCounts', 'rng']) es[f] = need(`engine/${f}`);
+    await t.engine.restore(es as unknown as EngineSnapshot);
+  }
+  const mid = meta.stepInEpoch > 0;
+  return { startEpoch: meta.epoch + 1, startStep: mid ? meta.stepInEpoch : 0, globalStep: meta.step, carried: mid ? meta.partial : null };
 }
 
 export { disposeParams };

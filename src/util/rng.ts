@@ -55,8 +55,12 @@ export class Rng {
   }
 
   /** state for checkpoints */
-  getState(): number[] { return [this.a, this.b, this.c, this.d, this.spare]; }
-  setState(s: number[]): void { [this.a, this.b, this.c, this.d, this.spare] = s; }
+  /** JSON-safe state for checkpoints (the cached Box–Muller normal is null when there is none). */
+  getState(): Array<number | null> { return [this.a, this.b, this.c, this.d, Number.isNaN(this.spare) ? null : this.spare]; }
+  setState(s: Array<number | null>): void {
+    [this.a, this.b, this.c, this.d] = s.slice(0, 4) as number[];
+    this.spare = s[4] ?? NaN;
+  }
 }
 
 /** Derive an independent seed for a named stream from the root seed (tf init, shuffles, workers, ...). */
