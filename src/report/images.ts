@@ -32,6 +32,8 @@ export interface ImageGridOptions {
 export const GRID = {
   pad: 2,
   sep: 6,
+  /** extra gap between groups of tiles (the (image, reconstruction) pairs) */
+  groupGap: 6,
   /** reconstructions: test images shown (pairs: image, reconstruction) and pairs per row */
   reconCount: 40,
   reconPairsPerRow: 5,
@@ -48,17 +50,23 @@ const SEP = [220, 120, 40];   // the separator between D and the samples drawn f
 /** One row of a grid: tiles before the separator (D, or nothing) and after it. A null tile stays blank. */
 interface GridRow { left: Array<Float32Array | null>; right: Array<Float32Array | null> }
 
+/** Extra gap (GRID.groupGap px) before right-hand tile c, after every `group` tiles: it sets pairs apart. */
+function groupGaps(c: number, rightCols: number, group: number): number {
+  return group > 0 ? Math.floor(Math.min(c, rightCols - 1) / group) * GRID.groupGap : 0;
+}
+
 /** Pixel size of a grid with `leftCols` tiles before the separator (0 = no separator) and `rightCols` after. */
-export function gridSize(rows: number, leftCols: number, rightCols: number, h: number, w: number): { width: number; height: number } {
+export function gridSize(rows: number, leftCols: number, rightCols: number, h: number, w: number, group = 0): { width: number; height: number } {
   const { pad, sep } = GRID;
   const tiles = leftCols + rightCols;
-  const width = tiles * w + (tiles + 1) * pad + (leftCols > 0 && rightCols > 0 ? sep : 0);
+  const width = tiles * w + (tiles + 1) * pad + (leftCols > 0 && rightCols > 0 ? sep : 0) + groupGaps(rightCols, rightCols, group);
   return { width, height: rows * h + (rows + 1) * pad };
 }
 
-/** Compose tiles (each h×w grey values in [0, 1], row-major) into an RGBA PNG. */
-export function encodeGrid(rows: GridRow[], leftCols: number, rightCols: number, h: number, w: number): Buffer {
-  const { width, height } = gridSize(rows.length, leftCols, rightCols, h, w);
+/** Compose tiles (each h×w grey values in [0, 1], row-major) into an RGBA PNG; `group` > 0 widens the gap after
+ *  every `group` right-hand tiles. */
+export function encodeGrid(rows: GridRow[], leftCols: number, rightCols: number, h: number, w: number, group = 0): Buffer {
+  const { width, height } = gridSize(rows.length, leftCols, rightCols, h, w, group);
   const png = new PNG({ width, height });
   const d = png.data;
   for (let i = 0; i < width * height; i++) { d[4 * i] = BG[0]; d[4 * i + 1] = BG[1]; d[4 * i + 2] = BG[2]; d[4 * i + 3] = 255; }
@@ -75,7 +83,7 @@ export function encodeGrid(rows: GridRow[], leftCols: number, rightCols: number,
     const tiles = [...row.left.slice(0, leftCols), ...new Array<null>(Math.max(0, leftCols - row.left.length)).fill(null), ...row.right.slice(0, rightCols)];
     tiles.forEach((tile, c) => {
       if (!tile) return;
-      const x0 = pad + c * (w + pad) + (hasSep && c >= leftCols ? sep : 0);
+      const x0 = pad + c * (w + pad) + (hasSep && c >= leftCols ? sep : 0) + (c >= leftCols ? groupGaps(c - leftCols, rightCols, group) : 0);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
         const v = Math.round(Math.min(1, Math.max(0, tile[y * w + x])) * 255);
         const o = 4 * ((y0 + y) * width + x0 + x);
@@ -219,7 +227,7 @@ export function writeImageGrids(opts: ImageGridOptions): string[] {
 
   if (test.n > 0) {
     const r = reconstructions(opts, rng);
-    put('reconstructions.png', encodeGrid(r.rows, 0, r.cols, h, w));
+    put('reconstructions.png', encodeGrid(r.rows, 0, r.cols, h, w, 2));
   }
 
   if (shape.mode === 'vae') {

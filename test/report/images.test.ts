@@ -42,7 +42,7 @@ describe('writeImageGrids', () => {
 
     const nRec = Math.min(GRID.reconCount, test.n);
     const rec = size(join(dir, 'reconstructions.png'));
-    expect(rec).toMatchObject(gridSize(Math.ceil(nRec / GRID.reconPairsPerRow), 0, 2 * GRID.reconPairsPerRow, 28, 28));
+    expect(rec).toMatchObject(gridSize(Math.ceil(nRec / GRID.reconPairsPerRow), 0, 2 * GRID.reconPairsPerRow, 28, 28, 2));
     // the first tile is the first test image, pixel for pixel
     const p = GRID.pad;
     expect(rec.png.data[4 * ((p + 14) * rec.width + p + 14)]).toBe(test.images[14 * 28 + 14]);
