@@ -110,11 +110,13 @@ export interface PlannedRun {
 
 /**
  * Resolve every run × seed config (base, then the run's `set`, then seed and name = <compare name>/<label>-s<seed>).
+ * `overrides` (the CLI's --set pairs) apply to every run, after its `set`.
  * Relative outDir and data.dir are taken relative to baseDir (the compare file's folder). Throws ConfigError
  * naming the run and the key on the first invalid one.
  */
-export function planCompare(spec: CompareSpec, baseDir: string): { outDir: string; runs: PlannedRun[] } {
+export function planCompare(spec: CompareSpec, baseDir: string, overrides: Array<[string, unknown]> = []): { outDir: string; runs: PlannedRun[] } {
   const c = validateCompareSpec(spec).compare;
+  for (const [k] of overrides) if (k === 'seed' || k === 'name') fail(`--set ${k} cannot be used with a compare file: each run's ${k} comes from compare.seeds and its label`);
   const rel = (p: string): string => (p && !isAbsolute(p) ? resolve(baseDir, p) : p);
   const rethrow = (where: string, e: unknown): never => {
     if (e instanceof ConfigError) fail(`${where}: ${e.message.replace(/^config: /, '').replace(/ in --set/, '')}`);
@@ -125,7 +127,7 @@ export function planCompare(spec: CompareSpec, baseDir: string): { outDir: strin
   const runs: PlannedRun[] = [];
   c.runs.forEach((r, i) => {
     for (const seed of c.seeds) {
-      const sets = flattenSets(r.set);
+      const sets = [...flattenSets(r.set), ...overrides];
       const merged = new Map<string, unknown>(flattenSets(c.base).concat(sets));
       const outDir = rel(String(merged.get('outDir') ?? baseCfg.outDir));
       const dataDir = String(merged.get('data.dir') ?? baseCfg.data.dir);
@@ -141,6 +143,8 @@ export function planCompare(spec: CompareSpec, baseDir: string): { outDir: strin
 }
 
 export interface CompareHooks {
+  /** --set pairs applied to every run after its own `set` (not seed or name) */
+  sets?: Array<[string, unknown]>;
   /** trains one run; default runTraining (src/run.ts). Injected by tests. */
   train?: (cfg: Config) => Promise<Pick<RunOutcome, 'dir'>>;
   /** progress lines ("run 2/6: uvhe seed 1") */
@@ -149,7 +153,7 @@ export interface CompareHooks {
 
 /** Train every run × seed in turn, then write <outDir>/<name>/report.html over all of them; returns its path. */
 export async function runCompare(spec: CompareSpec, baseDir: string, hooks: CompareHooks = {}): Promise<string> {
-  const { outDir, runs } = planCompare(spec, baseDir);
+  const { outDir, runs } = planCompare(spec, baseDir, hooks.sets);
   const name = spec.compare.name;
   const train = hooks.train ?? runTraining;
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));

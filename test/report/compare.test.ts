@@ -70,6 +70,13 @@ describe('compare spec', () => {
       .toEqual(['uvhe', 2, 'vae-vs-uvhe/uvhe-s2', 2, 'uvhe', 4, 1, '/base/fixtures/tiny']);
     expect(plan.runs[0].cfg.mode).toBe('vae');
   });
+
+  it('--set overrides apply to every run after its set; seed and name are refused', () => {
+    const plan = planCompare(good(), '/base', [['train.epochs', 2], ['cluster.k', 3]]);
+    expect(plan.runs.map((r) => [r.cfg.train.epochs, r.cfg.cluster.k])).toEqual([[2, 3], [2, 3], [2, 3], [2, 3]]);
+    expect(errorOf(() => planCompare(good(), '/base', [['seed', 5]]))).toMatch(/^compare: --set seed cannot be used with a compare file/);
+    expect(errorOf(() => planCompare(good(), '/base', [['train.epoch', 5]]))).toMatch(/^compare: compare\.runs\[0\] \(label vae, seed 1\): unknown key train\.epoch \(did you mean train\.epochs\?\)$/);
+  });
 });
 
 describe('runCompare', () => {
