@@ -1,15 +1,19 @@
-// argv → config → run. Exit codes: 0 done, 2 bad config or data (one line on stderr), 1 anything else.
+// argv → config → run. Exit codes: 0 done, 2 bad config, data or checkpoint (one line on stderr), 3 training
+// diverged (NaN/Inf), 130/143 stopped by SIGINT/SIGTERM after a checkpoint, 1 anything else.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
 import { DataError } from './data/data-error.js';
 import { BackendError } from './backend.js';
 import { CheckpointError } from './train/checkpoint.js';
-import { join } from 'node:path';
+import { TrainingError } from './train/errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { isCompareSpec } from './compare.js';
 
 const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
 
-  --config FILE        a run config (JSON); default: run.json in the current folder when it exists
+  --config FILE        a run config (JSON), or a compare file ({"compare": ...}: several configs × seeds,
+                       one report); default: run.json in the current folder when it exists
   --resume DIR         continue the run in DIR (runs/<name>) from its checkpoint; --set may extend train.epochs
   --set KEY=VALUE      override one key (repeatable); VALUE is JSON where it parses (3, true, "x"), else a string
   --print-config       print the resolved config and exit
@@ -45,7 +49,16 @@ export function readConfigFile(path: string): unknown {
   }
 }
 
-export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print' | 'help' | 'schema'; schemaPath?: string; resumeDir?: string } {
+export interface ParsedCli {
+  cfg: Config;
+  action: 'run' | 'print' | 'help' | 'schema' | 'compare';
+  schemaPath?: string;
+  resumeDir?: string;
+  /** a compare file: the parsed spec, the folder it is relative to, and the --set pairs for every run */
+  compare?: { spec: unknown; baseDir: string; sets: Array<[string, unknown]> };
+}
+
+export function parseCli(argv: string[]): ParsedCli {
   let args;
   try {
     args = parseArgs({
@@ -74,6 +87,9 @@ export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print'
     if (eq <= 0) throw new ConfigError(`cli: --set ${s} must look like key=value`);
     return [s.slice(0, eq), parseSetValue(s.slice(eq + 1))];
   });
+  if (isCompareSpec(fileObj)) {
+    return { cfg: resolveConfig({}), action: 'compare', compare: { spec: fileObj, baseDir: dirname(resolve(v.config ?? 'run.json')), sets } };
+  }
   const cfg = resolveConfig(fileObj, sets);
   if (v['write-schema']) return { cfg, action: 'schema', schemaPath: v['write-schema'] };
   return { cfg, action: v['print-config'] ? 'print' : 'run', resumeDir: v.resume };
@@ -81,10 +97,16 @@ export function parseCli(argv: string[]): { cfg: Config; action: 'run' | 'print'
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { cfg, action, schemaPath, resumeDir } = parseCli(argv);
+    const { cfg, action, schemaPath, resumeDir, compare } = parseCli(argv);
     if (action === 'help') { process.stdout.write(USAGE + helpText() + '\n'); return 0; }
     if (action === 'print') { process.stdout.write(JSON.stringify(cfg, null, 2) + '\n'); return 0; }
     if (action === 'schema') { writeFileSync(schemaPath!, JSON.stringify(jsonSchema(), null, 2) + '\n'); return 0; }
+    if (action === 'compare') {
+      const { runCompare, validateCompareSpec } = await import('./compare.js');
+      const report = await runCompare(validateCompareSpec(compare!.spec), compare!.baseDir, { sets: compare!.sets, log: (l) => process.stderr.write(l + '\n') });
+      process.stderr.write(`comparison report: ${report}\n`);
+      return 0;
+    }
     const { runTraining } = await import('./run.js');
     const out = await runTraining(cfg, { resumeDir });
     return out.signal === 'SIGINT' ? 130 : out.signal === 'SIGTERM' ? 143 : 0;
@@ -93,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }
+    if (e instanceof TrainingError) { process.stderr.write(`error: ${e.message}\n`); return 3; }
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     if (/^config: /.test(msg)) { process.stderr.write(`error: ${msg}\n`); return 2; }
     process.stderr.write(`error: ${msg}\n`);

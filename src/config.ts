@@ -44,6 +44,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'train.subsetSize': { type: int(1, 1024), default: 5, doc: '|D|: examples encoded for q(c|D) per x' },
   'train.includeSelf': { type: bool, default: false, doc: 'may x appear in its own D (training only; at test time D is always from the training split)' },
   'train.shareSubsets': { type: bool, default: true, doc: 'batch items of the same (pseudo-)class share one D: the c-encoder runs on ~k·|D| rows instead of B·|D| (see README)' },
+  'train.skipNonFinite': { type: int(0), default: 0, doc: 'steps with a NaN/Inf loss or gradient that may be skipped (weights untouched) before the run stops' },
   'train.logSteps': { type: int(0), default: 0, doc: 'also write a step line to metrics.jsonl every N steps (0 = epoch lines only)' },
   'train.progress': { type: oneOf('auto', 'bar', 'lines', 'none'), default: 'auto', doc: 'terminal progress: auto = a bar on a TTY, one line per epoch otherwise' },
 
@@ -73,7 +74,7 @@ export interface Config {
   model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
   train: {
     epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
-    logSteps: number; progress: 'auto' | 'bar' | 'lines' | 'none';
+    skipNonFinite: number; logSteps: number; progress: 'auto' | 'bar' | 'lines' | 'none';
   };
   cluster: {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online'; batchSize: number;

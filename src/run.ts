@@ -1,11 +1,14 @@
 // Composes the stages for one run: the run folder and its resolved config → data → backend → training (with
 // metrics and progress hooks) → summary. Owns the order in which things are written.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Config } from './config.js';
 import { loadDataset } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
-import { train, type MetricsRecord } from './train/loop.js';
+import { train, disposeParams, type MetricsRecord } from './train/loop.js';
+import { deriveSeed } from './util/rng.js';
+import { writeImageGrids } from './report/images.js';
+import { writeReport } from './report/html.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
 import { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
@@ -120,6 +123,19 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
     signals.remove();
   }
   const r = result.last;
+  // What the model learned, to look at: image grids (while the weights are still alive), then the report that
+  // embeds them. A failure here must not lose the run: metrics and checkpoint are already on disk.
+  try {
+    writeImageGrids({
+      dir, shape: result.shape, params: result.params, train: split.train, test: split.test,
+      trainLabels: result.trainLabels, k: cfg.mode === 'vhe' ? split.train.numClasses : cfg.cluster.k,
+      subsetSize: cfg.train.subsetSize, seed: deriveSeed(cfg.seed, 'images'),
+    });
+    writeReport({ out: join(dir, 'report.html'), title: basename(dir), runs: [{ label: cfg.mode, dir }] });
+  } catch (e) {
+    progress.message(`warning: report not written: ${(e as Error).message.split('\n')[0]}`);
+  }
+  disposeParams(result.params);
   const summary = [
     `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, `backend: ${backend.note}`,
     `epochs: ${r.epoch ?? 0} of ${cfg.train.epochs}${result.stopped ? ' (stopped early; continue with --resume)' : ''}`,
@@ -129,6 +145,6 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
   writeAtomic(join(dir, 'summary.txt'), summary);
   progress.message(result.stopped
     ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
-    : `done: ${join(dir, 'metrics.jsonl')}`);
+    : `done: open ${join(dir, 'report.html')}`);
   return { dir, last: r, backend, signal: result.stopped ? signals.signal() : null };
 }

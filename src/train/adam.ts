@@ -21,6 +21,19 @@ export class Adam {
     for (const [k, p] of Object.entries(params)) { this.m[k] = new Float32Array(p.size); this.v[k] = new Float32Array(p.size); }
   }
 
+  /** The first parameter whose gradient holds a NaN or ±Inf, or null. One cheap pass: x·0 is 0 only if x is finite. */
+  firstNonFinite(grads: NamedTensorMap): string | null {
+    for (const k of Object.keys(this.params)) {
+      const g = grads[k];
+      const G = wasmHeapF32(g);
+      const data = G ? G.heap.subarray(G.offset, G.offset + g.size) : (g.dataSync() as Float32Array);
+      let acc = 0;
+      for (let i = 0; i < data.length; i++) acc += data[i] * 0;
+      if (acc !== 0) return k;
+    }
+    return null;
+  }
+
   /** grads: by the same names as params. Leaves the grads to the caller to dispose. */
   step(grads: NamedTensorMap): void {
     this.t++;

@@ -11,12 +11,14 @@ import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine, EngineSnapshot, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
+import { TrainingError } from './errors.js';
 import { buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { clusterAccuracy, nmi, emptyClusters } from '../eval/metrics.js';
 
 /** One metrics.jsonl line. Keys are namespaced: loss/*, test/*, grad/*, cluster/*, time/*. */
 export type MetricsRecord = Record<string, number | string | number[] | null>;
+
 
 export interface TrainHooks {
   /** after each step (for the progress bar): loss in nats/example, examples/s over the epoch so far */
@@ -138,7 +140,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     };
   };
 
-  let stopped = false;
+  let stopped = false, skipped = 0;
+  try {
   for (let epoch = startEpoch; epoch <= cfg.train.epochs && !stopped; epoch++) {
     const tEpoch = performance.now();
     const first = epoch === startEpoch ? startStep : 0;
@@ -157,6 +160,15 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const batch = builder.build(rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng);
       const res = trainStep(shape, params, opt, batch);
       disposeBatch(batch);
+      if (res.nonFinite) {
+        // The weights were not touched. Skip the step while the budget lasts; else stop (the last good
+        // checkpoint and every metrics line written so far stay as they are).
+        const where = `epoch ${epoch}, step ${s + 1} of ${stepsPerEpoch} (global step ${globalStep + 1})`;
+        if (skipped >= cfg.train.skipNonFinite) throw new TrainingError(`training: ${res.nonFinite} at ${where}; the last good checkpoint is kept`);
+        skipped++; globalStep++;
+        hooks.onMessage?.(`skipped a step: ${res.nonFinite} at ${where} (${skipped} of ${cfg.train.skipNonFinite} allowed)`);
+        continue;
+      }
       engine?.writeCodes(rows.slice(), res.codes);
       for (let j = 0; j < sums.length; j++) sums[j] += res.loss[j] * rows.length;
       seen += rows.length; globalStep++;
@@ -213,11 +225,16 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     }
     rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
     rec['tensors'] = tf.memory().numTensors;
+    rec['train/skippedSteps'] = skipped;
     last = rec;
     hooks.onEpoch?.(rec);
     const every = cfg.checkpoint.every;
     stopped = hooks.shouldStop?.() ?? false;
     if (epoch === cfg.train.epochs || stopped || (every > 0 && epoch % every === 0)) hooks.onCheckpoint?.(await snapshot(epoch, 0, null));
+  }
+  } catch (e) {
+    await engine?.close().catch(() => undefined); // worker threads would keep the process alive
+    throw e;
   }
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();

@@ -11,15 +11,24 @@ export interface StepResult {
   loss: Float32Array;
   /** B×(dz+dc) codes [μz‖μc] of the batch's x, for the code store */
   codes: Float32Array;
+  /** null when the step was applied; else what was not finite (a loss term or a parameter's gradient), and
+   *  the weights were left untouched */
+  nonFinite: string | null;
 }
 
 export const LOSS_KEYS = ['total', 'bce', 'klZ', 'klC', 'klCWeighted'] as const;
+
+/** Fault injection for the NaN tests: UVHE_FAULT=nan@<global step> makes that step's loss NaN. */
+const FAULT_STEP = /^nan@(\d+)$/.exec(process.env.UVHE_FAULT ?? '')?.[1];
+let stepCounter = 0;
 
 export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
   let lossT!: Tensor, codesT!: Tensor;
-  tf.tidy(() => {
+  const inject = FAULT_STEP !== undefined && ++stepCounter === Number(FAULT_STEP);
+  // Gradients are kept past the tidy so that they can be checked before any weight changes.
+  const grads = tf.tidy(() => {
     const { grads } = tf.variableGrads(() => {
       const f = forward(shape, params, batch);
       const terms = vheLoss(batch.xT, f, batch.invSetSize);
@@ -28,15 +37,25 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       lossT = tf.keep(tf.stack([terms.total, terms.bce, terms.klZ, terms.klC, terms.klCWeighted]));
       // [d, B] → [B, d] rows for the code store
       codesT = tf.keep(tf.transpose(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 0) : f.qz.mu));
-      return terms.total;
+      return inject ? tf.mul(terms.total, NaN) as typeof terms.total : terms.total;
     }, vars);
     // variableGrads keys grads by tfjs variable name; the optimiser wants our parameter names
     const byName: Record<string, Tensor> = {};
     names.forEach((k, i) => { byName[k] = grads[vars[i].name]; });
-    opt.step(byName);
+    return byName;
   });
-  const loss = lossT.dataSync() as Float32Array;
-  const codes = codesT.dataSync() as Float32Array;
+  const loss = Float32Array.from(lossT.dataSync() as Float32Array);
+  const codes = Float32Array.from(codesT.dataSync() as Float32Array);
   lossT.dispose(); codesT.dispose();
-  return { loss: Float32Array.from(loss), codes: Float32Array.from(codes) };
+  if (inject) loss[0] = NaN;
+  let nonFinite: string | null = null;
+  const badTerm = LOSS_KEYS.findIndex((_, j) => !Number.isFinite(loss[j]));
+  if (badTerm >= 0) nonFinite = `loss term ${LOSS_KEYS[badTerm]} is ${loss[badTerm]}`;
+  else {
+    const badParam = opt.firstNonFinite(grads);
+    if (badParam) nonFinite = `gradient of ${badParam} is not finite`;
+  }
+  if (!nonFinite) opt.step(grads);
+  tf.dispose(Object.values(grads));
+  return { loss, codes, nonFinite };
 }
