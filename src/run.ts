@@ -9,6 +9,7 @@ import { train, disposeParams, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
+import { exportModels } from './model/export.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
 import { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
@@ -134,6 +135,11 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
     writeReport({ out: join(dir, 'report.html'), title: basename(dir), runs: [{ label: cfg.mode, dir }] });
   } catch (e) {
     progress.message(`warning: report not written: ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    await exportModels(join(dir, 'model'), result.shape, result.params);
+  } catch (e) {
+    progress.message(`warning: model export failed: ${(e as Error).message.split('\n')[0]}`);
   }
   disposeParams(result.params);
   const summary = [
