@@ -7,9 +7,10 @@ import { rngBelow, rngFloat, rngLoad, rngStore } from './rng';
  * Re-seed empty clusters (ascending): move the row farthest from its own centre (among rows whose cluster has
  * more than one member; ties → lowest row) into the empty cluster and put the centre on it.
  * Updates labels (n i32), dist (n f32), counts (k i32), cent (k×d f32); if sums != 0 also the f64 sums (k×d)
- * so that a following mean step sees the move. Returns the number of re-seeded clusters.
+ * so that a following mean step sees the move; if upper != 0 marks the moved row's bounds invalid (+∞).
+ * Returns the number of re-seeded clusters.
  */
-export function reseedEmpty(codes: usize, n: i32, d: i32, cent: usize, k: i32, labels: usize, dist: usize, counts: usize, sums: usize): i32 {
+export function reseedEmpty(codes: usize, n: i32, d: i32, cent: usize, k: i32, labels: usize, dist: usize, counts: usize, sums: usize, upper: usize): i32 {
   let reseeded = 0;
   const rowBytes = <usize>d << 2;
   for (let c = 0; c < k; c++) {
@@ -27,6 +28,7 @@ export function reseedEmpty(codes: usize, n: i32, d: i32, cent: usize, k: i32, l
     store<i32>(labels + (<usize>bi << 2), c);
     store<i32>(counts + (<usize>c << 2), 1);
     store<f32>(dist + (<usize>bi << 2), 0);
+    if (upper != 0) store<f32>(upper + (<usize>bi << 2), Infinity);
     const x = codes + <usize>bi * rowBytes;
     memory.copy(cent + <usize>c * rowBytes, x, rowBytes);
     if (sums != 0) {
@@ -47,11 +49,11 @@ export function reseedEmpty(codes: usize, n: i32, d: i32, cent: usize, k: i32, l
  * Finish one Lloyd step after every worker ran assignRange with accumulation on its own partial sums:
  * partial p lives at sums0 + p·sumsStride (k×d f64) and counts0 + p·countsStride (k i32), p in [0, parts).
  * Reduces into partial 0 and counts (k i32, the totals), re-seeds empty clusters, then sets every non-empty
- * centre to its mean. Returns the number of re-seeded clusters.
+ * centre to its mean. upper: as in reseedEmpty. Returns the number of re-seeded clusters.
  */
 export function lloydFinish(
   parts: i32, sums0: usize, sumsStride: usize, counts0: usize, countsStride: usize,
-  codes: usize, n: i32, d: i32, cent: usize, k: i32, labels: usize, dist: usize, counts: usize,
+  codes: usize, n: i32, d: i32, cent: usize, k: i32, labels: usize, dist: usize, counts: usize, upper: usize,
 ): i32 {
   const kd = k * d;
   for (let p = 1; p < parts; p++) {
@@ -68,7 +70,7 @@ export function lloydFinish(
     for (let p = 0; p < parts; p++) s += load<i32>(counts0 + <usize>p * countsStride + (<usize>c << 2));
     store<i32>(counts + (<usize>c << 2), s);
   }
-  const reseeded = reseedEmpty(codes, n, d, cent, k, labels, dist, counts, sums0);
+  const reseeded = reseedEmpty(codes, n, d, cent, k, labels, dist, counts, sums0, upper);
   for (let c = 0; c < k; c++) {
     const cnt = load<i32>(counts + (<usize>c << 2));
     if (cnt == 0) continue;
@@ -105,13 +107,15 @@ export function sumDist(dist: usize, n: i32): f64 {
  * Sculley mini-batch update with B fresh rows at src (B×d f32) that belong to rows (B i32) of the store:
  * assign all B first (batch labels → blabels, distances → bdist), then in order counts[c] += 1,
  * η = 1/counts[c], c ← c + η·(x − c) in f32 (SIMD, scalar tail), refresh the panel of every touched centre,
- * and record labels[rows[b]] and dist[rows[b]]. Returns the batch inertia.
+ * and record labels[rows[b]] and dist[rows[b]] (if upper != 0, their bounds become invalid: +∞).
+ * scratch: assignScratchBytes(d) bytes. Returns the batch inertia.
  */
 export function miniBatchUpdate(
   src: usize, B: i32, d: i32, panel: usize, cn: usize, k: i32, cent: usize, w: usize,
   counts: usize, rows: usize, labels: usize, dist: usize, blabels: usize, bdist: usize, stats: usize,
+  scratch: usize, upper: usize,
 ): f64 {
-  const inertia = assignRange(src, d, 0, B, panel, cn, k, cent, w, blabels, bdist, 0, 0, stats);
+  const inertia = assignRange(src, d, 0, B, panel, cn, k, cent, w, blabels, bdist, 0, 0, stats, scratch, 0, 0, 0, 0);
   const rowBytes = <usize>d << 2;
   for (let b = 0; b < B; b++) {
     const c = load<i32>(blabels + (<usize>b << 2));
@@ -140,6 +144,7 @@ export function miniBatchUpdate(
     const r = <usize>load<i32>(rows + (<usize>b << 2));
     store<i32>(labels + (r << 2), c);
     store<f32>(dist + (r << 2), load<f32>(bdist + (<usize>b << 2)));
+    if (upper != 0) store<f32>(upper + (r << 2), Infinity);
   }
   return inertia;
 }

@@ -14,6 +14,7 @@ export class TaskRunner {
     this.stats = new Int32Array(buf, L.stats, (L.params.parts * 64) / 4);
     this.counts = new Int32Array(buf, L.counts, L.params.k);
     this.onlineCounts = new Int32Array(buf, L.onlineCounts, L.params.k);
+    if (K.assignScratchBytes(L.params.d) > L.scratchStride) throw new Error('cluster: layout scratch is smaller than the kernels need');
   }
 
   private prepare(): void {
@@ -32,8 +33,12 @@ export class TaskRunner {
       case 'prepare':
         this.prepare();
         return { ok: true };
+      case 'drift':
+        K.boundsDrift(L.centroids, L.bcent, k, d, L.weights, L.cn, L.drift);
+        return { ok: true };
       case 'assign': {
         const stats = L.stats + t.part * 64;
+        const mode = t.bounds === 'use' ? 2 : t.bounds === 'record' ? 1 : 0;
         let sums = 0, counts = 0;
         if (t.accumulate) {
           sums = L.sums + t.part * L.sumsStride;
@@ -41,11 +46,12 @@ export class TaskRunner {
           K.zero(sums, k * d * 8);
           K.zero(counts, k * 4);
         }
-        const inertia = K.assignRange(L.codes, d, t.lo, t.hi, L.panel, L.cn, k, L.centroids, L.weights, L.labels, L.dist, sums, counts, stats);
-        return { inertia, changed: this.stats[t.part * 16] };
+        const inertia = K.assignRange(L.codes, d, t.lo, t.hi, L.panel, L.cn, k, L.centroids, L.weights, L.labels, L.dist,
+          sums, counts, stats, L.scratch + t.part * L.scratchStride, mode, L.upper, L.lower, L.drift);
+        return { inertia, changed: this.stats[t.part * 16], scored: this.stats[t.part * 16 + 1] };
       }
       case 'finish': {
-        const reseeded = K.lloydFinish(t.parts, L.sums, L.sumsStride, L.partCounts, L.partCountsStride, L.codes, n, d, L.centroids, k, L.labels, L.dist, L.counts);
+        const reseeded = K.lloydFinish(t.parts, L.sums, L.sumsStride, L.partCounts, L.partCountsStride, L.codes, n, d, L.centroids, k, L.labels, L.dist, L.counts, L.upper);
         this.prepare();
         return { reseeded };
       }
@@ -54,7 +60,7 @@ export class TaskRunner {
         let reseeded = 0, inertiaDelta = 0;
         if (this.counts.includes(0)) {
           const before = K.sumDist(L.dist, n);
-          reseeded = K.reseedEmpty(L.codes, n, d, L.centroids, k, L.labels, L.dist, L.counts, 0);
+          reseeded = K.reseedEmpty(L.codes, n, d, L.centroids, k, L.labels, L.dist, L.counts, 0, L.upper);
           inertiaDelta = K.sumDist(L.dist, n) - before;
           if (reseeded > 0) this.prepare();
         }
@@ -64,11 +70,11 @@ export class TaskRunner {
       }
       case 'write': {
         const s = L.writeSlots[t.slot];
-        K.writeRows(L.codes, d, s.rows, t.B, s.codes);
+        K.writeRows(L.codes, d, s.rows, t.B, s.codes, L.weights, L.lower);
         let inertia = 0;
         if (t.online) {
           inertia = K.miniBatchUpdate(s.codes, t.B, d, L.panel, L.cn, k, L.centroids, L.weights, L.onlineCounts,
-            s.rows, L.labels, L.dist, s.blabels, s.bdist, L.stats);
+            s.rows, L.labels, L.dist, s.blabels, s.bdist, L.stats, L.scratch + L.params.parts * L.scratchStride, L.upper);
         }
         return { inertia };
       }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /** Bump together with version() in assembly/index.ts. */
-export const KERNEL_VERSION = 2;
+export const KERNEL_VERSION = 3;
 
 /** Every export of assembly/index.ts; pointers are byte offsets into the shared memory. */
 export interface Kernels {
@@ -14,18 +14,24 @@ export interface Kernels {
   prepareGroup(cent: number, k: number, d: number, w: number, panel: number, cn: number, g: number): void;
   prepareCentroids(cent: number, k: number, d: number, w: number, panel: number, cn: number): void;
   weightedSqDist(x: number, c: number, w: number, d: number): number;
+  assignScratchBytes(d: number): number;
+  /** mode: 0 plain, 1 record Hamerly bounds, 2 use them (see assembly/distance.ts) */
   assignRange(codes: number, d: number, lo: number, hi: number, panel: number, cn: number, k: number, cent: number, w: number,
-    labels: number, dist: number, sums: number, counts: number, stats: number): number;
-  reseedEmpty(codes: number, n: number, d: number, cent: number, k: number, labels: number, dist: number, counts: number, sums: number): number;
+    labels: number, dist: number, sums: number, counts: number, stats: number, scratch: number,
+    mode: number, upper: number, lower: number, drift: number): number;
+  boundsDrift(cent: number, bcent: number, k: number, d: number, w: number, cn: number, drift: number): void;
+  reseedEmpty(codes: number, n: number, d: number, cent: number, k: number, labels: number, dist: number, counts: number, sums: number, upper: number): number;
   lloydFinish(parts: number, sums0: number, sumsStride: number, counts0: number, countsStride: number,
-    codes: number, n: number, d: number, cent: number, k: number, labels: number, dist: number, counts: number): number;
+    codes: number, n: number, d: number, cent: number, k: number, labels: number, dist: number, counts: number, upper: number): number;
   zero(ptr: number, bytes: number): void;
   countLabels(labels: number, n: number, k: number, counts: number): void;
   sumDist(dist: number, n: number): number;
   miniBatchUpdate(src: number, B: number, d: number, panel: number, cn: number, k: number, cent: number, w: number,
-    counts: number, rows: number, labels: number, dist: number, blabels: number, bdist: number, stats: number): number;
+    counts: number, rows: number, labels: number, dist: number, blabels: number, bdist: number, stats: number,
+    scratch: number, upper: number): number;
   kmeansPlusPlus(codes: number, n: number, d: number, k: number, w: number, rngState: number, d2: number, cent: number): void;
-  writeRows(storePtr: number, d: number, rows: number, B: number, src: number): void;
+  writeRows(storePtr: number, d: number, rows: number, B: number, src: number, w: number, lower: number): void;
+  peakProbe(iters: number, seed: number): number;
   buildIndex(labels: number, n: number, k: number, offsets: number, members: number, cursor: number): void;
   sampleSubsets(rows: number, B: number, labels: number, offsets: number, members: number, k: number, m: number,
     includeSelf: number, shareD: number, rngState: number, outSub: number, outSize: number, outCluster: number,

@@ -62,6 +62,15 @@ export interface Layout {
   partCountsStride: number;
   /** n f64 (0 when not reserved) */
   d2: number;
+  /** Hamerly bounds (n f32 each, weighted, unsquared): to the assigned centre, and to every other centre */
+  upper: number;
+  lower: number;
+  /** centroids the bounds refer to (k×d f32), and their drift since (16-byte header + k f32, see boundsDrift) */
+  bcent: number;
+  drift: number;
+  /** per-thread kernel scratch: parts + 1 slots (one per assign part, the last for writes), stride scratchStride */
+  scratch: number;
+  scratchStride: number;
   writeSlots: WriteSlot[];
   sampleSlots: SampleSlot[];
 }
@@ -69,6 +78,11 @@ export interface Layout {
 export const PAGE = 65536;
 /** wasm32 limit: 65536 pages = 4 GiB */
 export const MAX_PAGES = 65536;
+
+/** Bytes of kernel scratch one thread needs (assignScratchBytes in assembly/distance.ts). */
+export function scratchBytes(d: number): number {
+  return d * 64 + 256 + 128 * 12;
+}
 
 /** Plan the memory map. base: the module's heapBase() (the layout starts at the next 64 KiB boundary). */
 export function planLayout(params: LayoutParams, base: number): Layout {
@@ -102,6 +116,12 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   const partCountsStride = Math.ceil((k * 4) / 64) * 64;
   const partCounts = take(partCountsStride * parts);
   const d2 = kmeansPP ? take(n * 8) : 0;
+  const upper = take(n * 4);
+  const lower = take(n * 4);
+  const bcent = take(k * d * 4);
+  const drift = take(16 + k * 4);
+  const scratchStride = Math.ceil(scratchBytes(d) / 64) * 64;
+  const scratch = take(scratchStride * (parts + 1));
   const writeSlots: WriteSlot[] = [];
   const sampleSlots: SampleSlot[] = [];
   for (let s = 0; s < ring; s++) {
@@ -116,7 +136,7 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   return {
     params, base: start, bytes, pages, rngSample, rngKmeans, stats, codes, labels, dist, centroids, weights, panel, cn,
     counts, onlineCounts, offsets, members, cursor, seen, sums, sumsStride, partCounts, partCountsStride, d2,
-    writeSlots, sampleSlots,
+    upper, lower, bcent, drift, scratch, scratchStride, writeSlots, sampleSlots,
   };
 }
 
@@ -134,6 +154,8 @@ export interface LayoutViews {
   seen: Int32Array;
   rngSample: Uint32Array;
   rngKmeans: Uint32Array;
+  upper: Float32Array;
+  lower: Float32Array;
 }
 
 export function layoutViews(L: Layout, buffer: ArrayBufferLike): LayoutViews {
@@ -151,6 +173,8 @@ export function layoutViews(L: Layout, buffer: ArrayBufferLike): LayoutViews {
     seen: new Int32Array(buffer, L.seen, k),
     rngSample: new Uint32Array(buffer, L.rngSample, 4),
     rngKmeans: new Uint32Array(buffer, L.rngKmeans, 4),
+    upper: new Float32Array(buffer, L.upper, n),
+    lower: new Float32Array(buffer, L.lower, n),
   };
 }
 

@@ -28,6 +28,19 @@ export interface PoolOptions {
   skipInitialFit?: boolean;
   /** initial codes (n×d) instead of N(0,1) draws, or a function that fills the store in place — tests, benchmarks */
   codes?: Float32Array | ((store: Float32Array) => void);
+  /** keep Hamerly bounds across assignment passes and skip rows whose label cannot change (default true; exact:
+   *  labels, distances and centroids are bit-identical to the brute-force passes) */
+  bounds?: boolean;
+}
+
+/** What the assignment passes of the last relabel (or assignPass) did. */
+export interface PassStats {
+  /** assignment passes over the whole store */
+  passes: number;
+  /** rows whose distances to every centre were computed, summed over the passes (n·passes without bounds) */
+  scored: number;
+  /** n·passes */
+  rows: number;
 }
 
 /** Where the worker module is and how Node must load it (tsx's loader for a .ts file). */
@@ -73,6 +86,11 @@ export class PoolEngine implements ClusterEngine {
   private readonly splitFlops: number;
   private readonly sampleRng: Rng;
   private readonly kmRng: Rng;
+  private readonly useBounds: boolean;
+  /** the upper/lower arrays hold valid bounds for the current labels (relative to the bounds' centroids) */
+  private boundsValid = false;
+  /** counters of the last relabel / assignPass */
+  lastPass: PassStats = { passes: 0, scored: 0, rows: 0 };
 
   private constructor(
     readonly opts: ClusterEngineOptions,
@@ -92,6 +110,7 @@ export class PoolEngine implements ClusterEngine {
     this.splitFlops = popts.splitFlops ?? 2e7;
     this.sampleRng = new Rng(this.views.rngSample);
     this.kmRng = new Rng(this.views.rngKmeans);
+    this.useBounds = popts.bounds ?? true;
   }
 
   /** Build the memory, the workers, the initial codes and the initial fit. */
@@ -161,29 +180,44 @@ export class PoolEngine implements ClusterEngine {
     }
   }
 
-  /** One parallel assignment pass: split by rows when it is worth the dispatch cost (or into `force` parts). */
-  private async assignAll(accumulate: boolean, force?: number): Promise<{ inertia: number; changed: number; parts: number }> {
+  /**
+   * One parallel assignment pass: split by rows when it is worth the dispatch cost (or into `force` parts).
+   * bounds: use (or first record) the Hamerly bounds; the drift of the centres since the bounds' centroids is
+   * computed here on the main thread (O(k·d)) before the rows are dispatched.
+   */
+  private async assignAll(accumulate: boolean, force?: number, bounds = this.useBounds): Promise<{ inertia: number; changed: number; parts: number }> {
     const flops = 2 * this.n * this.k * this.d;
     const parts = force ?? (flops >= this.splitFlops ? Math.min(this.workers, Math.ceil(this.n / 4)) : 1);
     const ranges = rowRanges(this.n, parts);
-    const res = await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'assign', lo, hi, part, accumulate })));
-    let inertia = 0, changed = 0;
-    for (const r of res) { inertia += r.inertia; changed += r.changed; }
+    let mode: 'off' | 'record' | 'use' = 'off';
+    if (bounds) {
+      mode = this.boundsValid ? 'use' : 'record';
+      this.local.run({ op: 'drift' });
+    }
+    this.boundsValid = false; // until every part has landed
+    const res = await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'assign', lo, hi, part, accumulate, bounds: mode })));
+    if (bounds) this.boundsValid = true;
+    let inertia = 0, changed = 0, scored = 0;
+    for (const r of res) { inertia += r.inertia; changed += r.changed; scored += r.scored; }
+    this.lastPass.passes++;
+    this.lastPass.scored += scored;
+    this.lastPass.rows += this.n;
     return { inertia, changed, parts: ranges.length };
   }
 
   /** Lloyd iterations (stop once nothing changes), final assignment, re-seeding, index. */
-  private async fit(iters: number): Promise<{ inertia: number; reseeded: number }> {
+  private async fit(iters: number, bounds = this.useBounds): Promise<{ inertia: number; reseeded: number }> {
     let reseeded = 0;
+    this.lastPass = { passes: 0, scored: 0, rows: 0 };
     for (let it = 0; it < iters; it++) {
-      const a = await this.assignAll(true);
+      const a = await this.assignAll(true, undefined, bounds);
       const f = await this.exec({ op: 'finish', parts: a.parts });
       reseeded += f.reseeded;
       // labels equal to the ones the current means came from: converged (never at it=0: the stored labels come
       // from the previous final assignment, not from the means — the same rule as kmeansFit in reference.ts)
       if (it > 0 && a.changed === 0 && f.reseeded === 0) break;
     }
-    const a = await this.assignAll(false);
+    const a = await this.assignAll(false, undefined, bounds);
     const z = await this.exec({ op: 'finalize' });
     this.indexDirty = false;
     return { inertia: a.inertia + z.inertiaDelta, reseeded: reseeded + z.reseeded };
@@ -228,11 +262,12 @@ export class PoolEngine implements ClusterEngine {
     });
   }
 
-  relabel(): Promise<RelabelResult> {
+  /** Full refit (the contract's relabel). opts.bounds overrides PoolOptions.bounds for this call (same results). */
+  relabel(opts: { bounds?: boolean } = {}): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
     return this.enqueue(async () => {
       const t0 = performance.now();
-      const r = await this.fit(this.opts.iters);
+      const r = await this.fit(this.opts.iters, opts.bounds ?? this.useBounds);
       return {
         labels: this.views.labels.slice(), sizes: this.views.counts.slice(), inertia: r.inertia, reseeded: r.reseeded,
         ms: performance.now() - t0,
@@ -283,9 +318,13 @@ export class PoolEngine implements ClusterEngine {
     return this.enqueue(() => this.views.labels.slice());
   }
 
-  /** Benchmarks: one full assignment pass (labels, distances) of the whole store over `parts` workers. */
-  assignPass(parts = this.workers): Promise<{ inertia: number; changed: number }> {
-    return this.enqueue(() => this.assignAll(false, Math.max(1, Math.min(parts, this.workers))));
+  /** Benchmarks: one full assignment pass (labels, distances) of the whole store over `parts` workers; bounds as in
+   *  relabel (default off here, so that a pass always scores every row). */
+  assignPass(parts = this.workers, bounds = false): Promise<{ inertia: number; changed: number }> {
+    return this.enqueue(() => {
+      this.lastPass = { passes: 0, scored: 0, rows: 0 };
+      return this.assignAll(false, Math.max(1, Math.min(parts, this.workers)), bounds);
+    });
   }
 
   /** Resolves once every call issued before it has landed. */
@@ -329,6 +368,7 @@ export class PoolEngine implements ClusterEngine {
       this.local.run({ op: 'prepare' }); // centroid norms and panels for the assignment kernel
       this.local.run({ op: 'index' });
       this.indexDirty = false;
+      this.boundsValid = false;
     });
   }
 

@@ -11,8 +11,13 @@ export interface WorkerInit {
 
 /** Centroids changed outside a kernel: rebuild the weighted panel and norms. */
 export interface PrepareTask { op: 'prepare' }
+/** How an assignment pass treats the Hamerly bounds: ignore them, (re)compute them for every row, or use them to
+ *  skip rows whose label cannot change (labels and distances are the same in all three). */
+export type BoundsMode = 'off' | 'record' | 'use';
 /** Assign rows [lo, hi); with accumulate, into partial sums/counts slot `part` (zeroed first). */
-export interface AssignTask { op: 'assign'; lo: number; hi: number; part: number; accumulate: boolean }
+export interface AssignTask { op: 'assign'; lo: number; hi: number; part: number; accumulate: boolean; bounds?: BoundsMode }
+/** Before a pass with bounds: per-centre drift since the bounds' centroids, which then become the current ones. */
+export interface DriftTask { op: 'drift' }
 /** Reduce `parts` partial sums, re-seed empty clusters, set means, prepare the panel. */
 export interface FinishTask { op: 'finish'; parts: number }
 /** After the final assignment: counts, re-seed empties, prepare, cluster index, Sculley counts = sizes. */
@@ -26,9 +31,9 @@ export interface SeedTask { op: 'kmeans++' }
 /** Rebuild the cluster index from the labels. */
 export interface IndexTask { op: 'index' }
 
-export type Task = PrepareTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask;
+export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask;
 
-export interface AssignResult { inertia: number; changed: number }
+export interface AssignResult { inertia: number; changed: number; /** rows whose distances to all centres were computed */ scored: number }
 export interface FinishResult { reseeded: number }
 export interface FinalizeResult { reseeded: number; /** inertia change caused by the re-seeding (<= 0) */ inertiaDelta: number }
 export interface WriteResult { inertia: number }

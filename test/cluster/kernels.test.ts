@@ -35,7 +35,9 @@ function floatCodes(len: number, seed: number): Float32Array {
   return a;
 }
 
-const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [7, 3, 1], [13, 5, 13], [37, 6, 5], [101, 17, 9], [64, 64, 33], [203, 7, 12]];
+// k ≤ 16 takes the direct path, k > 16 the splatted-tile path; k = n, k = 1, odd n, d % 4 != 0 on both
+const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [7, 3, 1], [13, 5, 13], [37, 6, 5], [101, 17, 9], [64, 64, 33], [203, 7, 12],
+  [29, 5, 29], [151, 10, 17], [66, 3, 40]];
 
 describe('rng kernel', () => {
   it('draws the same u32 and below() stream as Rng', () => {
@@ -101,6 +103,89 @@ describe('assignment kernel', () => {
     R.run.run({ op: 'assign', lo: 0, hi: n, part: 0, accumulate: false });
     expect(Array.from(R.v.labels)).toEqual(new Array(n).fill(0));
     expect(Array.from(R.v.dist)).toEqual(new Array(n).fill(0));
+  });
+});
+
+describe('assignment with Hamerly bounds', () => {
+  /** one pass of the kernel with the given bounds mode over 2 parts; returns labels, distances, sums, scored rows */
+  function pass(R: Rig, n: number, d: number, k: number, mode: 'off' | 'record' | 'use') {
+    if (mode !== 'off') R.run.run({ op: 'drift' });
+    const half = Math.floor(n / 2);
+    const a = R.run.run({ op: 'assign', lo: 0, hi: half, part: 0, accumulate: true, bounds: mode });
+    const b = R.run.run({ op: 'assign', lo: half, hi: n, part: 1, accumulate: true, bounds: mode });
+    return {
+      labels: R.v.labels.slice(), dist: R.v.dist.slice(), inertia: [a.inertia, b.inertia], changed: a.changed + b.changed,
+      sums: new Float64Array(R.mem.buffer, R.L.sums, k * d).slice(), scored: a.scored + b.scored,
+      sums1: new Float64Array(R.mem.buffer, R.L.sums + R.L.sumsStride, k * d).slice(),
+    };
+  }
+  for (const [n, d, k, integer] of [[203, 7, 12, true], [151, 10, 17, false], [97, 64, 33, false], [64, 5, 1, false], [40, 6, 40, true], [333, 19, 23, false]] as Array<[number, number, number, boolean]>) {
+    it(`bounded passes equal brute-force passes bit for bit while codes and centres move a little (n=${n}, d=${d}, k=${k}${integer ? ', integer data, ties' : ''})`, () => {
+      const A = rig(n, d, k, 2), B = rig(n, d, k, 2); // A: bounds, B: brute force
+      const codes = integer ? intCodes(n * d, n + d) : floatCodes(n * d, n + d);
+      const cent = integer ? intCodes(k * d, k + 1) : floatCodes(k * d, k + 1);
+      for (let t = 0; t < d; t++) cent[t] = codes[t]; // centre 0 on row 0: zero distance
+      if (k > 1) for (let t = 0; t < d; t++) cent[d + t] = cent[t]; // duplicate centre: ties, lowest index wins
+      const w = dimWeights(d - Math.floor(d / 3), Math.floor(d / 3), 1, 2);
+      for (const R of [A, B]) { R.v.codes.set(codes); R.v.centroids.set(cent); R.v.weights.set(w); R.v.labels.fill(-1); R.run.run({ op: 'prepare' }); }
+      const g = new Rng(n * k);
+      let scored = 0, rows = 0;
+      for (let step = 0; step < 6; step++) {
+        const a = pass(A, n, d, k, step === 0 ? 'record' : 'use');
+        const b = pass(B, n, d, k, 'off');
+        expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+        expect(Array.from(a.dist)).toEqual(Array.from(b.dist));
+        expect(a.inertia).toEqual(b.inertia);
+        expect(a.changed).toBe(b.changed);
+        expect(Array.from(a.sums)).toEqual(Array.from(b.sums));
+        expect(Array.from(a.sums1)).toEqual(Array.from(b.sums1));
+        expect(b.scored).toBe(n);
+        if (step > 0) { scored += a.scored; rows += n; }
+        // and both equal the plain TS oracle (exact on integer data; float data is far from ties here)
+        const lab = new Int32Array(n), dist = new Float32Array(n);
+        assign(A.v.codes, n, d, A.v.centroids, k, w, lab, dist);
+        if (integer || k <= 2) expect(Array.from(a.labels)).toEqual(Array.from(lab));
+        else expect(a.labels.filter((x, i) => x !== lab[i]).length).toBe(0);
+        // centres: a Lloyd step on both (odd steps) or a small nudge; a few rows move a little (write task)
+        if (step % 2 === 1) {
+          A.run.run({ op: 'finish', parts: 2 });
+          B.run.run({ op: 'finish', parts: 2 });
+          expect(Array.from(A.v.centroids)).toEqual(Array.from(B.v.centroids));
+        } else {
+          const c2 = A.v.centroids.slice();
+          for (let t = 0; t < c2.length; t++) c2[t] += integer ? (g.below(50) === 0 ? 1 : 0) : (g.nextFloat() - 0.5) * 0.02;
+          for (const R of [A, B]) { R.v.centroids.set(c2); R.run.run({ op: 'prepare' }); }
+        }
+        const B2 = 5;
+        const rowsW = Int32Array.from({ length: B2 }, () => g.below(n));
+        const moved = new Float32Array(B2 * d);
+        for (let r = 0; r < B2; r++) for (let t = 0; t < d; t++) {
+          moved[r * d + t] = A.v.codes[rowsW[r] * d + t] + (integer ? (t === step % d ? 1 : 0) : (g.nextFloat() - 0.5) * 0.05);
+        }
+        for (const R of [A, B]) {
+          const slot = R.L.writeSlots[0];
+          new Int32Array(R.mem.buffer, slot.rows, B2).set(rowsW);
+          new Float32Array(R.mem.buffer, slot.codes, B2 * d).set(moved);
+          R.run.run({ op: 'write', slot: 0, B: B2, online: false });
+        }
+      }
+      if (k > 1 && !integer && d < 64) expect(scored).toBeLessThan(rows); // the bounds did skip rows
+    });
+  }
+  it('re-seeding inside a bounded Lloyd step keeps the next bounded pass exact', () => {
+    const n = 57, d = 5, k = 6;
+    const A = rig(n, d, k, 2), B = rig(n, d, k, 2);
+    const codes = intCodes(n * d, 4), cent = intCodes(k * d, 8);
+    for (let c = 3; c < k; c++) for (let t = 0; t < d; t++) cent[c * d + t] = 500 + c; // far: empty, re-seeded
+    for (const R of [A, B]) { R.v.codes.set(codes); R.v.centroids.set(cent); R.v.weights.fill(1); R.v.labels.fill(-1); R.run.run({ op: 'prepare' }); }
+    for (let step = 0; step < 4; step++) {
+      const a = pass(A, n, d, k, step === 0 ? 'record' : 'use'), b = pass(B, n, d, k, 'off');
+      expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+      expect(Array.from(a.dist)).toEqual(Array.from(b.dist));
+      const fa = A.run.run({ op: 'finish', parts: 2 }), fb = B.run.run({ op: 'finish', parts: 2 });
+      expect(fa.reseeded).toBe(fb.reseeded);
+      expect(Array.from(A.v.centroids)).toEqual(Array.from(B.v.centroids));
+    }
   });
 });
 
