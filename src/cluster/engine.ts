@@ -80,6 +80,8 @@ export interface ClusterEngine {
   readCodes(): Promise<Float32Array>;
   /** Current labels (copy). */
   labels(): Promise<Int32Array>;
+  /** Pool only: worker deaths survived so far (the replacement re-ran the task on the shared memory). */
+  readonly workerRestarts?: number;
   /** A copy of the whole engine state, after every write issued before it has landed. */
   snapshot(): Promise<EngineSnapshot>;
   /** Replace the engine state by a snapshot of an engine with the same options. */

@@ -43,6 +43,15 @@ export interface PassStats {
   rows: number;
 }
 
+/**
+ * A big pass is cut into up to this many row chunks per worker, queued on the pool: a worker that other processes
+ * slow down (this machine is shared) takes fewer chunks instead of holding up the whole pass. Each chunk has its
+ * own partial-sum slot, reduced by lloydFinish.
+ */
+const CHUNKS_PER_WORKER = 4;
+/** ...but a chunk keeps at least this many flops (~2 ms), so the ~50 µs per task stays negligible. */
+const MIN_CHUNK_FLOPS = 5e7;
+
 /** Where the worker module is and how Node must load it (tsx's loader for a .ts file). */
 function workerSpec(): { filename: string; execArgv: string[] } {
   const url = new URL('./worker.ts', import.meta.url);
@@ -70,6 +79,8 @@ function trackWait<T>(p: Promise<T>, sink: (ms: number) => void): Promise<T> {
   });
   return p;
 }
+
+const MAX_WORKER_RESTARTS = 16;
 
 export class PoolEngine implements ClusterEngine {
   readonly kind = 'wasm-simd-pool';
@@ -120,7 +131,7 @@ export class PoolEngine implements ClusterEngine {
     const probe = instantiateKernels(module, createSharedMemory(1));
     const workers = Math.max(1, opts.workers);
     const layout = planLayout({
-      n: opts.n, d, k: opts.k, parts: workers,
+      n: opts.n, d, k: opts.k, parts: workers * CHUNKS_PER_WORKER,
       batchCap: popts.batchCap ?? Math.max(opts.batchSize, 512), mCap: popts.mCap ?? 64, ring: popts.ring ?? 4,
       kmeansPP: opts.init === 'kmeans++' && !popts.skipInitialFit,
     }, probe.heapBase());
@@ -160,9 +171,27 @@ export class PoolEngine implements ClusterEngine {
   }
 
   /** Run one task on a worker. */
-  private exec<T extends Task>(task: T): Promise<ResultOf<T>> {
-    return this.pool.run(task) as Promise<ResultOf<T>>;
+  /** Run a task on a worker. If the worker dies under it, Piscina starts a replacement (minThreads), and the
+   *  task runs again there: everything lives in the shared memory, which outlives any worker, and every task
+   *  is safe to repeat (assign re-zeroes its partial sums; bounds only loosen; writes and the index are
+   *  overwritten; a repeated sample draws afresh). Gives up after MAX_WORKER_RESTARTS deaths in one engine. */
+  private async exec<T extends Task>(task: T): Promise<ResultOf<T>> {
+    for (;;) {
+      try {
+        return await (this.pool.run(task) as Promise<ResultOf<T>>);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        if (this.closed || !/worker exited|terminat/i.test(msg)) throw err;
+        this.workerRestarts++;
+        if (this.workerRestarts > MAX_WORKER_RESTARTS) {
+          throw new Error(`cluster: a pool worker died ${this.workerRestarts} times (last: ${msg}); giving up`);
+        }
+      }
+    }
   }
+
+  /** How many times a worker died and its task was re-run (logged per epoch as pool/workerRestarts). */
+  workerRestarts = 0;
 
   /** Queue fn after every earlier call; failures reject fn's promise and do not stop the queue. */
   private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -187,7 +216,8 @@ export class PoolEngine implements ClusterEngine {
    */
   private async assignAll(accumulate: boolean, force?: number, bounds = this.useBounds): Promise<{ inertia: number; changed: number; parts: number }> {
     const flops = 2 * this.n * this.k * this.d;
-    const parts = force ?? (flops >= this.splitFlops ? Math.min(this.workers, Math.ceil(this.n / 4)) : 1);
+    const chunks = Math.max(this.workers, Math.min(this.workers * CHUNKS_PER_WORKER, Math.floor(flops / MIN_CHUNK_FLOPS)));
+    const parts = force ?? (flops >= this.splitFlops ? Math.min(chunks, Math.ceil(this.n / 4)) : 1);
     const ranges = rowRanges(this.n, parts);
     let mode: 'off' | 'record' | 'use' = 'off';
     if (bounds) {
@@ -318,12 +348,12 @@ export class PoolEngine implements ClusterEngine {
     return this.enqueue(() => this.views.labels.slice());
   }
 
-  /** Benchmarks: one full assignment pass (labels, distances) of the whole store over `parts` workers; bounds as in
-   *  relabel (default off here, so that a pass always scores every row). */
-  assignPass(parts = this.workers, bounds = false): Promise<{ inertia: number; changed: number }> {
+  /** Benchmarks: one full assignment pass (labels, distances) of the whole store on 1 worker (one task) or on all
+   *  of them (the relabel split); bounds as in relabel (default off here, so that a pass scores every row). */
+  assignPass(workers = this.workers, bounds = false): Promise<{ inertia: number; changed: number }> {
     return this.enqueue(() => {
       this.lastPass = { passes: 0, scored: 0, rows: 0 };
-      return this.assignAll(false, Math.max(1, Math.min(parts, this.workers)), bounds);
+      return this.assignAll(false, workers <= 1 ? 1 : undefined, bounds);
     });
   }
 

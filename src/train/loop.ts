@@ -199,6 +199,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       waitMs += performance.now() - tr + engine.takeWaitMs();
       Object.assign(rec, clusterMetrics(rel, data.labels, cfg.cluster.k));
     }
+    if (engine?.workerRestarts !== undefined) rec['pool/workerRestarts'] = engine.workerRestarts;
     rec['time/poolWait'] = waitMs / 1000;
     rec['time/poolWaitFraction'] = waitMs / 1000 / ((performance.now() - tEpoch) / 1000);
 
