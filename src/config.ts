@@ -129,7 +129,8 @@ export function closestKey(key: string): string | null {
 
 function checkValue(key: string, v: unknown): unknown {
   const t = SCHEMA[key].type;
-  const bad = (what: string): never => { throw new ConfigError(`config: ${key} must be ${what}, got ${JSON.stringify(v)}`); };
+  // String(v) for numbers: JSON.stringify would print Infinity (e.g. --set train.epochs=1e309) as null
+  const bad = (what: string): never => { throw new ConfigError(`config: ${key} must be ${what}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`); };
   switch (t.kind) {
     case 'int':
       if (typeof v !== 'number' || !Number.isInteger(v)) bad('an integer' + range(t.min, t.max));
@@ -176,7 +177,7 @@ export function parseSetValue(raw: string): unknown {
 /** Validate a config object (from run.json) plus --set overrides, fill defaults, check cross-key rules, freeze. */
 export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> = []): Config {
   const flat = new Map<string, unknown>();
-  flatten(fileObj ?? {}, '', flat);
+  flatten(fileObj === undefined ? {} : fileObj, '', flat); // a file holding just `null` is an error, not the defaults
   for (const [k, v] of sets) {
     if (!(k in SCHEMA)) {
       const near = closestKey(k);
