@@ -171,9 +171,8 @@ export function assignScratchBytes(d: i32): i32 {
  * Per (row, centre) the arithmetic is always acc = ‖c‖²; acc += x_j·p_j in order j = 0..d−1 (mul, then add).
  */
 // @ts-ignore: decorator
-@inline function scoreBlock(x0: usize, x1: usize, x2: usize, x3: usize, d: i32, panel: usize, cn: usize, G: i32, tile: usize, res: usize, SECOND: bool): void {
+@inline function scoreBlock(x0: usize, x1: usize, x2: usize, x3: usize, d: i32, panel: usize, cn: usize, G: i32, tile: usize, res: usize, useTile: bool, SECOND: bool): void {
   const P = G >> 1;
-  const useTile = G > 4;
   const lanes = i32x4(0, 1, 2, 3);
   const four = i32x4.splat(4);
   const rowEnd = <usize>d << 2;
@@ -316,19 +315,9 @@ export function assignRange(
   gChanged = 0;
   gScored = 0;
   if (mode == 0) {
-    for (let i = lo; i < hi; i += 4) {
-      const nr = min(4, hi - i);
-      const x0 = codes + <usize>i * rowBytes;
-      const x1 = nr > 1 ? x0 + rowBytes : x0;
-      const x2 = nr > 2 ? x0 + 2 * rowBytes : x0;
-      const x3 = nr > 3 ? x0 + 3 * rowBytes : x0;
-      scoreBlock(x0, x1, x2, x3, d, panel, cn, G, tile, res, false);
-      for (let r = 0; r < nr; r++) {
-        const x = x0 + <usize>r * rowBytes;
-        const best = reduceBest(v128.load(res + (<usize>r << 4)), v128.load(res + (<usize>r << 4), 64));
-        finishRowD(i + r, x, best, wdist(x, cent + ((<usize>best * <usize>d) << 2), w, d), d, labels, dist, sums, counts);
-      }
-    }
+    // k ≤ 16: splat straight from the rows; k > 16: splat once into the tile (two copies of the loop, no branch inside)
+    if (G > 4) plainPass(codes, d, lo, hi, panel, cn, G, cent, w, labels, dist, sums, counts, tile, res, true);
+    else plainPass(codes, d, lo, hi, panel, cn, G, cent, w, labels, dist, sums, counts, tile, res, false);
     gScored = hi - lo;
   } else {
     assignBounded(codes, d, lo, hi, panel, cn, k, G, cent, w, labels, dist, sums, counts, tile, res, mode, upper, lower, drift);
@@ -336,6 +325,27 @@ export function assignRange(
   store<i32>(stats, gChanged);
   store<i32>(stats, gScored, 4);
   return gInertia;
+}
+
+// @ts-ignore: decorator
+@inline function plainPass(
+  codes: usize, d: i32, lo: i32, hi: i32, panel: usize, cn: usize, G: i32, cent: usize, w: usize,
+  labels: usize, dist: usize, sums: usize, counts: usize, tile: usize, res: usize, useTile: bool,
+): void {
+  const rowBytes = <usize>d << 2;
+  for (let i = lo; i < hi; i += 4) {
+    const nr = min(4, hi - i);
+    const x0 = codes + <usize>i * rowBytes;
+    const x1 = nr > 1 ? x0 + rowBytes : x0;
+    const x2 = nr > 2 ? x0 + 2 * rowBytes : x0;
+    const x3 = nr > 3 ? x0 + 3 * rowBytes : x0;
+    scoreBlock(x0, x1, x2, x3, d, panel, cn, G, tile, res, useTile, false);
+    for (let r = 0; r < nr; r++) {
+      const x = x0 + <usize>r * rowBytes;
+      const best = reduceBest(v128.load(res + (<usize>r << 4)), v128.load(res + (<usize>r << 4), 64));
+      finishRowD(i + r, x, best, wdist(x, cent + ((<usize>best * <usize>d) << 2), w, d), d, labels, dist, sums, counts);
+    }
+  }
 }
 
 /**
@@ -394,8 +404,10 @@ export function assignRange(
       const r1 = nr > 1 ? load<i32>(pend + (<usize>(q + 1) << 2)) : r0;
       const r2 = nr > 2 ? load<i32>(pend + (<usize>(q + 2) << 2)) : r0;
       const r3 = nr > 3 ? load<i32>(pend + (<usize>(q + 3) << 2)) : r0;
-      scoreBlock(codes + <usize>r0 * rowBytes, codes + <usize>r1 * rowBytes, codes + <usize>r2 * rowBytes,
-        codes + <usize>r3 * rowBytes, d, panel, cn, G, tile, res, true);
+      const x0 = codes + <usize>r0 * rowBytes, x1 = codes + <usize>r1 * rowBytes;
+      const x2 = codes + <usize>r2 * rowBytes, x3 = codes + <usize>r3 * rowBytes;
+      if (G > 4) scoreBlock(x0, x1, x2, x3, d, panel, cn, G, tile, res, true, true);
+      else scoreBlock(x0, x1, x2, x3, d, panel, cn, G, tile, res, false, true);
       for (let t = 0; t < nr; t++) {
         const i = load<i32>(pend + (<usize>(q + t) << 2));
         const x = codes + <usize>i * rowBytes;

@@ -109,6 +109,42 @@ describe('PoolEngine vs ReferenceEngine (2 workers, assignment split by rows)', 
     expect(buildClusterIndex(r1.labels, 1).offsets[1]).toBe(base.n);
   });
 
+  it('Hamerly bounds on/off give identical relabels (labels, sizes, inertia, centroids) while codes move a little each epoch; both match the reference', async () => {
+    for (const [refit, k, workers] of [['epoch', 7, 2], ['online', 20, 2], ['epoch', 1, 1], ['epoch', 40, 2]] as const) {
+      const n = 777, dz = 5, dc = 3, d = dz + dc;
+      const g = blobs(n, d, Math.min(k, 6), 9, 6);
+      const opts: ClusterEngineOptions = { ...base, n, dz, dc, k, refit, workers, iters: 3, batchSize: 50 };
+      const on = await pool(opts, { codes: g.codes, splitFlops: 1, batchCap: 64 });
+      const off = await pool(opts, { codes: g.codes, splitFlops: 1, batchCap: 64, bounds: false });
+      const r = await createReferenceEngine(opts);
+      await r.restore(await on.snapshot()); // the reference starts from the pool's state (codes, centroids, counts)
+      const rng = new Rng(k + workers);
+      const codes = g.codes.slice();
+      let scored = 0, rows = 0;
+      for (let epoch = 0; epoch < 4; epoch++) {
+        for (let lo = 0; lo < n; lo += 50) { // every row moves a little, in batches, as in training
+          const rowsW = Int32Array.from({ length: Math.min(50, n - lo) }, (_, i) => lo + i);
+          for (const i of rowsW) for (let t = 0; t < d; t++) codes[i * d + t] += (rng.nextFloat() - 0.5) * 0.1;
+          const batch = codes.slice(lo * d, (lo + rowsW.length) * d);
+          on.writeCodes(rowsW, batch); off.writeCodes(rowsW, batch); r.writeCodes(rowsW, batch);
+        }
+        const a = await on.relabel(), b = await off.relabel(), c = await r.relabel();
+        expect(a.labels, `bounds on vs off, ${refit} k=${k} epoch ${epoch}`).toEqual(b.labels);
+        expect(a.sizes).toEqual(b.sizes);
+        expect(a.inertia).toBe(b.inertia);
+        expect(a.reseeded).toBe(b.reseeded);
+        expect(await on.centroids()).toEqual(await off.centroids());
+        expect(a.labels, `vs reference, ${refit} k=${k} epoch ${epoch}`).toEqual(c.labels);
+        expect(off.lastPass.scored).toBe(off.lastPass.rows);
+        if (epoch > 0) { scored += on.lastPass.scored; rows += on.lastPass.rows; }
+      }
+      // explicit per-call override, both ways
+      expect((await on.relabel({ bounds: false })).labels).toEqual((await off.relabel({ bounds: true })).labels);
+      if (k > 1) expect(scored).toBeLessThan(rows);
+      await on.close(); await off.close();
+    }
+  });
+
   it('createClusterEngine picks the pool here, the reference on request, and validates', async () => {
     const a = await createClusterEngine({ ...base, n: 50, k: 3 });
     expect(a.kind).toBe('wasm-simd-pool');
