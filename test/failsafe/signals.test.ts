@@ -1,0 +1,73 @@
+// Fail safe, signals: SIGINT / SIGTERM during a real run finish the step, write a loadable checkpoint and whole
+// metrics lines, exit 130 / 143 within seconds, and --resume completes; a second SIGINT exits at once and the
+// previous checkpoint still loads.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { metricsLines, parseMetrics, runCli, startCli, tinyArgs, waitFor } from './helpers.js';
+
+const OUT = mkdtempSync(join(tmpdir(), 'uvhe-failsafe-sig-'));
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+// 15 steps per epoch, far more epochs than the test waits for: the run is still training when the signal comes
+const LONG = ['train.epochs=200', 'train.batchSize=4'];
+
+describe.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during training', (sig, code) => {
+  it(`exits ${code} within seconds, leaves a loadable checkpoint and whole metrics lines, and --resume completes`, async () => {
+    const name = sig.toLowerCase();
+    const dir = join(OUT, name);
+    const child = startCli(tinyArgs(OUT, name, LONG));
+    await waitFor(() => metricsLines(dir).length >= 1, 'the first metrics line', 90_000, child);
+    const t0 = performance.now();
+    child.proc.kill(sig);
+    const r = await child.exited;
+    const ms = performance.now() - t0;
+    expect(r.signal).toBeNull();
+    expect(r.code, child.stderr().slice(-800)).toBe(code);
+    expect(ms).toBeLessThan(10_000);
+    expect(child.stderr()).toContain(`${sig}: stopping after this step`);
+    expect(child.stderr()).toContain(`continue with: npm start -- --resume ${dir}`);
+    expect(child.stderr()).not.toMatch(/^\s+at /m);
+
+    const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
+    const epoch = Number(ck.meta.epoch);
+    expect(epoch).toBeGreaterThanOrEqual(1);
+    const lines = parseMetrics(dir);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    // the metrics end at the checkpoint: no epoch line past it
+    expect(Math.max(...lines.map((l) => Number(l.epoch)))).toBeLessThanOrEqual(epoch);
+
+    const res = runCli(['--resume', dir, '--set', `train.epochs=${epoch + 1}`]);
+    expect(res.code, res.stderr.slice(-800)).toBe(0);
+    expect(res.stderr).toMatch(/resumed at epoch/);
+    const after = parseMetrics(dir).filter((l) => l.kind === 'epoch');
+    expect(after.map((l) => l.epoch)).toEqual(Array.from({ length: epoch + 1 }, (_, i) => i + 1));
+    expect(Number(loadCheckpoint(join(dir, 'checkpoint.bin')).meta.epoch)).toBe(epoch + 1);
+  });
+});
+
+describe('a second SIGINT', () => {
+  it('exits at once (non-zero) and the previous checkpoint still loads', async () => {
+    const dir = join(OUT, 'twice');
+    const child = startCli(tinyArgs(OUT, 'twice', LONG));
+    await waitFor(() => metricsLines(dir).length >= 1 && existsSync(join(dir, 'checkpoint.bin')), 'the first checkpoint', 90_000, child);
+    child.proc.kill('SIGINT');
+    // the first one has been handled once its message is out; the graceful stop then still has to write the
+    // checkpoint, the image grids and the report (hundreds of ms), which the second SIGINT cuts short
+    await waitFor(() => child.stderr().includes('SIGINT: stopping after this step'), 'the first SIGINT to be handled', 20_000, child);
+    const t0 = performance.now();
+    child.proc.kill('SIGINT');
+    const r = await child.exited;
+    const ms = performance.now() - t0;
+    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(130);
+    expect(ms).toBeLessThan(3_000);
+    expect(child.stderr()).not.toContain('stopped: checkpoint written');
+    expect(child.stderr()).not.toMatch(/^\s+at /m);
+    const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
+    expect(Number(ck.meta.epoch)).toBeGreaterThanOrEqual(1);
+    parseMetrics(dir);
+  });
+});
