@@ -366,11 +366,9 @@ export function assignRange(
   const pend = cdd + (<usize>CHUNK << 2);
   // rounding: |score error| ≤ γ·(‖x‖_w + ‖c‖_w)² per centre (d+1 f32 adds, rounded products, rounded panel), ×2 spare
   const gamma: f64 = 2.0 * <f64>(d + 8) * 5.960464477539063e-8;
-  const maxD = <f64>load<f32>(drift);
-  const argMax = load<i32>(drift, 4);
-  const secondD = <f64>load<f32>(drift, 8);
+  const restD = <f64>load<f32>(drift);
+  const T = load<i32>(drift, 4);
   const cmax = <f64>load<f32>(drift, 12);
-  const dr = drift + 16;
   for (let c0 = lo; c0 < hi; c0 += CHUNK) {
     const c1 = min(hi, c0 + CHUNK);
     let np = 0;
@@ -383,7 +381,14 @@ export function assignRange(
         const x = codes + <usize>i * rowBytes;
         const dd = wdist(x, cent + ((<usize>b * <usize>d) << 2), w, d);
         const u = Math.sqrt(<f64>dd * (1 + gamma)) * (1 + 1e-9) + 1e-30;
-        const l = <f64>load<f32>(lower + (<usize>i << 2)) - (b == argMax ? secondD : maxD);
+        let l = <f64>load<f32>(lower + (<usize>i << 2)) - restD;
+        // the T centres that moved most (a re-seeded one jumps far): their distances, instead of their drift
+        for (let q = 0; q < T; q++) {
+          const a = load<i32>(drift + 16 + (<usize>q << 2));
+          if (a == b) continue;
+          const da = Math.sqrt(<f64>wdist(x, cent + ((<usize>a * <usize>d) << 2), w, d) * (1 - gamma)) * (1 - 1e-9);
+          if (da < l) l = da;
+        }
         const e = u + 2 * cmax;
         if (l > u && (l - u) * (l + u) > 2 * gamma * e * e) {
           store<i32>(clab + r, b);
@@ -435,13 +440,15 @@ export function assignRange(
 }
 
 /**
- * Before a bounded pass: drift[c] = ‖cent_c − bcent_c‖_w (rounded up), then bcent ← cent. drift layout: f32 max
- * drift, i32 its centre, f32 the largest drift of any other centre, f32 max ‖c‖_w (from cn, i.e. after prepare),
- * then k f32 drifts.
+ * Before a bounded pass: the drift ‖cent_c − bcent_c‖_w of every centre (rounded up), then bcent ← cent. drift
+ * layout: f32 the largest drift outside the top T, i32 T (= min(4, k/8)), f32 unused, f32 max ‖c‖_w (from cn, i.e.
+ * after prepare); i32[4] the T centres that moved most (rows take their distances instead of their drift).
  */
 export function boundsDrift(cent: usize, bcent: usize, k: i32, d: i32, w: usize, cn: usize, drift: usize): void {
-  let m1: f64 = 0, m2: f64 = 0, cm: f64 = 0;
-  let a1 = -1;
+  const T = min(4, k >> 3);
+  const top = drift + 16;
+  let topD0: f64 = -1, topD1: f64 = -1, topD2: f64 = -1, topD3: f64 = -1, rest: f64 = 0, cm: f64 = 0;
+  let t0 = -1, t1 = -1, t2 = -1, t3 = -1;
   for (let c = 0; c < k; c++) {
     const o = (<usize>c * <usize>d) << 2;
     let s: f64 = 0;
@@ -449,15 +456,20 @@ export function boundsDrift(cent: usize, bcent: usize, k: i32, d: i32, w: usize,
       const e = <f64>load<f32>(cent + o + (<usize>j << 2)) - <f64>load<f32>(bcent + o + (<usize>j << 2));
       s += <f64>load<f32>(w + (<usize>j << 2)) * e * e;
     }
-    const v = <f64>roundUp(Math.sqrt(s) * (1 + 1e-9));
-    store<f32>(drift + 16 + (<usize>c << 2), <f32>v);
-    if (v > m1) { m2 = m1; m1 = v; a1 = c; } else if (v > m2) m2 = v;
+    let v = <f64>roundUp(Math.sqrt(s) * (1 + 1e-9));
+    let vc = c;
+    // insert into the sorted top T; what falls out goes to rest
+    if (T > 0 && v > topD0) { const tv = topD0, tc = t0; topD0 = v; t0 = vc; v = tv; vc = tc; }
+    if (T > 1 && v > topD1) { const tv = topD1, tc = t1; topD1 = v; t1 = vc; v = tv; vc = tc; }
+    if (T > 2 && v > topD2) { const tv = topD2, tc = t2; topD2 = v; t2 = vc; v = tv; vc = tc; }
+    if (T > 3 && v > topD3) { const tv = topD3, tc = t3; topD3 = v; t3 = vc; v = tv; vc = tc; }
+    if (v > rest) rest = v;
     const nc = <f64>load<f32>(cn + (<usize>c << 2));
     if (nc > cm) cm = nc;
   }
-  store<f32>(drift, <f32>m1);
-  store<i32>(drift, a1, 4);
-  store<f32>(drift, <f32>m2, 8);
+  store<f32>(drift, <f32>rest);
+  store<i32>(drift, T, 4);
   store<f32>(drift, roundUp(Math.sqrt(cm) * (1 + 1e-6)), 12);
+  store<i32>(top, t0); store<i32>(top, t1, 4); store<i32>(top, t2, 8); store<i32>(top, t3, 12);
   memory.copy(bcent, cent, (<usize>k * <usize>d) << 2);
 }

@@ -65,7 +65,7 @@ export interface Layout {
   /** Hamerly bounds (n f32 each, weighted, unsquared): to the assigned centre, and to every other centre */
   upper: number;
   lower: number;
-  /** centroids the bounds refer to (k×d f32), and their drift since (16-byte header + k f32, see boundsDrift) */
+  /** centroids the bounds refer to (k×d f32), and their drift since (32 bytes, see boundsDrift) */
   bcent: number;
   drift: number;
   /** per-thread kernel scratch: parts + 1 slots (one per assign part, the last for writes), stride scratchStride */
@@ -119,7 +119,7 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   const upper = take(n * 4);
   const lower = take(n * 4);
   const bcent = take(k * d * 4);
-  const drift = take(16 + k * 4);
+  const drift = take(32);
   const scratchStride = Math.ceil(scratchBytes(d) / 64) * 64;
   const scratch = take(scratchStride * (parts + 1));
   const writeSlots: WriteSlot[] = [];
