@@ -42,15 +42,16 @@ function fillClustered(a: Float32Array, n: number, d: number, k: number, sigma: 
 }
 
 /**
- * Relabels of a 2-worker pool, alternating brute force and Hamerly bounds, each after every row moved a little
- * (written back in training-sized batches, outside the timed relabel). Returns the best ms of each and its stats.
+ * Relabels of two 2-worker pools on the same codes, one brute force and one with Hamerly bounds (a brute-force pass
+ * leaves no valid bounds behind, so one pool could not alternate), run in turns; before each relabel every row
+ * moves a little (written back in training-sized batches, outside the timed relabel). Returns ms and pass stats.
  */
 async function benchRelabel(n: number, d: number, k: number, reps: number): Promise<Array<{ bounds: boolean; ms: number[]; passes: number; scored: number; rows: number }>> {
   const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 3, weights: { z: 1, c: 1 }, iters: 3, init: 'random', batchSize: 512, refit: 'epoch', workers: 2 };
-  const pool = await PoolEngine.create(eo, { skipInitialFit: true, codes: (s) => fillClustered(s, n, d, k, 0.3, n + d + k) });
   const out = [false, true].map((bounds) => ({ bounds, ms: [] as number[], passes: 0, scored: 0, rows: 0 }));
+  const pools = await Promise.all(out.map((o) => PoolEngine.create(eo, { skipInitialFit: true, bounds: o.bounds, codes: (s) => fillClustered(s, n, d, k, 0.3, n + d + k) })));
   try {
-    const codes = pool.views.codes.slice();
+    const codes = pools[0].views.codes.slice();
     const step = new Float32Array(n * d);
     const B = 512;
     const rows = new Int32Array(B);
@@ -60,21 +61,21 @@ async function benchRelabel(n: number, d: number, k: number, reps: number): Prom
       for (let lo = 0; lo < n; lo += B) {
         const hi = Math.min(n, lo + B);
         for (let i = lo; i < hi; i++) rows[i - lo] = i;
-        pool.writeCodes(rows.subarray(0, hi - lo), codes.subarray(lo * d, hi * d));
+        for (const p of pools) p.writeCodes(rows.subarray(0, hi - lo), codes.subarray(lo * d, hi * d));
       }
     };
-    await pool.relabel({ bounds: true }); // converge a little and record the bounds (and tier up the kernels)
-    await pool.relabel({ bounds: true });
+    for (const p of pools) { await p.relabel(); await p.relabel(); } // converge a little, record bounds, tier up
     for (let r = 0; r < reps; r++) {
-      for (const o of out) {
-        move(100 + r * 2 + (o.bounds ? 1 : 0));
-        const res = await pool.relabel({ bounds: o.bounds });
+      move(100 + r);
+      for (let i = 0; i < pools.length; i++) {
+        const res = await pools[i].relabel();
+        const o = out[i];
         o.ms.push(res.ms);
-        o.passes += pool.lastPass.passes; o.scored += pool.lastPass.scored; o.rows += pool.lastPass.rows;
+        o.passes += pools[i].lastPass.passes; o.scored += pools[i].lastPass.scored; o.rows += pools[i].lastPass.rows;
       }
     }
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((p) => p.close()));
   }
   return out;
 }
