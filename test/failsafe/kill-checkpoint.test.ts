@@ -27,7 +27,7 @@ describe('SIGKILL at random moments, also while checkpoint.bin is being written'
       const child = round === 0 ? startCli(tinyArgs(OUT, 'kill', big)) : startCli(['--resume', dir]);
       const pid = child.proc.pid!;
       const tmp = `${ckpt}.tmp-${pid}`;
-      // even rounds: kill 0–20 ms after this process has started writing its 1st–3rd checkpoint;
+      // even rounds: kill 0–5 ms after this process has started writing its 1st–3rd checkpoint;
       // odd rounds: kill at a random moment 0–6 s after start (which may fall in the resume's own start-up)
       if (round === 0) await waitFor(() => existsSync(ckpt), 'the first checkpoint', 90_000, child);
       if (round % 2 === 0) {
@@ -36,7 +36,7 @@ describe('SIGKILL at random moments, also while checkpoint.bin is being written'
           if (w > 0) await waitFor(() => !existsSync(tmp), `process ${pid} to finish checkpoint ${w}`, 30_000, child);
           await waitFor(() => existsSync(tmp), `process ${pid} to write checkpoint ${w + 1}`, 90_000, child);
         }
-        await sleep(rand() * 20);
+        await sleep(rand() * 5);
       } else {
         await sleep(rand() * 6_000);
       }
