@@ -53,11 +53,22 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.init': { type: oneOf('kmeans++', 'random'), default: 'kmeans++', doc: 'seeding of the first fit' },
   'cluster.refit': { type: oneOf('epoch', 'online'), default: 'epoch', doc: 'epoch: relabel before each epoch (the seed); online: also mini-batch updates as codes arrive' },
   'cluster.batchSize': { type: int(1), default: 1024, doc: 'mini-batch size of online KMeans updates' },
-  'cluster.weights.z': { type: num(0), default: 1, doc: 'weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|²' },
-  'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance' },
+  'cluster.weights.z': { type: num(0), default: 1, doc: 'weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|² (cluster.weighting=fixed)' },
+  'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance (cluster.weighting=fixed)' },
+  'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
+  'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
+  'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
+  'cluster.anneal.from.z': { type: num(0), default: 1, doc: 'anneal: z weight at the first relabel' },
+  'cluster.anneal.from.c': { type: num(0), default: 0.1, doc: 'anneal: c weight at the first relabel' },
+  'cluster.anneal.to.z': { type: num(0), default: 0.1, doc: 'anneal: z weight from cluster.anneal.epochs on' },
+  'cluster.anneal.to.c': { type: num(0), default: 1, doc: 'anneal: c weight from cluster.anneal.epochs on' },
+  'cluster.anneal.epochs': { type: int(0), default: 0, doc: 'anneal: epochs over which the weights move linearly (0 = all of train.epochs)' },
+  'cluster.restarts': { type: int(0, 100), default: 0, doc: 'extra KMeans fits from fresh k-means++ seeds at each relabel; the lowest inertia wins' },
+  'cluster.warmStart': { type: bool, default: true, doc: 'start each relabel from the previous centroids (else only from fresh seeds)' },
 
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
   'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
+  'eval.finalK': { type: int(0), default: 0, doc: 'uvhe: also re-cluster the final codes at this k for final/acc and final/nmi (0 = the number of true classes)' },
 
   'checkpoint.every': { type: int(0), default: 1, doc: 'write runs/<name>/checkpoint.bin every N epochs (0 = only at the end and on Ctrl-C)' },
 
@@ -79,8 +90,14 @@ export interface Config {
   cluster: {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online'; batchSize: number;
     weights: { z: number; c: number };
+    space: 'zc' | 'z' | 'c';
+    standardize: boolean;
+    weighting: 'fixed' | 'anneal' | 'gradient' | 'mi';
+    anneal: { from: { z: number; c: number }; to: { z: number; c: number }; epochs: number };
+    restarts: number;
+    warmStart: boolean;
   };
-  eval: { every: number; limit: number };
+  eval: { every: number; limit: number; finalK: number };
   checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }

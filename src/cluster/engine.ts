@@ -65,6 +65,16 @@ export interface EngineSnapshot {
   rng: Uint32Array;
 }
 
+/** Per-call choices of a relabel (issue "pseudo-labels that find the real classes"). */
+export interface RelabelOptions {
+  /** d per-dimension distance weights, replacing the current ones for this and later calls (and online updates) */
+  dimWeights?: Float32Array;
+  /** extra fits from fresh k-means++ seeds; the fit with the lowest inertia wins (default 0) */
+  restarts?: number;
+  /** also fit from the previous centroids (default true); false with restarts = 0 means one fresh fit */
+  warmStart?: boolean;
+}
+
 export interface ClusterEngine {
   /** "wasm-simd-pool" or "reference"; printed and recorded by the run */
   readonly kind: string;
@@ -72,7 +82,7 @@ export interface ClusterEngine {
    *  May return before the write lands; later calls observe writes in the order they were issued. */
   writeCodes(rows: Int32Array, codes: Float32Array): void;
   /** Full refit: Lloyd iterations over every stored code, then labels and the cluster index for sampling. */
-  relabel(): Promise<RelabelResult>;
+  relabel(opts?: RelabelOptions): Promise<RelabelResult>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelResult, SubsetBatch } from './engine.js';
+import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from './engine.js';
 import { TaskRunner } from './exec.js';
 import { compileKernels, createSharedMemory, instantiateKernels, type Kernels } from './kernels.js';
 import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } from './layout.js';
@@ -133,7 +133,7 @@ export class PoolEngine implements ClusterEngine {
     const layout = planLayout({
       n: opts.n, d, k: opts.k, parts: workers * CHUNKS_PER_WORKER,
       batchCap: popts.batchCap ?? Math.max(opts.batchSize, 512), mCap: popts.mCap ?? 64, ring: popts.ring ?? 4,
-      kmeansPP: opts.init === 'kmeans++' && !popts.skipInitialFit,
+      kmeansPP: true, // scratch for k-means++ seeding: the first fit and relabel restarts
     }, probe.heapBase());
     const memory = createSharedMemory(layout.pages);
     const kernels = instantiateKernels(module, memory);
@@ -292,14 +292,44 @@ export class PoolEngine implements ClusterEngine {
     });
   }
 
-  /** Full refit (the contract's relabel). opts.bounds overrides PoolOptions.bounds for this call (same results). */
-  relabel(opts: { bounds?: boolean } = {}): Promise<RelabelResult> {
+  /** Full refit (the contract's relabel). opts.bounds overrides PoolOptions.bounds for this call (same results).
+   *  dimWeights replace the distance weights (the bounds are then stale and get re-recorded); restarts add fits
+   *  from fresh k-means++ seeds, and the lowest inertia wins (its state is kept, the others' discarded). */
+  relabel(opts: RelabelOptions & { bounds?: boolean } = {}): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
+    if (opts.dimWeights && opts.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${opts.dimWeights.length} values, expected d=${this.d}`));
     return this.enqueue(async () => {
       const t0 = performance.now();
-      const r = await this.fit(this.opts.iters, opts.bounds ?? this.useBounds);
+      const v = this.views;
+      if (opts.dimWeights) {
+        v.weights.set(opts.dimWeights);
+        this.local.run({ op: 'prepare' });
+        this.boundsValid = false;
+      }
+      const bounds = opts.bounds ?? this.useBounds;
+      const warm = opts.warmStart !== false;
+      const fresh = (opts.restarts ?? 0) + (warm ? 0 : 1);
+      let best: { inertia: number; reseeded: number; saved: null | { centroids: Float32Array; labels: Int32Array; dist: Float32Array; counts: Int32Array } } | null = null;
+      const keep = () => ({ centroids: v.centroids.slice(), labels: v.labels.slice(), dist: v.dist.slice(), counts: v.counts.slice() });
+      if (warm) best = { ...(await this.fit(this.opts.iters, bounds)), saved: null };
+      for (let r = 0; r < fresh; r++) {
+        if (best && best.saved === null) best.saved = keep(); // the current winner lives in the views: save it first
+        this.boundsValid = false;
+        await this.exec({ op: 'kmeans++' });
+        const f = await this.fit(this.opts.iters, bounds);
+        if (!best || f.inertia < best.inertia) best = { ...f, saved: null };
+      }
+      if (best!.saved) {
+        // an earlier candidate won: put it back, with its index and centroid panels
+        const b = best!.saved;
+        v.centroids.set(b.centroids); v.labels.set(b.labels); v.dist.set(b.dist); v.counts.set(b.counts);
+        v.onlineCounts.set(b.counts);
+        this.local.run({ op: 'prepare' });
+        this.local.run({ op: 'index' });
+        this.boundsValid = false;
+      }
       return {
-        labels: this.views.labels.slice(), sizes: this.views.counts.slice(), inertia: r.inertia, reseeded: r.reseeded,
+        labels: v.labels.slice(), sizes: v.counts.slice(), inertia: best!.inertia, reseeded: best!.reseeded,
         ms: performance.now() - t0,
       };
     });

@@ -2,7 +2,7 @@
 // fallback engine where WebAssembly SIMD or SharedArrayBuffer is missing. Typed arrays only; every routine
 // here has a twin in assembly/ that follows the same algorithm (and, where stated, the same random draws).
 
-import type { EngineSnapshot, ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
+import type { EngineSnapshot, ClusterEngine, ClusterEngineOptions, RelabelOptions, RelabelResult, SubsetBatch } from './engine.js';
 
 // ───────────────────────────────────────── PRNG ─────────────────────────────────────────
 
@@ -489,7 +489,7 @@ export class ReferenceEngine implements ClusterEngine {
   readonly state: KMeansState;
   /** Sculley per-centre counts (reset to the cluster sizes at each relabel) */
   readonly onlineCounts: Int32Array;
-  readonly weights: Float32Array | null;
+  weights: Float32Array | null;
   index: ClusterIndex;
   private indexDirty = false;
   private readonly kmRng: Rng;
@@ -533,13 +533,22 @@ export class ReferenceEngine implements ClusterEngine {
     this.waitMs += performance.now() - t0;
   }
 
-  async relabel(): Promise<RelabelResult> {
+  async relabel(ro: RelabelOptions = {}): Promise<RelabelResult> {
     this.live();
     const t0 = performance.now();
-    const fit = kmeansFit(this.codes, this.n, this.d, {
-      k: this.k, weights: this.weights, iters: this.opts.iters, init: this.opts.init, rng: this.kmRng,
-      centroids: this.state.centroids,
-    });
+    if (ro.dimWeights) {
+      if (ro.dimWeights.length !== this.d) throw new Error(`cluster: dimWeights has ${ro.dimWeights.length} values, expected d=${this.d}`);
+      this.weights = ro.dimWeights.slice();
+    }
+    const common = { k: this.k, weights: this.weights, iters: this.opts.iters, rng: this.kmRng };
+    // Candidates: the warm start from the previous centroids, then fresh k-means++ fits; lowest inertia wins.
+    let fit = ro.warmStart === false ? null : kmeansFit(this.codes, this.n, this.d, { ...common, init: this.opts.init, centroids: this.state.centroids });
+    const fresh = (ro.restarts ?? 0) + (fit ? 0 : 1);
+    for (let r = 0; r < fresh; r++) {
+      const f = kmeansFit(this.codes, this.n, this.d, { ...common, init: 'kmeans++' });
+      if (!fit || f.inertia < fit.inertia) fit = f;
+    }
+    fit = fit!;
     this.state.centroids.set(fit.centroids);
     this.state.labels.set(fit.labels);
     this.state.dist.set(fit.dist);

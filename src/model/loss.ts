@@ -10,22 +10,25 @@ export function bcePerExample(x: Tensor2D, logits: Tensor2D): Tensor1D {
   return tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 0) as Tensor1D;
 }
 
-/** Per-example KL(q ‖ p) of diagonal Gaussians by log-std ([d, B] each), nats [B]:
- *  Σ_d  s_p − s_q − ½ + (e^{2 s_q} + (μ_q − μ_p)²) / (2 e^{2 s_p}).  p undefined means N(0, I).
+/** KL(q ‖ p) of diagonal Gaussians by log-std, per dimension and example, nats [d, B]:
+ *  s_p − s_q − ½ + (e^{2 s_q} + (μ_q − μ_p)²) / (2 e^{2 s_p}).  p undefined means N(0, I).
  *  (Written with sub+square, not squaredDifference, whose broadcast gradient is wrong on cpu and wasm.) */
-export function klPerExample(q: Gauss, p?: Gauss): Tensor1D {
+export function klElements(q: Gauss, p?: Gauss): Tensor2D {
   const varQ = tf.exp(tf.mul(q.s, 2));
   if (!p) {
     // s_p = 0, μ_p = 0
-    const t = tf.sub(tf.mul(tf.add(varQ, tf.square(q.mu)), 0.5), tf.add(q.s, 0.5));
-    return tf.sum(t, 0) as Tensor1D;
+    return tf.sub(tf.mul(tf.add(varQ, tf.square(q.mu)), 0.5), tf.add(q.s, 0.5)) as Tensor2D;
   }
   const d2 = tf.square(tf.sub(q.mu, p.mu));
-  const t = tf.add(
+  return tf.add(
     tf.sub(tf.sub(p.s, q.s), 0.5),
     tf.div(tf.add(varQ, d2), tf.mul(tf.exp(tf.mul(p.s, 2)), 2)),
-  );
-  return tf.sum(t, 0) as Tensor1D;
+  ) as Tensor2D;
+}
+
+/** Per-example KL(q ‖ p), nats [B]: klElements summed over dimensions. */
+export function klPerExample(q: Gauss, p?: Gauss): Tensor1D {
+  return tf.sum(klElements(q, p), 0) as Tensor1D;
 }
 
 export interface LossTerms {
@@ -39,16 +42,22 @@ export interface LossTerms {
   klCWeighted: Scalar;
   /** [B] per-example objective (for gradient norms and checks) */
   perExample: Tensor1D;
+  /** [dz] and [dc] batch-mean KL per dimension, nats: the "rate" each code dimension uses (mi weighting) */
+  rateZ: Tensor1D;
+  rateC: Tensor1D | null;
 }
 
 /** x [P, B]; invSetSize [1, B] = 1/|X_x| (ignored in vae mode). */
 export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTerms {
   const bce = bcePerExample(x, f.logits);
-  const klZ = klPerExample(f.qz, f.pz);
+  const klZe = klElements(f.qz, f.pz);
+  const klZ = tf.sum(klZe, 0) as Tensor1D;
   let perExample = tf.add(bce, klZ) as Tensor1D;
-  let klC: Tensor1D, klCW: Tensor1D;
+  let klC: Tensor1D, klCW: Tensor1D, rateC: Tensor1D | null = null;
   if (f.qc) {
-    klC = klPerExample(f.qc);
+    const klCe = klElements(f.qc);
+    rateC = tf.mean(klCe, 1) as Tensor1D;
+    klC = tf.sum(klCe, 0) as Tensor1D;
     klCW = tf.mul(klC, tf.reshape(invSetSize!, [-1])) as Tensor1D;
     perExample = tf.add(perExample, klCW) as Tensor1D;
   } else {
@@ -61,5 +70,7 @@ export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTer
     klC: tf.mean(klC) as Scalar,
     klCWeighted: tf.mean(klCW) as Scalar,
     perExample,
+    rateZ: tf.mean(klZe, 1) as Tensor1D,
+    rateC,
   };
 }

@@ -22,9 +22,10 @@ export interface EvalInput {
   /** train labels the subsets come from: true labels (vhe) or pseudo-labels (uvhe); null for vae */
   trainLabels: Int32Array | null;
   k: number;
-  /** uvhe: n×d stored training codes [z‖c] and the distance weights, to assign test x to a cluster */
+  /** uvhe: n×d stored training codes [z‖c] and the per-dimension distance weights (d; null = all 1), to
+   *  assign test x to a cluster */
   codes?: Float32Array;
-  weights?: { z: number; c: number };
+  dimWeights?: Float32Array | null;
   subsetSize: number;
   limit: number;
   seed: number;
@@ -82,7 +83,7 @@ export function evaluate(e: EvalInput): EvalResult {
   const sizes = index ? Int32Array.from({ length: e.k }, (_, c) => index.offsets[c + 1] - index.offsets[c]) : null;
   const d = shape.zDim + shape.cDim;
   const means = e.codes && e.trainLabels ? clusterMeans(e.codes, e.trainLabels, e.k, d) : null;
-  const w = e.weights ?? { z: 1, c: 1 };
+  const w = e.dimWeights ?? new Float32Array(d).fill(1);
   const testClusters = shape.mode === 'uvhe' ? new Int32Array(nTest) : null;
   // Builders over the test images (x) and over the training images (D members)
   const B = Math.min(e.batchSize, nTest);
@@ -129,7 +130,7 @@ export function evaluate(e: EvalInput): EvalResult {
 
 /** uvhe test-time cluster: encode x with D = {x}, code [μz‖μc] → nearest cluster mean (weighted L2). */
 function assignTestClusters(shape: ModelShape, p: Params, xb: BatchBuilder, rows: Int32Array, rng: Rng,
-  means: Float32Array, k: number, d: number, w: { z: number; c: number }, out: Int32Array): void {
+  means: Float32Array, k: number, d: number, w: Float32Array, out: Int32Array): void {
   const b = xb.build(rows, rows, 1, new Int32Array(rows.length).fill(1), rng); // D = {x}: x's own pixels
   const codes = tf.tidy(() => {
     const qc = encodeC(shape, p, b);
@@ -143,7 +144,7 @@ function assignTestClusters(shape: ModelShape, p: Params, xb: BatchBuilder, rows
       let s = 0;
       for (let j = 0; j < d; j++) {
         const diff = codes[i * d + j] - means[c * d + j];
-        s += (j < shape.zDim ? w.z : w.c) * diff * diff;
+        s += w[j] * diff * diff;
       }
       if (s < bestD) { bestD = s; best = c; }
     }

@@ -12,7 +12,8 @@ import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine, EngineSnapshot, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
-import { buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
+import { buildClusterIndex, kmeansFit, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
+import { clusterDimWeights } from './cluster-weights.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { clusterAccuracy, nmi, emptyClusters } from '../eval/metrics.js';
 
@@ -114,12 +115,16 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       : trueSampler ? trueSampler.sample(rows, m, cfg.train.includeSelf, cfg.train.shareSubsets) : null;
 
   let last: MetricsRecord = {};
+  let dimW: Float32Array | null = null; // the clustering's current per-dimension weights (null: all 1)
+  let lastGrad: { z: number; c: number } | null = null;
   const perm = Int32Array.from({ length: data.n }, (_, i) => i);
   let globalStep = 0, startEpoch = 1, startStep = 0;
   let carried: { sums: number[]; seen: number } | null = null;
   if (resume) {
     ({ startEpoch, startStep, globalStep, carried } = await restoreState(resume, { params, opt, rng, perm, trueSampler, engine }));
     if (engine) rel = { ...rel!, labels: await engine.labels() };
+    dimW = (resume.arrays['cluster/dimWeights'] as Float32Array | undefined) ?? null;
+    lastGrad = (resume.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null;
     hooks.onMessage?.(`resumed at epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''} (global step ${globalStep})`);
   }
 
@@ -134,8 +139,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       for (const [k, v] of Object.entries(es)) arrays[`engine/${k}`] = v;
     }
     if (trueSampler) arrays['sampler/rng'] = trueSampler.rng.s.slice();
+    if (dimW) arrays['cluster/dimWeights'] = dimW.slice();
     return {
-      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n },
+      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n, lastGrad },
       arrays,
     };
   };
@@ -147,6 +153,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const first = epoch === startEpoch ? startStep : 0;
     if (first === 0) rng.shuffle(perm);
     const sums = new Float64Array(LOSS_KEYS.length);
+    const rateSums = new Float64Array(shape.zDim + shape.cDim);
     let seen = 0, waitMs = 0;
     if (first > 0 && carried) { sums.set(carried.sums); seen = carried.seen; }
     const rowsOf = (s: number): Int32Array => perm.subarray(s * B, Math.min(data.n, (s + 1) * B));
@@ -171,6 +178,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       }
       engine?.writeCodes(rows.slice(), res.codes);
       for (let j = 0; j < sums.length; j++) sums[j] += res.loss[j] * rows.length;
+      for (let j = 0; j < rateSums.length; j++) rateSums[j] += res.rates[j] * rows.length;
       seen += rows.length; globalStep++;
       const rate = seen / ((performance.now() - tEpoch) / 1000);
       hooks.onStep?.(epoch, s + 1, stepsPerEpoch, sums[0] / seen, rate);
@@ -188,6 +196,10 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const trainSec = (performance.now() - tEpoch) / 1000;
     const rec: MetricsRecord = { kind: 'epoch', epoch, step: globalStep };
     LOSS_KEYS.forEach((k, j) => { rec[`loss/${k}`] = sums[j] / seen; });
+    const rates = Float32Array.from(rateSums, (v) => v / seen);
+    // active dimensions: those whose posterior moves off the prior by more than 0.01 nats on average
+    rec['code/activeZ'] = rates.subarray(0, shape.zDim).filter((r) => r > 0.01).length;
+    if (shape.cDim) rec['code/activeC'] = rates.subarray(shape.zDim).filter((r) => r > 0.01).length;
     rec['speed/examplesPerSec'] = seen / trainSec;
     rec['time/train'] = trainSec;
 
@@ -195,7 +207,14 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     if (engine) {
       // The seed relabels between epochs, so the trainer waits for this full refit; it is counted as pool wait.
       const tr = performance.now();
-      rel = await engine.relabel();
+      const dw = clusterDimWeights(cfg.cluster, {
+        epoch, epochs: cfg.train.epochs, codes: await engine.readCodes(), n: data.n, dz: shape.zDim, dc: shape.cDim, rates, grad: lastGrad,
+      });
+      // New weights only when they changed: the pool's distance bounds survive a relabel with the same weights.
+      const changed = !dimW || dw.w.some((v, j) => v !== dimW![j]);
+      dimW = dw.w;
+      rel = await engine.relabel({ dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
+      rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
       waitMs += performance.now() - tr + engine.takeWaitMs();
       Object.assign(rec, clusterMetrics(rel, data.labels, cfg.cluster.k));
     }
@@ -209,7 +228,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const ev = evaluate({
         shape, params, train: data, test, k: cfg.mode === 'vhe' ? data.numClasses : cfg.cluster.k,
         trainLabels: cfg.mode === 'vhe' ? data.labels : rel?.labels ?? null,
-        codes: engine ? await engine.readCodes() : undefined, weights: cfg.cluster.weights,
+        codes: engine ? await engine.readCodes() : undefined, dimWeights: dimW,
         subsetSize: m, limit: cfg.eval.limit, seed: deriveSeed(cfg.seed, 'eval'), batchSize: 500,
       });
       Object.assign(rec, {
@@ -217,12 +236,29 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         'grad/z': ev.gradZ, 'grad/c': Number.isNaN(ev.gradC) ? null : ev.gradC,
         'grad/ratio': Number.isNaN(ev.gradC) ? null : ev.gradZ / ev.gradC,
       });
+      lastGrad = Number.isNaN(ev.gradC) ? null : { z: ev.gradZ, c: ev.gradC };
       if (ev.testClusters && test.labels) {
         const tl = test.labels.subarray(0, ev.n);
         rec['cluster/testNmi'] = nmi(tl, ev.testClusters);
         rec['cluster/testAcc'] = clusterAccuracy(tl, ev.testClusters, cfg.cluster.k).accuracy;
       }
       rec['time/eval'] = (performance.now() - tEval) / 1000;
+    }
+    if (engine && epoch === cfg.train.epochs && data.labels) {
+      // Accuracy and NMI at k = the number of true classes (or eval.finalK), whatever k training used:
+      // re-cluster the final codes with the final weights, keeping the best of several seeds.
+      const kFinal = cfg.eval.finalK || data.numClasses;
+      if (kFinal <= data.n) {
+        const codes = await engine.readCodes(), d = shape.zDim + shape.cDim, frng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
+        let best: ReturnType<typeof kmeansFit> | null = null;
+        for (let r = 0; r < 5; r++) {
+          const f = kmeansFit(codes, data.n, d, { k: kFinal, weights: dimW, iters: 50, init: 'kmeans++', rng: frng });
+          if (!best || f.inertia < best.inertia) best = f;
+        }
+        rec['final/k'] = kFinal;
+        rec['final/acc'] = clusterAccuracy(data.labels, best!.labels, kFinal).accuracy;
+        rec['final/nmi'] = nmi(data.labels, best!.labels);
+      }
     }
     rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
     rec['tensors'] = tf.memory().numTensors;

@@ -11,6 +11,8 @@ export interface StepResult {
   loss: Float32Array;
   /** B×(dz+dc) codes [μz‖μc] of the batch's x, for the code store */
   codes: Float32Array;
+  /** dz+dc: batch-mean KL per code dimension [z‖c], nats (the rate each dimension uses) */
+  rates: Float32Array;
   /** null when the step was applied; else what was not finite (a loss term or a parameter's gradient), and
    *  the weights were left untouched */
   nonFinite: string | null;
@@ -25,7 +27,7 @@ let stepCounter = 0;
 export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
-  let lossT!: Tensor, codesT!: Tensor;
+  let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor;
   const inject = FAULT_STEP !== undefined && ++stepCounter === Number(FAULT_STEP);
   // Gradients are kept past the tidy so that they can be checked before any weight changes.
   const grads = tf.tidy(() => {
@@ -37,6 +39,7 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       lossT = tf.keep(tf.stack([terms.total, terms.bce, terms.klZ, terms.klC, terms.klCWeighted]));
       // [d, B] → [B, d] rows for the code store
       codesT = tf.keep(tf.transpose(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 0) : f.qz.mu));
+      ratesT = tf.keep(terms.rateC ? tf.concat([terms.rateZ, terms.rateC]) : terms.rateZ.clone());
       return inject ? tf.mul(terms.total, NaN) as typeof terms.total : terms.total;
     }, vars);
     // variableGrads keys grads by tfjs variable name; the optimiser wants our parameter names
@@ -46,7 +49,8 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
   });
   const loss = Float32Array.from(lossT.dataSync() as Float32Array);
   const codes = Float32Array.from(codesT.dataSync() as Float32Array);
-  lossT.dispose(); codesT.dispose();
+  const rates = Float32Array.from(ratesT.dataSync() as Float32Array);
+  lossT.dispose(); codesT.dispose(); ratesT.dispose();
   if (inject) loss[0] = NaN;
   let nonFinite: string | null = null;
   const badTerm = LOSS_KEYS.findIndex((_, j) => !Number.isFinite(loss[j]));
@@ -57,5 +61,5 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
   }
   if (!nonFinite) opt.step(grads);
   tf.dispose(Object.values(grads));
-  return { loss, codes, nonFinite };
+  return { loss, codes, rates, nonFinite };
 }
