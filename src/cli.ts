@@ -1,6 +1,6 @@
 // argv → config → run. Exit codes: 0 done, 2 bad config, data or checkpoint (one line on stderr), 3 training
 // diverged (NaN/Inf), 130/143 stopped by SIGINT/SIGTERM after a checkpoint, 1 anything else.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
 import { DataError } from './data/data-error.js';
@@ -44,7 +44,8 @@ export function readConfigFile(path: string): unknown {
   } catch (e) {
     const msg = (e as Error).message;
     const m = /position (\d+)/.exec(msg);
-    const where = m ? lineCol(text, Number(m[1])) : text.trim() === '' ? 'the file is empty' : 'end of file';
+    if (text.trim() === '') throw new ConfigError(`config: ${path}: the file is empty (expected a JSON object)`);
+    const where = m ? lineCol(text, Number(m[1])) : 'end of file';
     throw new ConfigError(`config: ${path}: invalid JSON at ${where}: ${msg.replace(/ in JSON at position \d+.*/, '').replace(/^JSON\.parse: /, '')}`);
   }
 }
@@ -75,12 +76,18 @@ export function parseCli(argv: string[]): ParsedCli {
   const v = args.values;
   if (v.help) return { cfg: resolveConfig({}), action: 'help' };
   let fileObj: unknown = {};
+  let source: string | null = null;
   if (v.resume) {
     if (v.config) throw new ConfigError('cli: --resume takes the config from the run folder; drop --config');
-    fileObj = readConfigFile(join(v.resume, 'config.json'));
-  } else if (v.config) fileObj = readConfigFile(v.config);
-  else {
-    try { fileObj = readConfigFile('run.json'); } catch (e) { if (!/no such file/.test((e as Error).message)) throw e; }
+    source = join(v.resume, 'config.json');
+  } else if (v.config) source = v.config;
+  else if (existsSync('run.json')) source = 'run.json';
+  if (source) {
+    fileObj = readConfigFile(source);
+    if (fileObj === null || typeof fileObj !== 'object' || Array.isArray(fileObj)) {
+      const shown = JSON.stringify(fileObj);
+      throw new ConfigError(`config: ${source}: must hold a JSON object, got ${shown.length > 40 ? shown.slice(0, 37) + '...' : shown}`);
+    }
   }
   const sets: Array<[string, unknown]> = (v.set ?? []).map((s) => {
     const eq = s.indexOf('=');

@@ -2,8 +2,8 @@
 // metrics and progress hooks) → summary. Owns the order in which things are written.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Config } from './config.js';
-import { loadDataset } from './data/dataset.js';
+import { ConfigError, type Config } from './config.js';
+import { loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
@@ -88,13 +88,23 @@ export function epochLine(r: MetricsRecord, epochs: number): string {
   return parts.join('  ');
 }
 
+/** Config keys whose valid range depends on the data. */
+function checkAgainstData(cfg: Config, split: Split): void {
+  if (cfg.mode === 'uvhe' && cfg.cluster.k > split.train.n) {
+    throw new ConfigError(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${split.train.n})`);
+  }
+  if (cfg.mode === 'vhe' && !split.train.labels) throw new ConfigError(`config: mode "vhe" needs labels, and ${split.source} has none for training`);
+}
+
 export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<RunOutcome> {
+  // Everything that can refuse the run does so before the run folder exists: checkpoint, data, data-dependent keys.
+  const resume = opts.resumeDir ? loadCheckpoint(join(opts.resumeDir, 'checkpoint.bin')) : undefined;
+  const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
+  checkAgainstData(cfg, split);
   const dir = opts.resumeDir ? resolve(opts.resumeDir) : makeRunDir(cfg);
   const ckptPath = join(dir, 'checkpoint.bin');
   const metricsPath = join(dir, 'metrics.jsonl');
-  const resume = opts.resumeDir ? loadCheckpoint(ckptPath) : undefined;
   writeAtomic(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
   const backend = await initBackend(cfg.runtime.backend);
   // Hand-written, transpose-free gradients only help where transposed matMuls are slow (wasm, pure-JS cpu).
   setGradientMode(backend.tfBackend === 'tensorflow' ? 'builtin' : 'custom');
