@@ -30,11 +30,11 @@ function kernelOf(blocks: Array<{ data: Float32Array; out: number; inp: number }
   return tf.tensor2d(k, [inp, out]);
 }
 
-/** A head over the fused 2H hidden layer that reads only its own half (rows [from, from+H) of the kernel). */
-function headKernel(w: { data: Float32Array; out: number; inp: number }, H: number, from: number, scale = 1): tf.Tensor2D {
-  const k = new Float32Array(2 * H * w.out);
-  for (let o = 0; o < w.out; o++) for (let i = 0; i < H; i++) k[(from + i) * w.out + o] = w.data[o * H + i] * scale;
-  return tf.tensor2d(k, [2 * H, w.out]);
+/** Dense kernel [in, n] from rows [from, from+n) of an [out, in] weight (their transpose), scaled. */
+function rowsKernel(w: { data: Float32Array; out: number; inp: number }, from: number, n: number, scale = 1): tf.Tensor2D {
+  const k = new Float32Array(w.inp * n);
+  for (let o = 0; o < n; o++) for (let i = 0; i < w.inp; i++) k[i * n + o] = w.data[(from + o) * w.inp + i] * scale;
+  return tf.tensor2d(k, [w.inp, n]);
 }
 
 function dense(units: number, activation: 'relu' | 'sigmoid' | 'linear' | 'tanh', name: string, useBias = true) {
@@ -43,12 +43,14 @@ function dense(units: number, activation: 'relu' | 'sigmoid' | 'linear' | 'tanh'
 
 /** mean and bounded log-std heads over the fused hidden h [2H] of network `pre`. */
 function heads(h: ReturnType<ReturnType<typeof dense>['apply']>, s: ModelShape, p: Params, pre: string, d: number, set: Array<() => void>) {
-  const H = s.hidden, L = s.logStdBound;
+  const L = s.logStdBound;
   const muL = dense(d, 'linear', `${pre}_mu`), rawL = dense(d, 'tanh', `${pre}_logstd_tanh`), scaleL = dense(d, 'linear', `${pre}_logstd`, false);
   const mu = muL.apply(h), t = rawL.apply(h), logstd = scaleL.apply(t);
   set.push(() => {
-    muL.setWeights([headKernel(host(p, `${pre}/Wmu`), H, 0), tf.tensor1d(host(p, `${pre}/bmu`).data)]);
-    rawL.setWeights([headKernel(host(p, `${pre}/Ws`), H, H, 1 / L), tf.tensor1d(host(p, `${pre}/bs`).data.map((v) => v / L))]);
+    // the fused block-diagonal head [2d, 2H]: rows [0, d) are the mean head, rows [d, 2d) the log-std head
+    const W = host(p, `${pre}/Whead`), b = host(p, `${pre}/bhead`).data;
+    muL.setWeights([rowsKernel(W, 0, d), tf.tensor1d(b.subarray(0, d))]);
+    rawL.setWeights([rowsKernel(W, d, d, 1 / L), tf.tensor1d(b.subarray(d, 2 * d).map((v) => v / L))]);
     scaleL.setWeights([tf.mul(tf.eye(d), L) as tf.Tensor2D]);
   });
   return [mu, logstd];

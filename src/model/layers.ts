@@ -24,10 +24,13 @@ export interface LinearTerm {
 }
 
 /** yᵀ = Σ_i W_i·x_iᵀ + b, shape [out, B]; b is [out, 1].
- *  Gradients: dW_i = dyᵀ·x_i (x_i = (x_iᵀ)ᵀ, explicit), dx_iᵀ = W_iᵀ·dyᵀ (W_iᵀ explicit), db = Σ_columns dyᵀ. */
-export function linear(terms: LinearTerm[], b: Variable): Tensor2D {
+ *  Gradients: dW_i = dyᵀ·x_i (x_i = (x_iᵀ)ᵀ, explicit), dx_iᵀ = W_iᵀ·dyᵀ (W_iᵀ explicit), db = Σ_columns dyᵀ.
+ *  mask (one term only): a constant 0/1 matrix shaped like W; the weight is used as W ⊙ mask and its gradient
+ *  is masked too, so entries outside the mask stay exactly 0 under Adam (block-diagonal fused heads). */
+export function linear(terms: LinearTerm[], b: Variable, mask?: Tensor2D): Tensor2D {
   if (gradientMode === 'builtin') {
-    let y = tf.matMul(terms[0].W, terms[0].xT);
+    const w0 = mask ? tf.mul(terms[0].W, mask) : terms[0].W;
+    let y = tf.matMul(w0, terms[0].xT);
     for (let i = 1; i < terms.length; i++) y = tf.add(y, tf.matMul(terms[i].W, terms[i].xT));
     return tf.add(y, b) as Tensor2D;
   }
@@ -35,27 +38,48 @@ export function linear(terms: LinearTerm[], b: Variable): Tensor2D {
   const gradTerms = terms.filter((t) => t.grad);
   const args: tf.Tensor[] = [...terms.map((t) => t.W), b, ...gradTerms.map((t) => t.xT)];
   const f = tf.customGrad((...inputs: unknown[]) => {
-    // Tensors the gradient needs must go through save(): the forward pass runs in a tidy scope, and anything
-    // merely closed over would be disposed before backprop.
+    // Activations the gradient needs must go through save(): the forward pass runs in a tidy scope, and anything
+    // merely closed over would be disposed before backprop. Not saved (saving clones): the weights (variables
+    // live on) and constant inputs (grad=false: batch tensors, which outlive the step).
     const save = inputs[inputs.length - 1] as (ts: tf.Tensor[]) => void;
     let y = tf.matMul(terms[0].W, terms[0].xT);
     for (let i = 1; i < terms.length; i++) y = tf.add(y, tf.matMul(terms[i].W, terms[i].xT));
     y = tf.add(y, b);
-    save([...terms.map((t) => t.xT), ...terms.map((t) => t.W)]);
+    save(gradTerms.map((t) => t.xT));
     return {
       value: y as Tensor2D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dyT = dy as Tensor2D; // [out, B]
-        const k = terms.length;
-        const dWs = terms.map((_, i) => tf.matMul(dyT, tf.transpose(saved[i] as Tensor2D)));
+        let g = 0;
+        const xs = terms.map((t) => (t.grad ? (saved[g++] as Tensor2D) : t.xT));
+        const dWs = terms.map((_, i) => {
+          const dW = tf.matMul(dyT, tf.transpose(xs[i]));
+          return mask ? tf.mul(dW, mask) : dW;
+        });
         const db = tf.sum(dyT, 1, true);
         const dxs: tf.Tensor[] = [];
-        for (let i = 0; i < k; i++) if (terms[i].grad) dxs.push(tf.matMul(tf.transpose(saved[k + i] as Tensor2D), dyT));
+        for (let i = 0; i < terms.length; i++) if (terms[i].grad) dxs.push(tf.matMul(tf.transpose(terms[i].W), dyT));
         return [...dWs, db, ...dxs];
       },
     };
   });
   return f(...args) as Tensor2D;
+}
+
+/** The 0/1 block-diagonal mask of a fused pair of heads: [2d, 2H], ones on rows [0, d) × columns [0, H) (the
+ *  mean head reads the first H hidden units) and rows [d, 2d) × columns [H, 2H) (the log-std head the rest).
+ *  Cached per shape for the life of the process (kept out of every tidy). */
+const masks = new Map<string, Tensor2D>();
+export function headMask(d: number, H: number): Tensor2D {
+  const key = `${d}x${H}`;
+  let m = masks.get(key);
+  if (!m) {
+    const a = new Float32Array(2 * d * 2 * H);
+    for (let r = 0; r < 2 * d; r++) for (let c = 0; c < 2 * H; c++) a[r * 2 * H + c] = (r < d) === (c < H) ? 1 : 0;
+    m = tf.keep(tf.tensor2d(a, [2 * d, 2 * H]));
+    masks.set(key, m);
+  }
+  return m;
 }
 
 /** yᵀ = hᵀ·Mᵀ: mixes the columns of hᵀ [F, U] by a constant matrix M [B, U] (e.g. the average over each x's

@@ -4,7 +4,7 @@
 // log-std head). Feature-major throughout (see layers.ts): every activation is [features, B], W is [out, in].
 import { tf } from '../backend.js';
 import type { Tensor2D, Variable } from '@tensorflow/tfjs-core';
-import { boundLogStd, linear, mixColumns } from './layers.js';
+import { boundLogStd, headMask, linear, mixColumns } from './layers.js';
 import { Rng } from '../util/rng.js';
 
 export type Mode = 'vae' | 'vhe' | 'uvhe';
@@ -34,6 +34,18 @@ function initLinear(rng: Rng, fanIn: number, inDim: number, outDim: number, name
   // unnamed: tfjs variable names are global, and two models (e.g. tests, comparisons) may coexist
   params[name] = tf.variable(tf.tensor2d(w, [outDim, inDim]), true);
 }
+/** The two heads of a network (mean and log-std, each [d] from its own H hidden units) as ONE block-diagonal
+ *  [2d, 2H] weight: one matMul instead of two plus slices; the off-diagonal blocks are 0 and stay 0 (headMask). */
+function initHeads(rng: Rng, H: number, d: number, pre: string, params: Params): void {
+  const bound = 1 / Math.sqrt(H);
+  const w = new Float32Array(2 * d * 2 * H);
+  for (let r = 0; r < 2 * d; r++) for (let c = 0; c < H; c++) w[r * 2 * H + (r < d ? c : H + c)] = (rng.next() * 2 - 1) * bound;
+  params[`${pre}/Whead`] = tf.variable(tf.tensor2d(w, [2 * d, 2 * H]), true);
+  initBias(rng, H, 2 * d, `${pre}/bhead`, params);
+  headMask(d, H); // the (cached) mask exists from here on, not first inside some later step
+
+}
+
 function initBias(rng: Rng, fanIn: number, outDim: number, name: string, params: Params): void {
   const bound = 1 / Math.sqrt(fanIn);
   const b = new Float32Array(outDim);
@@ -49,21 +61,18 @@ export function createParams(s: ModelShape, seed: number): Params {
   if (hasC) {
     // q(c|D): encode_c_u and encode_c_logstd, first layers fused [P, 2H]
     initLinear(rng, P, P, H2, 'encC/W1', p); initBias(rng, P, H2, 'encC/b1', p);
-    initLinear(rng, H, H, s.cDim, 'encC/Wmu', p); initBias(rng, H, s.cDim, 'encC/bmu', p);
-    initLinear(rng, H, H, s.cDim, 'encC/Ws', p); initBias(rng, H, s.cDim, 'encC/bs', p);
+    initHeads(rng, H, s.cDim, 'encC', p);
   }
   // q(z|c,x): input [x‖c]; the first layer is split into an x part and a c part (no concat)
   const zIn = P + s.cDim;
   initLinear(rng, zIn, P, H2, 'encZ/Wx', p);
   if (hasC) initLinear(rng, zIn, s.cDim, H2, 'encZ/Wc', p);
   initBias(rng, zIn, H2, 'encZ/b1', p);
-  initLinear(rng, H, H, s.zDim, 'encZ/Wmu', p); initBias(rng, H, s.zDim, 'encZ/bmu', p);
-  initLinear(rng, H, H, s.zDim, 'encZ/Ws', p); initBias(rng, H, s.zDim, 'encZ/bs', p);
+  initHeads(rng, H, s.zDim, 'encZ', p);
   if (hasC) {
     // p(z|c): prior_z_mu and prior_z_logstd, first layers fused [dc, 2H]
     initLinear(rng, s.cDim, s.cDim, H2, 'prior/W1', p); initBias(rng, s.cDim, H2, 'prior/b1', p);
-    initLinear(rng, H, H, s.zDim, 'prior/Wmu', p); initBias(rng, H, s.zDim, 'prior/bmu', p);
-    initLinear(rng, H, H, s.zDim, 'prior/Ws', p); initBias(rng, H, s.zDim, 'prior/bs', p);
+    initHeads(rng, H, s.zDim, 'prior', p);
   }
   // p(x|z,c): input [z‖c] split the same way, then H → P logits (the sigmoid lives in the BCE)
   const dIn = s.zDim + s.cDim;
@@ -109,12 +118,14 @@ export interface Forward {
   logits: Tensor2D;
 }
 
+/** Mean and bounded log-std [d, B] from the fused hidden layer h [2H, B] through the block-diagonal heads. */
 function head(h: Tensor2D, H: number, p: Params, pre: string, L: number): Gauss {
-  const hMu = tf.slice(h, [0, 0], [H, -1]) as Tensor2D;
-  const hS = tf.slice(h, [H, 0], [H, -1]) as Tensor2D;
+  const W = p[pre + '/Whead'];
+  const d = W.shape[0] / 2;
+  const y = linear([{ W, xT: h, grad: true }], p[pre + '/bhead'], headMask(d, H)); // [2d, B]
   return {
-    mu: linear([{ W: p[pre + '/Wmu'], xT: hMu, grad: true }], p[pre + '/bmu']),
-    s: boundLogStd(linear([{ W: p[pre + '/Ws'], xT: hS, grad: true }], p[pre + '/bs']), L),
+    mu: tf.slice(y, [0, 0], [d, -1]) as Tensor2D,
+    s: boundLogStd(tf.slice(y, [d, 0], [d, -1]) as Tensor2D, L),
   };
 }
 
