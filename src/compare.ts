@@ -3,6 +3,7 @@
 //   { "compare": { "name": "vae-vs-uvhe", "seeds": [1, 2, 3], "base": { ...run config... },
 //                  "runs": [ { "label": "vae", "set": { "mode": "vae" } }, { "label": "uvhe", "set": { "mode": "uvhe" } } ] } }
 // Every run config is resolved (and so validated) before the first run starts, so a typo fails in a second.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, SCHEMA, closestKey, resolveConfig, type Config } from './config.js';
 import { runTraining, type RunOutcome } from './run.js';
@@ -152,6 +153,34 @@ export interface CompareHooks {
 }
 
 /** Train every run × seed in turn, then write <outDir>/<name>/report.html over all of them; returns its path. */
+/** Mean ± sd (sample sd; "" for one run) formatted to `digits`. */
+function meanSd(xs: number[], digits: number): string {
+  if (!xs.length) return '—';
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return m.toFixed(digits);
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+  return `${m.toFixed(digits)} ± ${sd.toFixed(digits)}`;
+}
+
+/** A Markdown table of the last epoch of every run, grouped by label: test nats, pseudo-label accuracy and NMI
+ *  of the training clustering, and at k = true classes after re-clustering the final codes. */
+export function summaryTable(runs: Array<{ label: string; dir: string }>): string {
+  const labels = [...new Set(runs.map((r) => r.label))];
+  const cols: Array<[string, string, number]> = [
+    ['test nats', 'test/total', 2], ['acc (train k)', 'cluster/acc', 3], ['NMI (train k)', 'cluster/nmi', 3],
+    ['acc (k = classes)', 'final/acc', 3], ['NMI (k = classes)', 'final/nmi', 3], ['s/epoch', 'time/epoch', 1],
+  ];
+  const rows = labels.map((label) => {
+    const lasts = runs.filter((r) => r.label === label).map((r) => {
+      const lines = readFileSync(join(r.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      return lines.filter((l) => l.kind === 'epoch').pop() ?? {};
+    });
+    const cells = cols.map(([, key, digits]) => meanSd(lasts.map((l) => l[key]).filter((v): v is number => typeof v === 'number'), digits));
+    return `| ${label} (${lasts.length}) | ${cells.join(' | ')} |`;
+  });
+  return [`| run (seeds) | ${cols.map((c) => c[0]).join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`, ...rows].join('\n');
+}
+
 export async function runCompare(spec: CompareSpec, baseDir: string, hooks: CompareHooks = {}): Promise<string> {
   const { outDir, runs } = planCompare(spec, baseDir, hooks.sets);
   const name = spec.compare.name;
@@ -163,6 +192,9 @@ export async function runCompare(spec: CompareSpec, baseDir: string, hooks: Comp
     const out = await train(r.cfg);
     done.push({ label: r.label, dir: out.dir });
   }
+  const table = summaryTable(done);
+  writeFileSync(join(outDir, name, 'summary.md'), `# ${name}\n\n${table}\n`);
+  log(`\n${table}\n`);
   const report = join(outDir, name, 'report.html');
   writeReport({ out: report, title: `${name}: ${spec.compare.runs.map((r) => r.label).join(' vs ')} (seeds ${spec.compare.seeds.join(', ')})`, runs: done });
   log(`compare ${name}: report ${report}`);

@@ -3,7 +3,7 @@
 import { tf } from '../backend.js';
 import type { Config } from '../config.js';
 import type { Split } from '../data/dataset.js';
-import { createParams, disposeParams, type ModelShape, type Params } from '../model/vhe.js';
+import { createParams, disposeParams, encodeZ, type ModelShape, type Params } from '../model/vhe.js';
 import { BatchBuilder, disposeBatch } from './batch.js';
 import { LOSS_KEYS, trainStep } from './step.js';
 import { evaluate } from './evaluate.js';
@@ -244,21 +244,25 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       }
       rec['time/eval'] = (performance.now() - tEval) / 1000;
     }
-    if (engine && epoch === cfg.train.epochs && data.labels) {
+    if (evalDue && epoch === cfg.train.epochs && data.labels && cfg.mode !== 'vhe') {
+      const tFinal = performance.now();
       // Accuracy and NMI at k = the number of true classes (or eval.finalK), whatever k training used:
-      // re-cluster the final codes with the final weights, keeping the best of several seeds.
+      // re-cluster the final codes (uvhe: the store, with the final weights; vae: the means of q(z|x), the
+      // classic "KMeans on the VAE's codes" baseline), keeping the best of several seeds.
       const kFinal = cfg.eval.finalK || data.numClasses;
       if (kFinal <= data.n) {
-        const codes = await engine.readCodes(), d = shape.zDim + shape.cDim, frng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
+        const codes = engine ? await engine.readCodes() : encodeMeans(shape, params, builder, data.n, rng);
+        const d = engine ? shape.zDim + shape.cDim : shape.zDim, frng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
         let best: ReturnType<typeof kmeansFit> | null = null;
         for (let r = 0; r < 5; r++) {
-          const f = kmeansFit(codes, data.n, d, { k: kFinal, weights: dimW, iters: 50, init: 'kmeans++', rng: frng });
+          const f = kmeansFit(codes, data.n, d, { k: kFinal, weights: engine ? dimW : null, iters: 50, init: 'kmeans++', rng: frng });
           if (!best || f.inertia < best.inertia) best = f;
         }
         rec['final/k'] = kFinal;
         rec['final/acc'] = clusterAccuracy(data.labels, best!.labels, kFinal).accuracy;
         rec['final/nmi'] = nmi(data.labels, best!.labels);
       }
+      rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
     }
     rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
     rec['tensors'] = tf.memory().numTensors;
@@ -276,6 +280,22 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
   return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : rel?.labels ?? null, codes };
+}
+
+/** n×dz means of q(z|x) of every training example (vae), in batches, without touching the training RNG. */
+function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n: number, rng: Rng): Float32Array {
+  const out = new Float32Array(n * shape.zDim);
+  const state = rng.getState();
+  const B = 128;
+  for (let s = 0; s < n; s += B) {
+    const rows = Int32Array.from({ length: Math.min(B, n - s) }, (_, i) => s + i);
+    const b = builder.buildX(rows, rng);
+    const mu = tf.tidy(() => tf.transpose(encodeZ(shape, params, b.xT, undefined).mu).dataSync() as Float32Array);
+    out.set(mu, s * shape.zDim);
+    b.xT.dispose(); b.epsZ.dispose();
+  }
+  rng.setState(state); // buildX drew noise; put the stream back so a resumed run stays identical
+  return out;
 }
 
 /** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
