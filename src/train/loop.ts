@@ -251,7 +251,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       // classic "KMeans on the VAE's codes" baseline), keeping the best of several seeds.
       const kFinal = cfg.eval.finalK || data.numClasses;
       if (kFinal <= data.n) {
-        const codes = engine ? await engine.readCodes() : encodeMeans(shape, params, builder, data.n, rng);
+        const codes = engine ? await engine.readCodes() : encodeMeans(shape, params, builder, data.n, B, rng);
         const d = engine ? shape.zDim + shape.cDim : shape.zDim, frng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
         let best: ReturnType<typeof kmeansFit> | null = null;
         for (let r = 0; r < 5; r++) {
@@ -283,10 +283,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 }
 
 /** n×dz means of q(z|x) of every training example (vae), in batches, without touching the training RNG. */
-function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n: number, rng: Rng): Float32Array {
+function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n: number, B: number, rng: Rng): Float32Array {
   const out = new Float32Array(n * shape.zDim);
   const state = rng.getState();
-  const B = 128;
   for (let s = 0; s < n; s += B) {
     const rows = Int32Array.from({ length: Math.min(B, n - s) }, (_, i) => s + i);
     const b = builder.buildX(rows, rng);
