@@ -42,7 +42,8 @@ export interface LossTerms {
   klCWeighted: Scalar;
   /** [B] per-example objective (for gradient norms and checks) */
   perExample: Tensor1D;
-  /** [dz] and [dc] batch-mean KL per dimension, nats: the "rate" each code dimension uses (mi weighting) */
+  /** [dz] and [dc] batch-mean KL per dimension, nats per example: the "rate" each code dimension uses (mi
+   *  weighting); for c the amortised KL_c/|X_x| */
   rateZ: Tensor1D;
   rateC: Tensor1D | null;
 }
@@ -56,7 +57,8 @@ export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTer
   let klC: Tensor1D, klCW: Tensor1D, rateC: Tensor1D | null = null;
   if (f.qc) {
     const klCe = klElements(f.qc);
-    rateC = tf.mean(klCe, 1) as Tensor1D;
+    // c's rate per example is amortised: one class code is paid once per class, i.e. KL_c/|X_x| per x
+    rateC = tf.mean(tf.mul(klCe, invSetSize!), 1) as Tensor1D;
     klC = tf.sum(klCe, 0) as Tensor1D;
     klCW = tf.mul(klC, tf.reshape(invSetSize!, [-1])) as Tensor1D;
     perExample = tf.add(perExample, klCW) as Tensor1D;
