@@ -4,7 +4,7 @@
 // Env: BENCH_BACKENDS=wasm,cpu,native-cpu,gpu (default: every one that loads except the slow pure-JS cpu).
 import { Bench } from 'tinybench';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { initBackend, tf, type BackendChoice } from '../src/backend.js';
+import { initBackend, type BackendChoice } from '../src/backend.js';
 import { createParams, disposeParams, type ModelShape } from '../src/model/vhe.js';
 import { setGradientMode } from '../src/model/layers.js';
 import { BatchBuilder, disposeBatch } from '../src/train/batch.js';

@@ -25,7 +25,7 @@ export class BatchBuilder {
   private xu: Float32Array;
   private uniq: Int32Array;
 
-  constructor(private images: Uint8Array, private n: number, private P: number, maxB: number, maxM: number,
+  constructor(private images: Uint8Array, n: number, private P: number, maxB: number, maxM: number,
     private zDim: number, private cDim: number) {
     this.slot = new Int32Array(n).fill(-1);
     this.x = new Float32Array(maxB * P);
