@@ -55,6 +55,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.batchSize': { type: int(1), default: 1024, doc: 'mini-batch size of online KMeans updates' },
   'cluster.weights.z': { type: num(0), default: 1, doc: 'weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|² (cluster.weighting=fixed)' },
   'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance (cluster.weighting=fixed)' },
+  'cluster.code': { type: oneOf('subset', 'self'), default: 'subset', doc: 'c recorded for x in the store: subset = mean of q(c|D) for x\'s D (the seed); self = mean of q(c|{x}), x\'s own class code' },
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
@@ -90,6 +91,7 @@ export interface Config {
   cluster: {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online'; batchSize: number;
     weights: { z: number; c: number };
+    code: 'subset' | 'self';
     space: 'zc' | 'z' | 'c';
     standardize: boolean;
     weighting: 'fixed' | 'anneal' | 'gradient' | 'mi';

@@ -137,6 +137,12 @@ export function encodeC(s: ModelShape, p: Params, b: BatchTensors): Gauss {
   return head(hbar, s.hidden, p, 'encC', s.logStdBound);
 }
 
+/** q(c|{x}): the class code of each x on its own (D = {x}), from xT [P, B]. */
+export function encodeCSelf(s: ModelShape, p: Params, xT: Tensor2D): Gauss {
+  const h = tf.relu(linear([{ W: p['encC/W1'], xT, grad: false }], p['encC/b1'])) as Tensor2D; // [2H, B]
+  return head(h, s.hidden, p, 'encC', s.logStdBound);
+}
+
 /** q(z|c,x) for c [dc, B] (or none in vae mode). */
 export function encodeZ(s: ModelShape, p: Params, xT: Tensor2D, c: Tensor2D | undefined): Gauss {
   const terms = [{ W: p['encZ/Wx'], xT, grad: false }];

@@ -3,7 +3,7 @@
 import { tf } from '../backend.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Adam } from './adam.js';
-import { forward, type BatchTensors, type ModelShape, type Params } from '../model/vhe.js';
+import { encodeCSelf, forward, type BatchTensors, type ModelShape, type Params } from '../model/vhe.js';
 import { vheLoss } from '../model/loss.js';
 
 export interface StepResult {
@@ -24,7 +24,8 @@ export const LOSS_KEYS = ['total', 'bce', 'klZ', 'klC', 'klCWeighted'] as const;
 const FAULT_STEP = /^nan@(\d+)$/.exec(process.env.UVHE_FAULT ?? '')?.[1];
 let stepCounter = 0;
 
-export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors): StepResult {
+/** selfCodes: record c of x as the mean of q(c|{x}) (x's own class code) instead of q(c|D) (the seed). */
+export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors, selfCodes = false): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
   let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor;
@@ -38,7 +39,8 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       // read after the step (and dispose it by hand below).
       lossT = tf.keep(tf.stack([terms.total, terms.bce, terms.klZ, terms.klC, terms.klCWeighted]));
       // [d, B] → [B, d] rows for the code store
-      codesT = tf.keep(tf.transpose(f.qc ? tf.concat([f.qz.mu, f.qc.mu], 0) : f.qz.mu));
+      const cCode = f.qc ? (selfCodes ? encodeCSelf(shape, params, batch.xT).mu : f.qc.mu) : null;
+      codesT = tf.keep(tf.transpose(cCode ? tf.concat([f.qz.mu, cCode], 0) : f.qz.mu));
       ratesT = tf.keep(terms.rateC ? tf.concat([terms.rateZ, terms.rateC]) : terms.rateZ.clone());
       return inject ? tf.mul(terms.total, NaN) as typeof terms.total : terms.total;
     }, vars);

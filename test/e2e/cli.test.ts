@@ -48,6 +48,18 @@ describe.each(['vae', 'vhe', 'uvhe'])('npm start in mode %s on tiny IDX data', (
   });
 });
 
+describe('cluster.code=self', () => {
+  it('records q(c|{x}) as the code of x and trains', () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-self-'));
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.code=self', '--set', 'train.epochs=2']);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]['cluster/sizes'].reduce((a: number, b: number) => a + b, 0)).toBe(60);
+    expect(Number.isFinite(lines[1]['final/acc'])).toBe(true);
+  });
+});
+
 describe('bad input', () => {
   it('an unknown config key: one line naming it, exit code 2', () => {
     const r = cli(['--set', 'train.batchsize=3']);
