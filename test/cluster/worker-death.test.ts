@@ -13,12 +13,21 @@ describe('worker death', () => {
     const a = await PoolEngine.create(opts, { skipInitialFit: true });
     const b = await PoolEngine.create(opts, { skipInitialFit: true });
     const want = await a.relabel();
+    // Kill every worker right after the first assignment task is handed to the pool, so a task is certainly in
+    // flight (a timer raced a fast machine: the relabel could finish first). The test reaches into the pool on
+    // purpose.
+    const pool = (b as unknown as { pool: { run(t: { op: string }): Promise<unknown>; threads: Array<{ terminate(): Promise<number> }> } }).pool;
+    const run = pool.run.bind(pool);
+    let killed: Promise<unknown> | undefined;
+    pool.run = (t) => {
+      const p = run(t);
+      if (!killed && t.op === 'assign') killed = Promise.all(pool.threads.map((w) => w.terminate()));
+      return p;
+    };
     const pending = b.relabel();
-    // kill one worker while the assignment passes run (the test reaches into the pool on purpose)
-    await new Promise((r) => setTimeout(r, 150));
-    const threads = (b as unknown as { pool: { threads: Array<{ terminate(): Promise<number> }> } }).pool.threads;
-    await threads[0].terminate();
     const got = await pending;
+    await killed;
+    pool.run = run;
     expect(b.workerRestarts).toBeGreaterThanOrEqual(1);
     expect(Buffer.from(got.labels.buffer).equals(Buffer.from(want.labels.buffer))).toBe(true);
     expect(got.inertia).toBeCloseTo(want.inertia, 0);
