@@ -60,16 +60,27 @@ export function prepareCentroids(cent: usize, k: i32, d: i32, w: usize, panel: u
   for (let g = 0; g < G; g++) prepareGroup(cent, k, d, w, panel, cn, g);
 }
 
-/** Weighted squared distance Σ w_j (x_j − c_j)², f32 SIMD with a scalar tail. */
+/** Weighted squared distance Σ w_j (x_j − c_j)², f32 SIMD with a scalar tail. Two accumulators (dims j mod 8 < 4
+ *  and ≥ 4), because a single chain of adds is latency-bound: at d = 64 it was ~1/4 of a k = 10 assignment. */
 // @ts-ignore: decorator
 @inline export function wdist(x: usize, c: usize, w: usize, d: i32): f32 {
   let acc = f32x4.splat(0);
+  let acc2 = acc;
   let j = 0;
-  for (; j + 4 <= d; j += 4) {
+  for (; j + 8 <= d; j += 8) {
+    const o = <usize>j << 2;
+    const e = f32x4.sub(v128.load(x + o), v128.load(c + o));
+    const e2 = f32x4.sub(v128.load(x + o, 16), v128.load(c + o, 16));
+    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.mul(e, e)));
+    acc2 = f32x4.add(acc2, f32x4.mul(v128.load(w + o, 16), f32x4.mul(e2, e2)));
+  }
+  if (j + 4 <= d) {
     const o = <usize>j << 2;
     const e = f32x4.sub(v128.load(x + o), v128.load(c + o));
     acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.mul(e, e)));
+    j += 4;
   }
+  acc = f32x4.add(acc, acc2);
   let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
   for (; j < d; j++) {
     const o = <usize>j << 2;
@@ -128,22 +139,26 @@ let gScored: i32 = 0;
   store<i32>(lp, best);
   store<f32>(dist + (<usize>i << 2), dd);
   gInertia += <f64>dd;
-  if (sums != 0) {
-    const s = sums + ((<usize>best * <usize>d) << 3);
-    let j = 0;
-    for (; j + 4 <= d; j += 4) {
-      const v = v128.load(x + (<usize>j << 2));
-      const so = s + (<usize>j << 3);
-      v128.store(so, f64x2.add(v128.load(so), f64x2.promote_low_f32x4(v)));
-      v128.store(so, f64x2.add(v128.load(so, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))), 16);
-    }
-    for (; j < d; j++) {
-      const so = s + (<usize>j << 3);
-      store<f64>(so, load<f64>(so) + <f64>load<f32>(x + (<usize>j << 2)));
-    }
-    const cp = counts + (<usize>best << 2);
-    store<i32>(cp, load<i32>(cp) + 1);
+  if (sums != 0) accumulateRow(x, best, d, sums, counts);
+}
+
+/** Lloyd accumulate: sums[best] += x (f64), counts[best] += 1. */
+// @ts-ignore: decorator
+@inline function accumulateRow(x: usize, best: i32, d: i32, sums: usize, counts: usize): void {
+  const s = sums + ((<usize>best * <usize>d) << 3);
+  let j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const v = v128.load(x + (<usize>j << 2));
+    const so = s + (<usize>j << 3);
+    v128.store(so, f64x2.add(v128.load(so), f64x2.promote_low_f32x4(v)));
+    v128.store(so, f64x2.add(v128.load(so, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))), 16);
   }
+  for (; j < d; j++) {
+    const so = s + (<usize>j << 3);
+    store<f64>(so, load<f64>(so) + <f64>load<f32>(x + (<usize>j << 2)));
+  }
+  const cp = counts + (<usize>best << 2);
+  store<i32>(cp, load<i32>(cp) + 1);
 }
 
 /** Scratch bytes per thread for assignRange (tile, block results, chunk state). */
@@ -160,6 +175,18 @@ export function assignScratchBytes(d: i32): i32 {
   }
 }
 
+/**
+ * acc + a·b. The "relaxed" build (ASC_FEATURE_RELAXED_SIMD, build/uvhe-relaxed.wasm) uses f32x4.relaxed_madd,
+ * a fused multiply-add where the CPU has one: the scoring loop is bound by how many SIMD instructions V8 can issue
+ * (6 loads + 16 mul/add per 64 flops), and fusing cuts that to 6 + 8 (about 1.35× at k = 1000, see
+ * bench/cluster-kernel.ts). The "strict" build rounds the product first, bit for bit like the TypeScript oracle.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 // @ts-ignore: decorator
 @inline function upd(a: v128, b: v128, ib: v128, ia: v128): v128 {
   return v128.bitselect(ia, ib, f32x4.lt(a, b));
@@ -168,7 +195,8 @@ export function assignScratchBytes(d: i32): i32 {
 /**
  * Score 4 rows (x0..x3, may repeat) against all G groups of centres. Writes to res: best score per lane for each
  * row (4 × v128 at 0), its centre index (4 × v128 at 64) and, with SECOND, the per-lane second best (at 128).
- * Per (row, centre) the arithmetic is always acc = ‖c‖²; acc += x_j·p_j in order j = 0..d−1 (mul, then add).
+ * Per (row, centre) the arithmetic is always acc = ‖c‖²; acc += x_j·p_j in order j = 0..d−1 (mul, then add; one
+ * fused multiply-add in the relaxed build).
  */
 // @ts-ignore: decorator
 @inline function scoreBlock(x0: usize, x1: usize, x2: usize, x3: usize, d: i32, panel: usize, cn: usize, G: i32, tile: usize, res: usize, useTile: bool, SECOND: bool): void {
@@ -196,13 +224,13 @@ export function assignScratchBytes(d: i32): i32 {
         const va = v128.load(pp);
         const vb = v128.load(pp, 16);
         let s = v128.load(t);
-        a0 = f32x4.add(a0, f32x4.mul(s, va)); c0 = f32x4.add(c0, f32x4.mul(s, vb));
+        a0 = madd(s, va, a0); c0 = madd(s, vb, c0);
         s = v128.load(t, 16);
-        a1 = f32x4.add(a1, f32x4.mul(s, va)); c1 = f32x4.add(c1, f32x4.mul(s, vb));
+        a1 = madd(s, va, a1); c1 = madd(s, vb, c1);
         s = v128.load(t, 32);
-        a2 = f32x4.add(a2, f32x4.mul(s, va)); c2 = f32x4.add(c2, f32x4.mul(s, vb));
+        a2 = madd(s, va, a2); c2 = madd(s, vb, c2);
         s = v128.load(t, 48);
-        a3 = f32x4.add(a3, f32x4.mul(s, va)); c3 = f32x4.add(c3, f32x4.mul(s, vb));
+        a3 = madd(s, va, a3); c3 = madd(s, vb, c3);
         pp += 32;
         t += 64;
       }
@@ -212,13 +240,13 @@ export function assignScratchBytes(d: i32): i32 {
         const vb = v128.load(pp, 16);
         pp += 32;
         let s = v128.load32_splat(x0 + j);
-        a0 = f32x4.add(a0, f32x4.mul(s, va)); c0 = f32x4.add(c0, f32x4.mul(s, vb));
+        a0 = madd(s, va, a0); c0 = madd(s, vb, c0);
         s = v128.load32_splat(x1 + j);
-        a1 = f32x4.add(a1, f32x4.mul(s, va)); c1 = f32x4.add(c1, f32x4.mul(s, vb));
+        a1 = madd(s, va, a1); c1 = madd(s, vb, c1);
         s = v128.load32_splat(x2 + j);
-        a2 = f32x4.add(a2, f32x4.mul(s, va)); c2 = f32x4.add(c2, f32x4.mul(s, vb));
+        a2 = madd(s, va, a2); c2 = madd(s, vb, c2);
         s = v128.load32_splat(x3 + j);
-        a3 = f32x4.add(a3, f32x4.mul(s, va)); c3 = f32x4.add(c3, f32x4.mul(s, vb));
+        a3 = madd(s, va, a3); c3 = madd(s, vb, c3);
       }
     }
     const ia = i32x4.add(i32x4.splat(g << 2), lanes);
@@ -248,10 +276,10 @@ export function assignScratchBytes(d: i32): i32 {
       let t = tile;
       while (t < te) {
         const va = v128.load(pp);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(t), va));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(t, 16), va));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(t, 32), va));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(t, 48), va));
+        a0 = madd(v128.load(t), va, a0);
+        a1 = madd(v128.load(t, 16), va, a1);
+        a2 = madd(v128.load(t, 32), va, a2);
+        a3 = madd(v128.load(t, 48), va, a3);
         pp += 16;
         t += 64;
       }
@@ -259,10 +287,10 @@ export function assignScratchBytes(d: i32): i32 {
       for (let j: usize = 0; j < rowEnd; j += 4) {
         const va = v128.load(pp);
         pp += 16;
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(x0 + j), va));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(x1 + j), va));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(x2 + j), va));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(x3 + j), va));
+        a0 = madd(v128.load32_splat(x0 + j), va, a0);
+        a1 = madd(v128.load32_splat(x1 + j), va, a1);
+        a2 = madd(v128.load32_splat(x2 + j), va, a2);
+        a3 = madd(v128.load32_splat(x3 + j), va, a3);
       }
     }
     const ia = i32x4.add(i32x4.splat(g << 2), lanes);
@@ -278,6 +306,43 @@ export function assignScratchBytes(d: i32): i32 {
   v128.store(res, b0); v128.store(res, b1, 16); v128.store(res, b2, 32); v128.store(res, b3, 48);
   v128.store(res, i0, 64); v128.store(res, i1, 80); v128.store(res, i2, 96); v128.store(res, i3, 112);
   if (SECOND) { v128.store(res, s0, 128); v128.store(res, s1, 144); v128.store(res, s2, 160); v128.store(res, s3, 176); }
+}
+
+/**
+ * scoreBlock for exactly three groups (k = 9..12, e.g. k = 10) and 3 rows, in one sweep over the dimensions: 9
+ * accumulators + 3 panel loads + 3 splats fill the 15 vector registers V8 allocates, where two sweeps (pair, then
+ * the last group) reloaded every splat. Same per-(row, centre) arithmetic as scoreBlock, so the same labels.
+ * Plain pass only (no second best). Writes rows 0..2 of res in scoreBlock's layout.
+ */
+// @ts-ignore: decorator
+@inline function scoreBlock3(x0: usize, x1: usize, x2: usize, d: i32, panel: usize, cn: usize, res: usize): void {
+  const na = v128.load(cn), nb = v128.load(cn, 16), nc = v128.load(cn, 32);
+  let a0 = na, a1 = na, a2 = na;
+  let b0 = nb, b1 = nb, b2 = nb;
+  let c0 = nc, c1 = nc, c2 = nc;
+  const rowEnd = <usize>d << 2;
+  let pp = panel;
+  let pq = panel + (<usize>d << 5); // group 2 is the unpaired last group: 16 bytes per dim after the pair
+  for (let j: usize = 0; j < rowEnd; j += 4) {
+    const va = v128.load(pp);
+    const vb = v128.load(pp, 16);
+    const vc = v128.load(pq);
+    pp += 32;
+    pq += 16;
+    let s = v128.load32_splat(x0 + j);
+    a0 = madd(s, va, a0); b0 = madd(s, vb, b0); c0 = madd(s, vc, c0);
+    s = v128.load32_splat(x1 + j);
+    a1 = madd(s, va, a1); b1 = madd(s, vb, b1); c1 = madd(s, vc, c1);
+    s = v128.load32_splat(x2 + j);
+    a2 = madd(s, va, a2); b2 = madd(s, vb, b2); c2 = madd(s, vc, c2);
+  }
+  // per row: lanes of group 0, then 1, then 2, keeping the first (lowest centre) on ties, as scoreBlock does
+  const ia = i32x4(0, 1, 2, 3), ib = i32x4(4, 5, 6, 7), ic = i32x4(8, 9, 10, 11);
+  let i0 = upd(b0, a0, ia, ib); a0 = f32x4.pmin(a0, b0); i0 = upd(c0, a0, i0, ic); a0 = f32x4.pmin(a0, c0);
+  let i1 = upd(b1, a1, ia, ib); a1 = f32x4.pmin(a1, b1); i1 = upd(c1, a1, i1, ic); a1 = f32x4.pmin(a1, c1);
+  let i2 = upd(b2, a2, ia, ib); a2 = f32x4.pmin(a2, b2); i2 = upd(c2, a2, i2, ic); a2 = f32x4.pmin(a2, c2);
+  v128.store(res, a0); v128.store(res, a1, 16); v128.store(res, a2, 32);
+  v128.store(res, i0, 64); v128.store(res, i1, 80); v128.store(res, i2, 96);
 }
 
 /** f32 not below x (x >= 0). */
@@ -316,7 +381,8 @@ export function assignRange(
   gScored = 0;
   if (mode == 0) {
     // k ≤ 16: splat straight from the rows; k > 16: splat once into the tile (two copies of the loop, no branch inside)
-    if (G > 4) plainPass(codes, d, lo, hi, panel, cn, G, cent, w, labels, dist, sums, counts, tile, res, true);
+    if (ASC_FEATURE_RELAXED_SIMD && G == 3) plainPass3(codes, d, lo, hi, panel, cn, cent, w, labels, dist, sums, counts, res);
+    else if (G > 4) plainPass(codes, d, lo, hi, panel, cn, G, cent, w, labels, dist, sums, counts, tile, res, true);
     else plainPass(codes, d, lo, hi, panel, cn, G, cent, w, labels, dist, sums, counts, tile, res, false);
     gScored = hi - lo;
   } else {
@@ -346,6 +412,38 @@ export function assignRange(
       finishRowD(i + r, x, best, wdist(x, cent + ((<usize>best * <usize>d) << 2), w, d), d, labels, dist, sums, counts);
     }
   }
+}
+
+/** plainPass for three groups of centres, 3 rows at a time (scoreBlock3). */
+// @ts-ignore: decorator
+@inline function plainPass3(
+  codes: usize, d: i32, lo: i32, hi: i32, panel: usize, cn: usize, cent: usize, w: usize,
+  labels: usize, dist: usize, sums: usize, counts: usize, res: usize,
+): void {
+  const rowBytes = <usize>d << 2;
+  let inertia: f64 = 0;
+  let changed = 0;
+  for (let i = lo; i < hi; i += 3) {
+    const nr = min(3, hi - i);
+    const x0 = codes + <usize>i * rowBytes;
+    const x1 = nr > 1 ? x0 + rowBytes : x0;
+    const x2 = nr > 2 ? x0 + 2 * rowBytes : x0;
+    scoreBlock3(x0, x1, x2, d, panel, cn, res);
+    for (let r = 0; r < nr; r++) {
+      // finishRowD with the inertia and the change count in locals (globals cost a load and a store per row)
+      const x = x0 + <usize>r * rowBytes;
+      const best = reduceBest(v128.load(res + (<usize>r << 4)), v128.load(res + (<usize>r << 4), 64));
+      const dd = wdist(x, cent + ((<usize>best * <usize>d) << 2), w, d);
+      const o = <usize>(i + r) << 2;
+      changed += i32(load<i32>(labels + o) != best);
+      store<i32>(labels + o, best);
+      store<f32>(dist + o, dd);
+      inertia += <f64>dd;
+      if (sums != 0) accumulateRow(x, best, d, sums, counts);
+    }
+  }
+  gInertia += inertia;
+  gChanged += changed;
 }
 
 /**

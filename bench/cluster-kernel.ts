@@ -13,7 +13,9 @@ function fillUniform(a: Float32Array, seed: number): void {
   }
 }
 
-const mod = await compileKernels();
+const variant = (process.env.SIMD ?? 'strict') as 'strict' | 'relaxed';
+const mod = await compileKernels(variant);
+console.log(`kernel build: ${variant}`);
 const n = Number(process.env.N ?? 60000), d = Number(process.env.D ?? 64);
 const reps = Number(process.env.REPS ?? 9);
 const ks = process.argv.slice(2).map(Number);

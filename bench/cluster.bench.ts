@@ -131,8 +131,19 @@ export async function runClusterBench(opts: { quick?: boolean; huge?: boolean; l
       const codes = pool.views.codes; // the same data for every implementation
       const cent = (await pool.centroids()).slice();
       const passBudget = flops > 2e10 ? 0 : budget;
-      fmt('assign', n, d, k, 'AS SIMD pool, 1 worker', await timeIt('p1', () => pool.assignPass(1), passBudget), n);
-      fmt('assign', n, d, k, 'AS SIMD pool, 2 workers', await timeIt('p2', () => pool.assignPass(2), passBudget), n);
+      const b = pool.simd; // "relaxed" (fused multiply-add) where the runtime has relaxed SIMD, else "strict"
+      fmt('assign', n, d, k, `AS SIMD pool ${b}, 1 worker`, await timeIt('p1', () => pool.assignPass(1), passBudget), n);
+      fmt('assign', n, d, k, `AS SIMD pool ${b}, 2 workers`, await timeIt('p2', () => pool.assignPass(2), passBudget), n);
+      if (b === 'relaxed') {
+        // the same pass with the strict build (mul, then add: bit for bit like the TS oracle); same codes and seed,
+        // so the same initial centres
+        const strict = await PoolEngine.create({ ...eo, simd: 'strict' }, { skipInitialFit: true, codes });
+        try {
+          fmt('assign', n, d, k, 'AS SIMD pool strict, 1 worker', await timeIt('s1', () => strict.assignPass(1), passBudget), n);
+        } finally {
+          await strict.close();
+        }
+      }
       const jsOk = flops <= jsFlopBudget;
       const labels = new Int32Array(n);
       fmt('assign', n, d, k, 'plain TS reference', jsOk ? await timeIt('ts', () => assign(codes, n, d, cent, k, null, labels), 0) : null, n, jsOk ? undefined : 'skipped');
@@ -210,7 +221,7 @@ function printTable(rows: ClusterBenchRow[], log: (s: string) => void): void {
   for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
   const pad = (s: string, w: number): string => (s.length >= w ? s : s + ' '.repeat(w - s.length));
   const lpad = (s: string, w: number): string => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
-  log(`${pad('op', 10)}${lpad('n', 8)}${lpad('d', 5)}${lpad('k', 6)}  ${pad('impl', 26)}${lpad('ms', 10)}${lpad('Mpts/s', 9)}${lpad('GFLOP/s', 9)}${lpad('×TS', 8)}${lpad('×peer', 8)}`);
+  log(`${pad('op', 10)}${lpad('n', 8)}${lpad('d', 5)}${lpad('k', 6)}  ${pad('impl', 32)}${lpad('ms', 10)}${lpad('Mpts/s', 9)}${lpad('GFLOP/s', 9)}${lpad('×TS', 8)}${lpad('×peer', 8)}`);
   log('(relabel rows: effective Mpts/s = n·passes/time and GFLOP/s = 2·n·k·d·passes/time; ×TS there = × the brute-force relabel)');
   for (const g of groups.values()) {
     const ts = g.find((r) => r.impl.startsWith('plain TS'))?.ms ?? g.find((r) => r.impl.includes('brute'))?.ms ?? null;
@@ -218,7 +229,7 @@ function printTable(rows: ClusterBenchRow[], log: (s: string) => void): void {
     const peer = peers.length ? Math.min(...peers) : null;
     for (const r of g) {
       const ratio = (base: number | null): string => (r.ms === null || base === null ? '-' : (base / r.ms).toFixed(1));
-      log(`${pad(r.op, 10)}${lpad(String(r.n), 8)}${lpad(String(r.d), 5)}${lpad(String(r.k), 6)}  ${pad(r.impl, 26)}` +
+      log(`${pad(r.op, 10)}${lpad(String(r.n), 8)}${lpad(String(r.d), 5)}${lpad(String(r.k), 6)}  ${pad(r.impl, 32)}` +
         `${lpad(r.ms === null ? (r.note ?? '-') : r.ms.toFixed(2), 10)}${lpad(r.pointsPerS === null ? '-' : (r.pointsPerS / 1e6).toFixed(2), 9)}` +
         `${lpad(r.gflops === null ? '-' : r.gflops.toFixed(1), 9)}${lpad(ratio(ts), 8)}${lpad(ratio(peer), 8)}` +
         (r.op === 'relabel' && r.note ? `  ${r.note}` : ''));

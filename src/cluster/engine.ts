@@ -25,6 +25,8 @@ export interface ClusterEngineOptions {
   refit: 'epoch' | 'online';
   /** worker threads for the SIMD pool (ignored by the reference engine) */
   workers: number;
+  /** SIMD build of the pool's kernels (default "auto": fused multiply-adds where the runtime has relaxed SIMD) */
+  simd?: 'auto' | 'relaxed' | 'strict';
 }
 
 /** D for each x of one training batch. */

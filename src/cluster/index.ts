@@ -32,7 +32,7 @@ export async function createClusterEngine(
   if (why === null) {
     try {
       const engine = await PoolEngine.create(opts, poolOptions);
-      return { engine, kind: engine.kind, note: `wasm SIMD pool with ${engine.workers} worker(s), shared memory ${(engine.layout.bytes / 2 ** 20).toFixed(1)} MiB` };
+      return { engine, kind: engine.kind, note: `wasm SIMD pool (${engine.simd === 'relaxed' ? 'relaxed SIMD, fused multiply-add' : 'strict SIMD'}) with ${engine.workers} worker(s), shared memory ${(engine.layout.bytes / 2 ** 20).toFixed(1)} MiB` };
     } catch (err) {
       if (prefer === 'pool') throw err;
       const engine = await createReferenceEngine(opts);

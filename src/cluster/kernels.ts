@@ -1,6 +1,7 @@
 // Loading the AssemblyScript kernels: compile build/uvhe.wasm once, instantiate it against a shared
 // WebAssembly.Memory in any thread, and type its exports (raw bindings: numbers in, numbers out).
 import { readFile } from 'node:fs/promises';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 
 /** Bump together with version() in assembly/index.ts. */
@@ -38,21 +39,64 @@ export interface Kernels {
     seen: number, chosen: number): void;
 }
 
-/** Path of the release build (npm run build:wasm). */
+/** Which build of the kernels: "strict" rounds every product (bit for bit like the TypeScript oracle), "relaxed"
+ *  scores with fused multiply-adds (f32x4.relaxed_madd), "auto" takes relaxed where the runtime supports it. */
+export type KernelVariant = 'auto' | 'relaxed' | 'strict';
+
+/** Paths of the release builds (npm run build:wasm). */
 export const WASM_FILE = fileURLToPath(new URL('../../build/uvhe.wasm', import.meta.url));
+export const WASM_RELAXED_FILE = fileURLToPath(new URL('../../build/uvhe-relaxed.wasm', import.meta.url));
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+// (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
 
-/** Compile the kernels once per thread (WebAssembly.Module can also be posted to workers). */
-export function compileKernels(): Promise<WebAssembly.Module> {
-  compiled ??= readFile(WASM_FILE).then(
-    (bytes) => WebAssembly.compile(bytes),
-    (err: unknown) => {
-      compiled = undefined;
-      throw new Error(`cluster: cannot read ${WASM_FILE} (run \`npm run build:wasm\`): ${String(err)}`);
-    },
-  );
-  return compiled;
+let relaxedChecked: boolean | undefined;
+
+/** WebAssembly relaxed SIMD usable here? Node 20 (V8 11.3) ships it behind --experimental-wasm-relaxed-simd; the
+ *  flag is process-wide and may be set before the first compile, so worker threads see it too. Newer runtimes
+ *  validate the probe without it. */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedChecked !== undefined) return relaxedChecked;
+  relaxedChecked = false;
+  try {
+    if (!WebAssembly.validate(RELAXED_PROBE)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxedChecked = WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    relaxedChecked = false;
+  }
+  return relaxedChecked;
+}
+
+/** The concrete build for a requested variant ("auto" → relaxed when available). "relaxed" where it is
+ *  unavailable is an error naming the reason. */
+export function resolveKernelVariant(v: KernelVariant): 'relaxed' | 'strict' {
+  if (v === 'strict') return 'strict';
+  if (relaxedSimdAvailable()) return 'relaxed';
+  if (v === 'relaxed') throw new Error('cluster.simd: "relaxed" needs WebAssembly relaxed SIMD, which this runtime does not support (use "auto" or "strict")');
+  return 'strict';
+}
+
+const compiled = new Map<'relaxed' | 'strict', Promise<WebAssembly.Module>>();
+
+/** Compile one build of the kernels once per thread (a WebAssembly.Module can also be posted to workers). */
+export function compileKernels(variant: KernelVariant = 'strict'): Promise<WebAssembly.Module> {
+  const v = resolveKernelVariant(variant);
+  const file = v === 'relaxed' ? WASM_RELAXED_FILE : WASM_FILE;
+  let p = compiled.get(v);
+  if (!p) {
+    p = readFile(file).then(
+      (bytes) => WebAssembly.compile(bytes),
+      (err: unknown) => {
+        compiled.delete(v);
+        throw new Error(`cluster: cannot read ${file} (run \`npm run build:wasm\`): ${String(err)}`);
+      },
+    );
+    compiled.set(v, p);
+  }
+  return p;
 }
 
 /** Instantiate synchronously against a shared memory (each worker and the main thread do this once). */

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from './engine.js';
 import { TaskRunner } from './exec.js';
-import { compileKernels, createSharedMemory, instantiateKernels, type Kernels } from './kernels.js';
+import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } from './layout.js';
 import type { ResultOf, Task, WorkerInit } from './protocol.js';
 import {
@@ -112,6 +112,8 @@ export class PoolEngine implements ClusterEngine {
     private readonly pool: Piscina,
     readonly workers: number,
     popts: PoolOptions,
+    /** the kernel build in use: "relaxed" (fused multiply-adds) or "strict" */
+    readonly simd: 'relaxed' | 'strict',
   ) {
     this.n = opts.n;
     this.d = opts.dz + opts.dc;
@@ -127,7 +129,8 @@ export class PoolEngine implements ClusterEngine {
   /** Build the memory, the workers, the initial codes and the initial fit. */
   static async create(opts: ClusterEngineOptions, popts: PoolOptions = {}): Promise<PoolEngine> {
     const d = validateEngineOptions(opts);
-    const module = await compileKernels();
+    const simd = resolveKernelVariant(opts.simd ?? 'auto');
+    const module = await compileKernels(simd);
     const probe = instantiateKernels(module, createSharedMemory(1));
     const workers = Math.max(1, opts.workers);
     const layout = planLayout({
@@ -144,7 +147,7 @@ export class PoolEngine implements ClusterEngine {
       filename: spec.filename, execArgv: spec.execArgv, workerData: init,
       minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1,
     });
-    const e = new PoolEngine(opts, layout, memory, kernels, local, pool, workers, popts);
+    const e = new PoolEngine(opts, layout, memory, kernels, local, pool, workers, popts, simd);
     try {
       await e.initialise(popts);
     } catch (err) {

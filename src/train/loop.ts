@@ -104,7 +104,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const created = await createClusterEngine({
       n: data.n, dz: shape.zDim, dc: shape.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
       weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
-      refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers),
+      refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
     }, cfg.runtime.workers === 0 ? 'reference' : 'auto');
     engine = created.engine;
     hooks.onMessage?.(`cluster engine: ${created.note}`);
