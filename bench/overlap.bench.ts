@@ -35,15 +35,27 @@ export async function runOverlapBench(n = Number(process.env.OVERLAP_N ?? 60000)
     const cfg = resolveConfig({ mode, train: { epochs: 1, progress: 'none', shareSubsets: false }, cluster: { k }, eval: { every: 0 }, checkpoint: { every: 0 } });
     return (await train(cfg, { ...split, test: { ...split.test, n: 0 } })).last;
   };
-  console.log(`\noverlap: one epoch, n = ${split.train.n}, k = ${k}, batch 128, |D| 5, one D per x (${split.source})`);
-  const vhe = await epochOf('vhe');
-  const uvhe = await epochOf('uvhe');
-  const ratio = Number(uvhe['time/epoch']) / Number(vhe['time/epoch']);
-  console.log(`vhe epoch   ${Number(vhe['time/epoch']).toFixed(1)} s`);
-  console.log(`uvhe epoch  ${Number(uvhe['time/epoch']).toFixed(1)} s   (relabel ${Number(uvhe['time/relabel']).toFixed(2)} s, pool wait ${Number(uvhe['time/poolWait']).toFixed(2)} s = ${(100 * Number(uvhe['time/poolWaitFraction'])).toFixed(2)} % of the epoch)`);
-  console.log(`uvhe / vhe  ${ratio.toFixed(3)}×   (goal ≤ 1.03×; pool wait goal < 1 %)`);
+  console.log(`\noverlap: one epoch per run, n = ${split.train.n}, k = ${k}, batch 128, |D| 5, one D per x (${split.source})`);
+  // ABBA order (vhe, uvhe, uvhe, vhe): the first run also pays JIT and kernel warm-up, and the machine's speed
+  // drifts; averaging each mode over both positions cancels a linear drift instead of charging it to one mode.
+  const order: Array<'vhe' | 'uvhe'> = ['vhe', 'uvhe', 'uvhe', 'vhe'];
+  const runs: Array<{ mode: 'vhe' | 'uvhe'; rec: MetricsRecord }> = [];
+  for (const mode of order) {
+    const rec = await epochOf(mode);
+    runs.push({ mode, rec });
+    const extra = mode === 'uvhe' ? `   (relabel ${Number(rec['time/relabel']).toFixed(2)} s, pool wait ${Number(rec['time/poolWait']).toFixed(2)} s = ${(100 * Number(rec['time/poolWaitFraction'])).toFixed(2)} % of the epoch)` : '';
+    console.log(`${mode.padEnd(5)} epoch  ${Number(rec['time/epoch']).toFixed(1)} s${extra}`);
+  }
+  const mean = (m: 'vhe' | 'uvhe', key: string): number => {
+    const xs = runs.filter((r) => r.mode === m).map((r) => Number(r.rec[key]));
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  const ratio = mean('uvhe', 'time/epoch') / mean('vhe', 'time/epoch');
+  const waitFrac = mean('uvhe', 'time/poolWaitFraction');
+  console.log(`uvhe / vhe  ${ratio.toFixed(3)}× (means of 2 epochs each)   pool wait ${(100 * waitFrac).toFixed(2)} %   (goals ≤ 1.03×, < 1 %)`);
+  const vhe = runs[0].rec, uvhe = runs[1].rec;
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/overlap.json', JSON.stringify({ n: split.train.n, k, vhe, uvhe, ratio }, null, 2) + '\n');
+  writeFileSync('bench/results/overlap.json', JSON.stringify({ n: split.train.n, k, order, epochs: runs.map((r) => ({ mode: r.mode, epoch: r.rec['time/epoch'], poolWait: r.rec['time/poolWait'] })), ratio, poolWaitFraction: waitFrac, vhe, uvhe }, null, 2) + '\n');
 }
 
 if (process.argv[1] && /overlap\.bench\.ts$/.test(process.argv[1])) { await runOverlapBench(); process.exit(0); }

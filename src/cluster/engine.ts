@@ -21,8 +21,9 @@ export interface ClusterEngineOptions {
   init: 'kmeans++' | 'random';
   /** mini-batch size for online KMeans updates */
   batchSize: number;
-  /** "epoch": relabel at each epoch boundary (the seed's rule); "online": mini-batch updates between steps too */
-  refit: 'epoch' | 'online';
+  /** "epoch": relabel at each epoch boundary (the seed's rule); "online": mini-batch updates between steps too;
+   *  "background": relabel at each epoch boundary, alongside the next epoch's steps (the trainer does not wait) */
+  refit: 'epoch' | 'online' | 'background';
   /** worker threads for the SIMD pool (ignored by the reference engine) */
   workers: number;
   /** SIMD build of the pool's kernels (default "auto": fused multiply-adds where the runtime has relaxed SIMD) */
@@ -75,6 +76,10 @@ export interface RelabelOptions {
   restarts?: number;
   /** also fit from the previous centroids (default true); false with restarts = 0 means one fresh fit */
   warmStart?: boolean;
+  /** Run alongside training (cluster.refit = "background"): until this relabel lands, sample() keeps drawing D from
+   *  the labels it started from, at once, without waiting behind the refit; writes issued meanwhile land after it
+   *  (the refit sees the store as of this call). The engine without workers refits at once instead. */
+  background?: boolean;
 }
 
 export interface ClusterEngine {

@@ -91,6 +91,8 @@ export class PoolEngine implements ClusterEngine {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
   private indexDirty = false;
+  /** While a background relabel runs: the labels and cluster index it started from, which sample() draws from. */
+  private frozen: { labels: Int32Array; offsets: Int32Array; members: Int32Array } | null = null;
   private waitMs = 0;
   private closed = false;
   private readonly freeWriteSlots: number[];
@@ -301,7 +303,15 @@ export class PoolEngine implements ClusterEngine {
   relabel(opts: RelabelOptions & { bounds?: boolean } = {}): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
     if (opts.dimWeights && opts.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${opts.dimWeights.length} values, expected d=${this.d}`));
-    return this.enqueue(async () => {
+    if (opts.background) {
+      if (this.frozen) return Promise.reject(new Error('cluster: a background relabel is already running'));
+      // Freeze what the sampler reads now. Nothing queued before this call changes labels or the index unless the
+      // refit is online (an online index is rebuilt lazily: do it here, on the main thread, before copying).
+      const v = this.views;
+      if (this.indexDirty) { this.local.run({ op: 'index' }); this.indexDirty = false; }
+      this.frozen = { labels: v.labels.slice(), offsets: v.offsets.slice(), members: v.members.slice() };
+    }
+    const run = this.enqueue(async () => {
       const t0 = performance.now();
       const v = this.views;
       if (opts.dimWeights) {
@@ -336,6 +346,9 @@ export class PoolEngine implements ClusterEngine {
         ms: performance.now() - t0,
       };
     });
+    if (!opts.background) return run;
+    // Thaw when the refit lands (or fails): later samples queue behind it and see its labels and index.
+    return run.finally(() => { this.frozen = null; });
   }
 
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch> {
@@ -347,6 +360,15 @@ export class PoolEngine implements ClusterEngine {
     }
     const B = rows.length;
     const own = rows.slice();
+    if (this.frozen) {
+      // A background relabel holds the queue: draw on this thread from the frozen labels, with the same algorithm
+      // and RNG stream as the kernel (a few µs per batch at |D| = 5), and count it as the trainer's pool time.
+      const t0 = performance.now();
+      const f = this.frozen;
+      const out = sampleSubsets(own, f.labels, { offsets: f.offsets, members: f.members }, this.k, m, includeSelf, shareD, this.sampleRng, undefined, this.views.seen);
+      this.waitMs += performance.now() - t0;
+      return Promise.resolve(out);
+    }
     const rebuild = this.indexDirty;
     this.indexDirty = false;
     const { batchCap, mCap } = this.layout.params;

@@ -369,7 +369,7 @@ export function validateEngineOptions(o: ClusterEngineOptions): number {
   if (!(o.weights.z >= 0) || !(o.weights.c >= 0) || !Number.isFinite(o.weights.z) || !Number.isFinite(o.weights.c))
     throw new Error(`cluster.weights.z and .c must be finite and >= 0; got ${o.weights.z}, ${o.weights.c}`);
   if (o.init !== 'kmeans++' && o.init !== 'random') throw new Error(`cluster.init must be "kmeans++" or "random"; got ${o.init}`);
-  if (o.refit !== 'epoch' && o.refit !== 'online') throw new Error(`cluster.refit must be "epoch" or "online"; got ${o.refit}`);
+  if (o.refit !== 'epoch' && o.refit !== 'online' && o.refit !== 'background') throw new Error(`cluster.refit must be "epoch", "online" or "background"; got ${o.refit}`);
   return o.dz + o.dc;
 }
 

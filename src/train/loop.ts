@@ -9,7 +9,7 @@ import { LOSS_KEYS, trainStep } from './step.js';
 import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import type { ClusterEngine, EngineSnapshot, RelabelResult, SubsetBatch } from '../cluster/engine.js';
+import type { ClusterEngine, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { buildClusterIndex, kmeansFit, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
@@ -141,10 +141,20 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     if (trueSampler) arrays['sampler/rng'] = trueSampler.rng.s.slice();
     if (dimW) arrays['cluster/dimWeights'] = dimW.slice();
     return {
-      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n, lastGrad },
+      // bgPending: a background relabel of this epoch's codes starts right after this checkpoint; resume restarts it
+      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n, lastGrad, bgPending: startBackground !== null },
       arrays,
     };
   };
+
+  // cluster.refit = "background": the refit in flight, and the options of the one to start after this epoch's checkpoint
+  const background = cfg.mode === 'uvhe' && cfg.cluster.refit === 'background';
+  let bgRelabel: Promise<RelabelResult> | null = null;
+  let startBackground: RelabelOptions | null = null;
+  if (background && engine && resume?.meta.bgPending === true && startStep === 0 && startEpoch <= cfg.train.epochs) {
+    // the checkpoint was taken just before the background refit of the previous epoch's codes started: start it again
+    bgRelabel = startRelabelInBackground(engine, { dimWeights: dimW ?? undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
+  }
 
   let stopped = false, skipped = 0;
   try {
@@ -206,17 +216,24 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch (the seed's "before each epoch").
     if (engine) {
       // The seed relabels between epochs, so the trainer waits for this full refit; it is counted as pool wait.
+      // cluster.refit = "background": the refit of epoch e's codes runs during epoch e+1 (started below, after the
+      // checkpoint) and its labels take over when it lands; here we only collect the one started last epoch.
       const tr = performance.now();
+      let landed = !background;
+      if (bgRelabel) { rel = await bgRelabel; bgRelabel = null; landed = true; }
       const dw = clusterDimWeights(cfg.cluster, {
         epoch, epochs: cfg.train.epochs, codes: await engine.readCodes(), n: data.n, dz: shape.zDim, dc: shape.cDim, rates, grad: lastGrad,
       });
       // New weights only when they changed: the pool's distance bounds survive a relabel with the same weights.
       const changed = !dimW || dw.w.some((v, j) => v !== dimW![j]);
       dimW = dw.w;
-      rel = await engine.relabel({ dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
+      const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
+      // the last epoch refits at once in every mode, so that the run's final labels come from its final codes
+      if (background && epoch < cfg.train.epochs) startBackground = ro;
+      else rel = await engine.relabel(ro);
       rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
       waitMs += performance.now() - tr + engine.takeWaitMs();
-      Object.assign(rec, clusterMetrics(rel, data.labels, cfg.cluster.k));
+      if (landed || epoch === cfg.train.epochs) Object.assign(rec, clusterMetrics(rel!, data.labels, cfg.cluster.k));
     }
     if (engine?.workerRestarts !== undefined) rec['pool/workerRestarts'] = engine.workerRestarts;
     rec['time/poolWait'] = waitMs / 1000;
@@ -272,6 +289,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const every = cfg.checkpoint.every;
     stopped = hooks.shouldStop?.() ?? false;
     if (epoch === cfg.train.epochs || stopped || (every > 0 && epoch % every === 0)) hooks.onCheckpoint?.(await snapshot(epoch, 0, null));
+    if (startBackground && engine && !stopped) bgRelabel = startRelabelInBackground(engine, startBackground);
+    startBackground = null;
   }
   } catch (e) {
     await engine?.close().catch(() => undefined); // worker threads would keep the process alive
@@ -280,6 +299,14 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
   return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : rel?.labels ?? null, codes };
+}
+
+/** Start a relabel that runs alongside the next epoch's steps. The promise gets a no-op handler at once, so a
+ *  failure is not an unhandled rejection while nobody awaits it; the loop awaits it at the next epoch boundary. */
+function startRelabelInBackground(engine: ClusterEngine, ro: RelabelOptions): Promise<RelabelResult> {
+  const p = engine.relabel({ ...ro, background: true });
+  p.catch(() => undefined);
+  return p;
 }
 
 /** n×dz means of q(z|x) of every training example (vae), in batches, without touching the training RNG. */

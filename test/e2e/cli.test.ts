@@ -60,6 +60,21 @@ describe('cluster.code=self', () => {
   });
 });
 
+describe('cluster.refit=background', () => {
+  it('trains while each relabel runs; its labels land one epoch later; the last epoch refits at once', () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-bg-'));
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.refit=background', '--set', 'train.epochs=3']);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
+    // epoch 1: its relabel is still running in the background, so no cluster metrics yet; then one per epoch
+    expect(lines[0]['cluster/acc']).toBeUndefined();
+    for (const l of lines.slice(1)) expect(l['cluster/sizes'].reduce((a: number, b: number) => a + b, 0)).toBe(60);
+    expect(lines[2]['loss/total']).toBeLessThan(lines[0]['loss/total']);
+  });
+});
+
 describe('bad input', () => {
   it('an unknown config key: one line naming it, exit code 2', () => {
     const r = cli(['--set', 'train.batchsize=3']);
