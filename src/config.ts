@@ -58,6 +58,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance (cluster.weighting=fixed)' },
   'cluster.code': { type: oneOf('subset', 'self'), default: 'subset', doc: 'c recorded for x in the store: subset = mean of q(c|D) for x\'s D (the seed); self = mean of q(c|{x}), x\'s own class code' },
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
+  'cluster.embed': { type: oneOf('none', 'spectral'), default: 'none', doc: 'none: KMeans on the (weighted) codes; spectral: KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph (on the trainer thread, O(n²·d) per relabel)' },
+  'cluster.neighbors': { type: int(1, 1000), default: 10, doc: 'spectral: neighbours per code in the graph' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
   'cluster.anneal.from.z': { type: num(0), default: 1, doc: 'anneal: z weight at the first relabel' },
@@ -93,6 +95,7 @@ export interface Config {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;
     simd: 'auto' | 'relaxed' | 'strict';
     weights: { z: number; c: number };
+    embed: 'none' | 'spectral'; neighbors: number;
     code: 'subset' | 'self';
     space: 'zc' | 'z' | 'c';
     standardize: boolean;

@@ -90,6 +90,9 @@ export interface ClusterEngine {
   writeCodes(rows: Int32Array, codes: Float32Array): void;
   /** Full refit: Lloyd iterations over every stored code, then labels and the cluster index for sampling. */
   relabel(opts?: RelabelOptions): Promise<RelabelResult>;
+  /** Adopt labels computed elsewhere (n, each in [0, k)): centroids become the means of their codes, then the
+   *  cluster index for sampling, as after a relabel. dimWeights as in RelabelOptions. */
+  assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;

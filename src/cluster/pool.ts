@@ -11,7 +11,7 @@ import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } fro
 import type { ResultOf, Task, WorkerInit } from './protocol.js';
 import {
   Rng, STREAM, checkSample, checkSnapshot, checkWrite, deriveSeed, dimWeights, initialCodes, randomInit,
-  sampleSubsets, validateEngineOptions,
+  adoptLabels, sampleSubsets, validateEngineOptions,
 } from './reference.js';
 
 /** Extra knobs for the pool (tests and benchmarks); the defaults suit training. */
@@ -349,6 +349,26 @@ export class PoolEngine implements ClusterEngine {
     if (!opts.background) return run;
     // Thaw when the refit lands (or fails): later samples queue behind it and see its labels and index.
     return run.finally(() => { this.frozen = null; });
+  }
+
+  assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    if (labels.length !== this.n) return Promise.reject(new Error(`cluster: assignLabels got ${labels.length} labels, expected n=${this.n}`));
+    if (dimWeights && dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${dimWeights.length} values, expected d=${this.d}`));
+    const own = labels.slice();
+    return this.enqueue(() => {
+      const t0 = performance.now();
+      const v = this.views;
+      if (dimWeights) v.weights.set(dimWeights);
+      const unit = v.weights.every((x) => x === 1);
+      const inertia = adoptLabels(v.codes, this.n, this.d, this.k, own, unit ? null : v.weights, v);
+      v.onlineCounts.set(v.counts);
+      this.local.run({ op: 'prepare' });
+      this.local.run({ op: 'index' });
+      this.boundsValid = false;
+      this.indexDirty = false;
+      return { labels: v.labels.slice(), sizes: v.counts.slice(), inertia, reseeded: 0, ms: performance.now() - t0 };
+    });
   }
 
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch> {

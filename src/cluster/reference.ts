@@ -170,6 +170,34 @@ export interface KMeansState {
   /** k i32 cluster sizes */ counts: Int32Array;
 }
 
+/**
+ * Take labels from elsewhere (cluster.embed = "spectral" clusters an embedding, not the codes): st.labels ← labels,
+ * each non-empty cluster's centroid ← the mean of its codes (an empty one keeps its centroid), counts, and each
+ * row's weighted squared distance to its centroid. Returns the inertia (f64 sum of those distances).
+ */
+export function adoptLabels(codes: Float32Array, n: number, d: number, k: number, labels: Int32Array, weights: Float32Array | null, st: KMeansState): number {
+  const sums = new Float64Array(k * d);
+  st.counts.fill(0, 0, k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    if (!(c >= 0 && c < k)) throw new Error(`cluster: label ${c} of row ${i} is outside [0, ${k})`);
+    st.labels[i] = c;
+    st.counts[c]++;
+    for (let t = 0; t < d; t++) sums[c * d + t] += codes[i * d + t];
+  }
+  for (let c = 0; c < k; c++) {
+    if (st.counts[c] === 0) continue;
+    for (let t = 0; t < d; t++) st.centroids[c * d + t] = sums[c * d + t] / st.counts[c];
+  }
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    const dd = sqDist(codes, i, st.centroids, st.labels[i], d, weights);
+    st.dist[i] = dd;
+    inertia += dd;
+  }
+  return inertia;
+}
+
 /** One Lloyd iteration: assign, re-seed empties, recompute means. Returns inertia (before the mean update),
  *  re-seeded clusters and how many labels changed. */
 export function lloydStep(
@@ -440,6 +468,18 @@ export class ReferenceEngine implements ClusterEngine {
       this.indexDirty = true;
     }
     this.waitMs += performance.now() - t0;
+  }
+
+  async assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult> {
+    this.live();
+    const t0 = performance.now();
+    if (labels.length !== this.n) throw new Error(`cluster: assignLabels got ${labels.length} labels, expected n=${this.n}`);
+    if (dimWeights) this.weights = dimWeights.slice();
+    const inertia = adoptLabels(this.codes, this.n, this.d, this.k, labels, this.weights, this.state);
+    this.onlineCounts.set(this.state.counts);
+    this.index = buildClusterIndex(this.state.labels, this.k, this.n, this.index);
+    this.indexDirty = false;
+    return { labels: this.state.labels.slice(), sizes: this.state.counts.slice(), inertia, reseeded: 0, ms: performance.now() - t0 };
   }
 
   async relabel(ro: RelabelOptions = {}): Promise<RelabelResult> {

@@ -9,6 +9,7 @@ import { LOSS_KEYS, trainStep } from './step.js';
 import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
+import { spectralLabels } from '../cluster/spectral.js';
 import type { ClusterEngine, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
@@ -221,15 +222,24 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const tr = performance.now();
       let landed = !background;
       if (bgRelabel) { rel = await bgRelabel; bgRelabel = null; landed = true; }
+      const codesNow = await engine.readCodes();
       const dw = clusterDimWeights(cfg.cluster, {
-        epoch, epochs: cfg.train.epochs, codes: await engine.readCodes(), n: data.n, dz: shape.zDim, dc: shape.cDim, rates, grad: lastGrad,
+        epoch, epochs: cfg.train.epochs, codes: codesNow, n: data.n, dz: shape.zDim, dc: shape.cDim, rates, grad: lastGrad,
       });
       // New weights only when they changed: the pool's distance bounds survive a relabel with the same weights.
       const changed = !dimW || dw.w.some((v, j) => v !== dimW![j]);
       dimW = dw.w;
       const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
       // the last epoch refits at once in every mode, so that the run's final labels come from its final codes
-      if (background && epoch < cfg.train.epochs) startBackground = ro;
+      if (cfg.cluster.embed === 'spectral') {
+        // spectral clustering of the weighted codes, here on the trainer's thread (so it counts as pool wait)
+        const labels = spectralLabels(codesNow, data.n, shape.zDim + shape.cDim, cfg.cluster.k, {
+          neighbors: Math.min(cfg.cluster.neighbors, data.n - 1), dims: Math.min(cfg.cluster.k, 32), weights: dw.w, iters: 100,
+          seed: deriveSeed(cfg.seed, `spectral-${epoch}`), fits: cfg.cluster.restarts + 3,
+        });
+        rel = await engine.assignLabels(labels, changed ? dw.w : undefined);
+        landed = true;
+      } else if (background && epoch < cfg.train.epochs) startBackground = ro;
       else rel = await engine.relabel(ro);
       rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
       waitMs += performance.now() - tr + engine.takeWaitMs();
@@ -270,14 +280,24 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       if (kFinal <= data.n) {
         const codes = engine ? await engine.readCodes() : encodeMeans(shape, params, builder, data.n, B, rng);
         const d = engine ? shape.zDim + shape.cDim : shape.zDim, frng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
-        let best: ReturnType<typeof kmeansFit> | null = null;
-        for (let r = 0; r < 5; r++) {
-          const f = kmeansFit(codes, data.n, d, { k: kFinal, weights: engine ? dimW : null, iters: 50, init: 'kmeans++', rng: frng });
-          if (!best || f.inertia < best.inertia) best = f;
+        let finalLabels: Int32Array;
+        if (cfg.cluster.embed === 'spectral') {
+          // the same rule as training's relabels (for vae: spectral clustering of its codes, the fair baseline)
+          finalLabels = spectralLabels(codes, data.n, d, kFinal, {
+            neighbors: Math.min(cfg.cluster.neighbors, data.n - 1), dims: Math.min(kFinal, 32), weights: engine ? dimW : null,
+            iters: 100, seed: deriveSeed(cfg.seed, 'final-spectral'), fits: 5,
+          });
+        } else {
+          let best: ReturnType<typeof kmeansFit> | null = null;
+          for (let r = 0; r < 5; r++) {
+            const f = kmeansFit(codes, data.n, d, { k: kFinal, weights: engine ? dimW : null, iters: 50, init: 'kmeans++', rng: frng });
+            if (!best || f.inertia < best.inertia) best = f;
+          }
+          finalLabels = best!.labels;
         }
         rec['final/k'] = kFinal;
-        rec['final/acc'] = clusterAccuracy(data.labels, best!.labels, kFinal).accuracy;
-        rec['final/nmi'] = nmi(data.labels, best!.labels);
+        rec['final/acc'] = clusterAccuracy(data.labels, finalLabels, kFinal).accuracy;
+        rec['final/nmi'] = nmi(data.labels, finalLabels);
       }
       rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
     }

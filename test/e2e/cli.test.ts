@@ -60,6 +60,21 @@ describe('cluster.code=self', () => {
   });
 });
 
+describe('cluster.embed=spectral', () => {
+  it('relabels by spectral clustering of the codes and trains', () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-spec-'));
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'train.epochs=2']);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    for (const l of lines) {
+      expect(l['cluster/sizes'].reduce((a: number, b: number) => a + b, 0)).toBe(60);
+      expect(Number.isFinite(l['cluster/inertia'])).toBe(true);
+    }
+  });
+});
+
 describe('cluster.refit=background', () => {
   it('trains while each relabel runs; its labels land one epoch later; the last epoch refits at once', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-bg-'));

@@ -1,0 +1,230 @@
+// Spectral embedding of the stored codes (cluster.embed = "spectral"): KMeans then runs on the rows of the top
+// eigenvectors of a k-nearest-neighbour graph's normalised affinity instead of on the codes themselves
+// (Ng, Jordan & Weiss 2001), with self-tuning edge weights (Zelnik-Manor & Perona 2004). KMeans on raw codes
+// cuts the code space into convex cells; the graph follows the manifold the classes lie on, which is what the
+// pseudo-labels need. Plain TypeScript on the calling thread, typed arrays throughout: O(n²·d) for the graph
+// (brute-force neighbours), O(iters · dims · n·K) for the eigenvectors.
+import { Rng } from '../util/rng.js';
+import { kmeansFit } from './reference.js';
+
+export interface SpectralOptions {
+  /** neighbours per row in the graph (K) */
+  neighbors: number;
+  /** eigenvectors kept = columns of the embedding */
+  dims: number;
+  /** per-dimension weights of the squared distance (null: all 1) */
+  weights: Float32Array | null;
+  /** subspace-iteration steps */
+  iters: number;
+  /** seed of the random start block */
+  seed: number;
+}
+
+/** The K nearest other rows of every row (weighted squared L2), ascending: idx and dist are n×K. Exact, brute
+ *  force: ‖a‖² + ‖b‖² − 2a·b in f64 over f32 codes, rows pre-scaled by √w. Ties keep the lower row index. */
+export function knn(codes: Float32Array, n: number, d: number, K: number, w: Float32Array | null): { idx: Int32Array; dist: Float64Array } {
+  if (!(K >= 1 && K < n)) throw new Error(`spectral: neighbours must be in [1, n − 1]; got ${K} for n = ${n}`);
+  const x = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) x[i * d + t] = codes[i * d + t] * (w ? Math.sqrt(w[t]) : 1);
+  const sq = new Float64Array(n);
+  for (let i = 0; i < n; i++) { let s = 0; for (let t = 0; t < d; t++) s += x[i * d + t] ** 2; sq[i] = s; }
+  const idx = new Int32Array(n * K).fill(-1), dist = new Float64Array(n * K).fill(Infinity);
+  const worst = new Float64Array(n).fill(Infinity);
+  const insert = (i: number, j: number, dd: number): void => {
+    // into the sorted list of K (strictly smaller only, so the earlier row wins a tie)
+    const o = i * K;
+    let p = K - 1;
+    while (p > 0 && dist[o + p - 1] > dd) { dist[o + p] = dist[o + p - 1]; idx[o + p] = idx[o + p - 1]; p--; }
+    dist[o + p] = dd; idx[o + p] = j;
+    worst[i] = dist[o + K - 1];
+  };
+  // 4 rows at a time against every row: each x_j is read once per 4 dot products (the loop is load-bound)
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const i1 = Math.min(i0 + 1, n - 1), i2 = Math.min(i0 + 2, n - 1), i3 = Math.min(i0 + 3, n - 1);
+    const a0 = i0 * d, a1 = i1 * d, a2 = i2 * d, a3 = i3 * d;
+    for (let j = 0; j < n; j++) {
+      const xj = j * d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let t = 0; t < d; t++) {
+        const v = x[xj + t];
+        s0 += x[a0 + t] * v; s1 += x[a1 + t] * v; s2 += x[a2 + t] * v; s3 += x[a3 + t] * v;
+      }
+      const q = sq[j];
+      if (j !== i0) { const dd = Math.max(0, sq[i0] + q - 2 * s0); if (dd < worst[i0]) insert(i0, j, dd); }
+      if (i1 !== i0 && j !== i1) { const dd = Math.max(0, sq[i1] + q - 2 * s1); if (dd < worst[i1]) insert(i1, j, dd); }
+      if (i2 !== i1 && j !== i2) { const dd = Math.max(0, sq[i2] + q - 2 * s2); if (dd < worst[i2]) insert(i2, j, dd); }
+      if (i3 !== i2 && j !== i3) { const dd = Math.max(0, sq[i3] + q - 2 * s3); if (dd < worst[i3]) insert(i3, j, dd); }
+    }
+  }
+  return { idx, dist };
+}
+
+/** Symmetric normalised affinity S = D^-½ W D^-½ in CSR form (n+1 offsets, cols, vals), W the kNN graph made
+ *  symmetric (an edge if either row lists the other), w_ij = exp(−d²_ij / (σ_i σ_j)), σ_i = distance to the
+ *  K-th neighbour (floored so duplicate points do not divide by zero). Also returns √degree. */
+export function affinity(n: number, K: number, nb: { idx: Int32Array; dist: Float64Array }): { offsets: Int32Array; cols: Int32Array; vals: Float64Array; sqrtDeg: Float64Array } {
+  const sigma = new Float64Array(n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) { sigma[i] = Math.sqrt(nb.dist[i * K + K - 1]); mean += sigma[i] / n; }
+  const floor = Math.max(mean * 1e-3, 1e-12);
+  for (let i = 0; i < n; i++) sigma[i] = Math.max(sigma[i], floor);
+  // both directions of every listed edge, then sort by (row, col) and merge duplicates
+  const E = n * K * 2;
+  const er = new Int32Array(E), ec = new Int32Array(E), ew = new Float64Array(E);
+  let e = 0;
+  for (let i = 0; i < n; i++) for (let q = 0; q < K; q++) {
+    const j = nb.idx[i * K + q];
+    const wij = Math.exp(-nb.dist[i * K + q] / (sigma[i] * sigma[j]));
+    er[e] = i; ec[e] = j; ew[e++] = wij;
+    er[e] = j; ec[e] = i; ew[e++] = wij;
+  }
+  const order = Int32Array.from({ length: E }, (_, t) => t).sort((a, b) => er[a] - er[b] || ec[a] - ec[b]);
+  const offsets = new Int32Array(n + 1), cols = new Int32Array(E), vals = new Float64Array(E);
+  let m = 0;
+  for (let t = 0; t < E; t++) {
+    const a = order[t];
+    if (m > 0 && t > 0 && er[order[t - 1]] === er[a] && ec[order[t - 1]] === ec[a]) { vals[m - 1] = Math.max(vals[m - 1], ew[a]); continue; }
+    cols[m] = ec[a]; vals[m] = ew[a]; offsets[er[a] + 1]++; m++;
+  }
+  for (let i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+  const sqrtDeg = new Float64Array(n);
+  for (let i = 0; i < n; i++) { let s = 0; for (let p = offsets[i]; p < offsets[i + 1]; p++) s += vals[p]; sqrtDeg[i] = Math.sqrt(Math.max(s, 1e-300)); }
+  for (let i = 0; i < n; i++) for (let p = offsets[i]; p < offsets[i + 1]; p++) vals[p] /= sqrtDeg[i] * sqrtDeg[cols[p]];
+  return { offsets, cols: cols.subarray(0, m), vals: vals.subarray(0, m), sqrtDeg };
+}
+
+/** Orthonormalise the p columns of Q (n×p, column-major) in place, modified Gram–Schmidt; a column that
+ *  vanishes is replaced by a fresh random one. */
+function orthonormalise(Q: Float64Array, n: number, p: number, rng: Rng): void {
+  for (let a = 0; a < p; a++) {
+    const qa = Q.subarray(a * n, a * n + n);
+    for (let pass = 0; pass < 2; pass++) { // twice is enough (Kahan): keeps the columns orthogonal in f64
+      for (let b = 0; b < a; b++) {
+        const qb = Q.subarray(b * n, b * n + n);
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += qa[i] * qb[i];
+        for (let i = 0; i < n; i++) qa[i] -= dot * qb[i];
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < n; i++) nrm += qa[i] * qa[i];
+    nrm = Math.sqrt(nrm);
+    if (nrm < 1e-10) { for (let i = 0; i < n; i++) qa[i] = rng.nextFloat() - 0.5; a--; continue; }
+    for (let i = 0; i < n; i++) qa[i] /= nrm;
+  }
+}
+
+/** Eigen-decomposition of a symmetric p×p matrix (row-major, destroyed) by cyclic Jacobi rotations. Returns the
+ *  eigenvalues and the eigenvectors as columns of V (row-major p×p). */
+export function jacobiEigen(A: Float64Array, p: number): { values: Float64Array; V: Float64Array } {
+  const V = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) V[i * p + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) off += A[i * p + j] ** 2;
+    if (off < 1e-22) break;
+    for (let r = 0; r < p; r++) for (let c = r + 1; c < p; c++) {
+      const arc = A[r * p + c];
+      if (Math.abs(arc) < 1e-300) continue;
+      // the rotation that zeroes A[r][c]: tan(2θ) = 2a_rc / (a_cc − a_rr), the smaller root for stability
+      const theta = (A[c * p + c] - A[r * p + r]) / (2 * arc);
+      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const cs = 1 / Math.sqrt(t * t + 1), sn = t * cs;
+      for (let k = 0; k < p; k++) { // A ← A·G (columns r, c)
+        const akr = A[k * p + r], akc = A[k * p + c];
+        A[k * p + r] = cs * akr - sn * akc; A[k * p + c] = sn * akr + cs * akc;
+      }
+      for (let k = 0; k < p; k++) { // A ← Gᵀ·A (rows r, c)
+        const ark = A[r * p + k], ack = A[c * p + k];
+        A[r * p + k] = cs * ark - sn * ack; A[c * p + k] = sn * ark + cs * ack;
+      }
+      for (let k = 0; k < p; k++) {
+        const vkr = V[k * p + r], vkc = V[k * p + c];
+        V[k * p + r] = cs * vkr - sn * vkc; V[k * p + c] = sn * vkr + cs * vkc;
+      }
+    }
+  }
+  return { values: Float64Array.from({ length: p }, (_, i) => A[i * p + i]), V };
+}
+
+/**
+ * The top `dims` eigenvectors of S (the largest eigenvalues; the first is √degree up to sign, eigenvalue 1) by
+ * subspace iteration on (S + I)/2, whose spectrum is S's shifted into [0, 1] so that "largest" is also "largest in
+ * magnitude", with a few extra columns for convergence and Rayleigh–Ritz at the end. Returns U (n×dims,
+ * row-major) and the eigenvalues of S, descending.
+ */
+export function topEigenvectors(S: { offsets: Int32Array; cols: Int32Array; vals: Float64Array }, n: number, dims: number, iters: number, seed: number): { U: Float64Array; values: Float64Array } {
+  const p = Math.min(n, dims + Math.max(4, Math.ceil(dims / 2)));
+  const rng = new Rng(seed);
+  let Q = new Float64Array(n * p), Z = new Float64Array(n * p);
+  for (let i = 0; i < Q.length; i++) Q[i] = rng.nextFloat() - 0.5;
+  orthonormalise(Q, n, p, rng);
+  const apply = (src: Float64Array, dst: Float64Array): void => { // dst = (S + I)/2 · src, column by column
+    for (let a = 0; a < p; a++) {
+      const o = a * n;
+      for (let i = 0; i < n; i++) {
+        let s = src[o + i];
+        for (let q = S.offsets[i]; q < S.offsets[i + 1]; q++) s += S.vals[q] * src[o + S.cols[q]];
+        dst[o + i] = 0.5 * s;
+      }
+    }
+  };
+  for (let it = 0; it < iters; it++) {
+    apply(Q, Z);
+    [Q, Z] = [Z, Q];
+    // (S + I)/2 has its spectrum in [0, 1], so a few steps between orthonormalisations lose nothing in f64; the
+    // Gram–Schmidt (p²·n) would otherwise cost more than the p sparse products
+    if (it % 4 === 3 || it === iters - 1) orthonormalise(Q, n, p, rng);
+  }
+  // Rayleigh–Ritz: H = Qᵀ S Q (p×p), eigenvectors Y, Ritz vectors Q·Y
+  apply(Q, Z);
+  const H = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) for (let b = a; b < p; b++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Q[a * n + i] * Z[b * n + i];
+    H[a * p + b] = s; H[b * p + a] = s;
+  }
+  const { values, V } = jacobiEigen(H, p);
+  const order = Array.from({ length: p }, (_, i) => i).sort((a, b) => values[b] - values[a]).slice(0, dims);
+  const U = new Float64Array(n * dims);
+  for (let c = 0; c < dims; c++) {
+    const y = order[c];
+    for (let a = 0; a < p; a++) {
+      const v = V[a * p + y];
+      if (v === 0) continue;
+      for (let i = 0; i < n; i++) U[i * dims + c] += Q[a * n + i] * v;
+    }
+  }
+  return { U, values: Float64Array.from(order, (y) => 2 * values[y] - 1) };
+}
+
+/** The embedding KMeans runs on: rows of the top eigenvectors, each scaled to unit length (Ng–Jordan–Weiss),
+ *  n×dims f32. */
+export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: SpectralOptions): Float32Array {
+  const K = Math.min(o.neighbors, n - 1);
+  const S = affinity(n, K, knn(codes, n, d, K, o.weights));
+  const dims = Math.min(o.dims, n);
+  const { U } = topEigenvectors(S, n, dims, o.iters, o.seed);
+  const out = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < dims; c++) s += U[i * dims + c] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let c = 0; c < dims; c++) out[i * dims + c] = U[i * dims + c] * inv;
+  }
+  return out;
+}
+
+/** Pseudo-labels by spectral clustering of the codes: the embedding above, then the best of `fits` k-means++
+ *  KMeans fits on it (lowest inertia in the embedding). */
+export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number }): Int32Array {
+  const E = spectralEmbedding(codes, n, d, o);
+  const dims = E.length / n;
+  const rng = new Rng(o.seed ^ 0x5bd1e995);
+  let best: { inertia: number; labels: Int32Array } | null = null;
+  for (let r = 0; r < Math.max(1, o.fits); r++) {
+    const f = kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng });
+    if (!best || f.inertia < best.inertia) best = f;
+  }
+  return best!.labels;
+}

@@ -1,0 +1,102 @@
+// Spectral clustering of codes (cluster.embed = "spectral") against plain references: exact neighbours, the
+// eigen-solvers on matrices with known spectra, and rings that KMeans cannot separate but the graph can.
+import { describe, expect, it } from 'vitest';
+import { affinity, jacobiEigen, knn, spectralLabels, topEigenvectors } from '../../src/cluster/spectral.js';
+import { Rng, kmeansFit } from '../../src/cluster/reference.js';
+import { clusterAccuracy } from '../../src/eval/metrics.js';
+
+function randomCodes(n: number, d: number, seed: number): Float32Array {
+  const g = new Rng(seed);
+  return Float32Array.from({ length: n * d }, () => g.nextFloat() * 2 - 1);
+}
+
+/** Two concentric rings in 2-d (radius 1 and 3, a little noise) padded with 3 noise dims: not linearly separable. */
+function rings(nPer: number, seed: number): { codes: Float32Array; truth: Int32Array } {
+  const g = new Rng(seed), d = 5, n = 2 * nPer;
+  const codes = new Float32Array(n * d), truth = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = i < nPer ? 1 : 3, a = g.nextFloat() * 2 * Math.PI;
+    truth[i] = i < nPer ? 0 : 1;
+    codes[i * d] = r * Math.cos(a) + 0.05 * (g.nextFloat() - 0.5);
+    codes[i * d + 1] = r * Math.sin(a) + 0.05 * (g.nextFloat() - 0.5);
+    for (let t = 2; t < d; t++) codes[i * d + t] = 0.05 * (g.nextFloat() - 0.5);
+  }
+  return { codes, truth };
+}
+
+describe('knn', () => {
+  it('equals sorting every distance (weighted, odd sizes)', () => {
+    const n = 57, d = 7, K = 6;
+    const codes = randomCodes(n, d, 3);
+    const w = Float32Array.from({ length: d }, (_, t) => 0.5 + t / 4);
+    const got = knn(codes, n, d, K, w);
+    for (let i = 0; i < n; i++) {
+      const all: Array<[number, number]> = [];
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        let s = 0;
+        for (let t = 0; t < d; t++) s += w[t] * (codes[i * d + t] - codes[j * d + t]) ** 2;
+        all.push([s, j]);
+      }
+      all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      expect(Array.from(got.idx.subarray(i * K, i * K + K))).toEqual(all.slice(0, K).map((p) => p[1]));
+      for (let q = 0; q < K; q++) expect(got.dist[i * K + q]).toBeCloseTo(all[q][0], 9);
+    }
+  });
+});
+
+describe('eigen-solvers', () => {
+  it('Jacobi: A·v = λ·v for a random symmetric matrix, V orthonormal', () => {
+    const p = 9, g = new Rng(5);
+    const A = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = i; j < p; j++) { const v = g.nextFloat() - 0.5; A[i * p + j] = v; A[j * p + i] = v; }
+    const { values, V } = jacobiEigen(A.slice(), p);
+    for (let c = 0; c < p; c++) {
+      for (let i = 0; i < p; i++) {
+        let av = 0;
+        for (let j = 0; j < p; j++) av += A[i * p + j] * V[j * p + c];
+        expect(av).toBeCloseTo(values[c] * V[i * p + c], 9);
+      }
+      for (let c2 = 0; c2 < p; c2++) {
+        let dot = 0;
+        for (let i = 0; i < p; i++) dot += V[i * p + c] * V[i * p + c2];
+        expect(dot).toBeCloseTo(c === c2 ? 1 : 0, 9);
+      }
+    }
+  });
+
+  it('subspace iteration: the top eigenvector of the normalised affinity is √degree with eigenvalue 1', () => {
+    const n = 120, d = 4, K = 8;
+    const codes = randomCodes(n, d, 9);
+    const S = affinity(n, K, knn(codes, n, d, K, null));
+    const { U, values } = topEigenvectors(S, n, 3, 300, 1);
+    expect(values[0]).toBeCloseTo(1, 6);
+    expect(values[1]).toBeLessThan(1);
+    let nrm = 0;
+    for (let i = 0; i < n; i++) nrm += S.sqrtDeg[i] ** 2;
+    let dot = 0;
+    for (let i = 0; i < n; i++) dot += U[i * 3] * S.sqrtDeg[i] / Math.sqrt(nrm);
+    expect(Math.abs(dot)).toBeCloseTo(1, 6);
+    // and every returned column satisfies S·u ≈ λ·u
+    for (let c = 0; c < 3; c++) {
+      let res = 0;
+      for (let i = 0; i < n; i++) {
+        let su = 0;
+        for (let q = S.offsets[i]; q < S.offsets[i + 1]; q++) su += S.vals[q] * U[S.cols[q] * 3 + c];
+        res = Math.max(res, Math.abs(su - values[c] * U[i * 3 + c]));
+      }
+      expect(res).toBeLessThan(1e-3);
+    }
+  });
+});
+
+describe('spectral labels', () => {
+  it('separate two rings exactly, where KMeans on the same codes cannot', () => {
+    const { codes, truth } = rings(150, 2);
+    const n = 300, d = 5;
+    const labels = spectralLabels(codes, n, d, 2, { neighbors: 10, dims: 2, weights: null, iters: 2000, seed: 1, fits: 3 });
+    expect(clusterAccuracy(truth, labels, 2).accuracy).toBe(1);
+    const km = kmeansFit(codes, n, d, { k: 2, weights: null, iters: 100, init: 'kmeans++', rng: new Rng(1) });
+    expect(clusterAccuracy(truth, km.labels, 2).accuracy).toBeLessThan(0.8);
+  });
+});
