@@ -7,6 +7,8 @@
 // change; rows are finished in order with the same arithmetic, so the results equal the brute-force pass bit for
 // bit. Never allocates.
 
+import { madd, splatRow } from './simd';
+
 // @ts-ignore: decorator
 @inline const INF: f32 = Infinity;
 /** Rows per chunk of the bounded pass (decide, score the undecided in blocks of 4, finish in row order). */
@@ -164,27 +166,6 @@ let gScored: i32 = 0;
 /** Scratch bytes per thread for assignRange (tile, block results, chunk state). */
 export function assignScratchBytes(d: i32): i32 {
   return (d << 6) + 256 + CHUNK * 12;
-}
-
-/** tile[(j·4 + r)·16] = splat(x_r[j]). */
-// @ts-ignore: decorator
-@inline function splatRow(x: usize, d: i32, tp: usize): void {
-  for (let j = 0; j < d; j++) {
-    v128.store(tp, v128.load32_splat(x + (<usize>j << 2)));
-    tp += 64;
-  }
-}
-
-/**
- * acc + a·b. The "relaxed" build (ASC_FEATURE_RELAXED_SIMD, build/uvhe-relaxed.wasm) uses f32x4.relaxed_madd,
- * a fused multiply-add where the CPU has one: the scoring loop is bound by how many SIMD instructions V8 can issue
- * (6 loads + 16 mul/add per 64 flops), and fusing cuts that to 6 + 8 (about 1.35× at k = 1000, see
- * bench/cluster-kernel.ts). The "strict" build rounds the product first, bit for bit like the TypeScript oracle.
- */
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
 }
 
 // @ts-ignore: decorator

@@ -6,6 +6,7 @@ export * from './kmeans';
 export * from './store';
 export * from './cluster-index';
 export * from './sample';
+export * from './knn';
 
 /** First byte the layout may use (everything below belongs to the module's static data). */
 export function heapBase(): usize {
@@ -14,6 +15,6 @@ export function heapBase(): usize {
 
 /** Bumped whenever an export's signature changes (the loader checks it). */
 export function version(): i32 {
-  return 3;
+  return 4;
 }
 export * from './probe';

@@ -59,7 +59,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.code': { type: oneOf('subset', 'self'), default: 'subset', doc: 'c recorded for x in the store: subset = mean of q(c|D) for x\'s D (the seed); self = mean of q(c|{x}), x\'s own class code' },
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
   'cluster.embed': { type: oneOf('none', 'spectral'), default: 'none', doc: 'none: KMeans on the (weighted) codes; spectral: KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph (on the trainer thread, O(n²·d) per relabel)' },
-  'cluster.neighbors': { type: int(1, 1000), default: 10, doc: 'spectral: neighbours per code in the graph' },
+  'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral: neighbours per code in the graph' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
   'cluster.anneal.from.z': { type: num(0), default: 1, doc: 'anneal: z weight at the first relabel' },

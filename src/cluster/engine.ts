@@ -28,6 +28,8 @@ export interface ClusterEngineOptions {
   workers: number;
   /** SIMD build of the pool's kernels (default "auto": fused multiply-adds where the runtime has relaxed SIMD) */
   simd?: 'auto' | 'relaxed' | 'strict';
+  /** neighbours per row the pool's knn() serves (cluster.embed = "spectral"; 0/absent: none) */
+  knnK?: number;
 }
 
 /** D for each x of one training batch. */
@@ -93,6 +95,8 @@ export interface ClusterEngine {
   /** Adopt labels computed elsewhere (n, each in [0, k)): centroids become the means of their codes, then the
    *  cluster index for sampling, as after a relabel. dimWeights as in RelabelOptions. */
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult>;
+  /** Pool only: each row's K nearest other rows in the store (see PoolEngine.knn). */
+  knn?(K: number, dimWeights?: Float32Array): Promise<{ idx: Int32Array; dist: Float64Array }>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;

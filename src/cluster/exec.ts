@@ -93,6 +93,14 @@ export class TaskRunner {
       case 'index':
         K.buildIndex(L.labels, n, k, L.offsets, L.members, L.cursor);
         return { ok: true };
+      case 'knnPrepare':
+        if (L.knnPanel === 0) throw new Error('cluster: layout has no knn regions');
+        K.prepareCentroids(L.codes, n, d, L.weights, L.knnPanel, L.knnCn);
+        return { ok: true };
+      case 'knn':
+        if (L.knnPanel === 0 || t.K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${t.K}`);
+        K.knnRange(L.codes, d, n, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
+        return { ok: true };
       default: {
         const never: never = t;
         throw new Error(`cluster worker: unknown task ${JSON.stringify(never)}`);

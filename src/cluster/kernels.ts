@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 
 /** Bump together with version() in assembly/index.ts. */
-export const KERNEL_VERSION = 3;
+export const KERNEL_VERSION = 4;
 
 /** Every export of assembly/index.ts; pointers are byte offsets into the shared memory. */
 export interface Kernels {
@@ -33,6 +33,9 @@ export interface Kernels {
   kmeansPlusPlus(codes: number, n: number, d: number, k: number, w: number, rngState: number, d2: number, cent: number): void;
   writeRows(storePtr: number, d: number, rows: number, B: number, src: number, w: number, lower: number): void;
   peakProbe(iters: number, seed: number): number;
+  knnScratchBytes(d: number, K: number): number;
+  knnRange(codes: number, d: number, n: number, lo: number, hi: number, panel: number, cn: number, w: number, K: number,
+    outIdx: number, outDist: number, scratch: number): void;
   buildIndex(labels: number, n: number, k: number, offsets: number, members: number, cursor: number): void;
   sampleSubsets(rows: number, B: number, labels: number, offsets: number, members: number, k: number, m: number,
     includeSelf: number, shareD: number, rngState: number, outSub: number, outSize: number, outCluster: number,

@@ -19,6 +19,8 @@ export interface LayoutParams {
   ring: number;
   /** reserve the n×f64 scratch k-means++ needs */
   kmeansPP: boolean;
+  /** neighbours per row for the k-nearest-neighbour graph (cluster.embed = "spectral"); 0/absent: no knn regions */
+  knnK?: number;
 }
 
 /** One write slot: rows B i32, codes B×d f32, batch labels B i32, batch distances B f32. */
@@ -73,7 +75,16 @@ export interface Layout {
   scratchStride: number;
   writeSlots: WriteSlot[];
   sampleSlots: SampleSlot[];
+  /** knn (0 when knnK is 0): the whole store as a weighted "centre" panel (ceil(n/4)·d·16 bytes) and its norms,
+   *  and the output, n×knnK i32 neighbour rows and f32 squared distances. Scratch comes from the assign slots. */
+  knnPanel: number;
+  knnCn: number;
+  knnIdx: number;
+  knnDist: number;
 }
+
+/** Largest K the knn kernel fits into one assign scratch slot (4 lists of K × 8 bytes in 256 + 128·12 bytes). */
+export const MAX_KNN_K = 56;
 
 export const PAGE = 65536;
 /** wasm32 limit: 65536 pages = 4 GiB */
@@ -128,6 +139,13 @@ export function planLayout(params: LayoutParams, base: number): Layout {
     writeSlots.push({ rows: take(batchCap * 4), codes: take(batchCap * d * 4), blabels: take(batchCap * 4), bdist: take(batchCap * 4) });
     sampleSlots.push({ rows: take(batchCap * 4), subsets: take(batchCap * mCap * 4), setSize: take(batchCap * 4), cluster: take(batchCap * 4), chosen: take(mCap * 4) });
   }
+  const K = params.knnK ?? 0;
+  if (K > MAX_KNN_K) throw new Error(`cluster: knn needs K <= ${MAX_KNN_K}; got ${K}`);
+  const Gn = Math.ceil(n / 4);
+  const knnPanel = K ? take(Gn * d * 16) : 0;
+  const knnCn = K ? take(Gn * 16) : 0;
+  const knnIdx = K ? take(n * K * 4) : 0;
+  const knnDist = K ? take(n * K * 4) : 0;
   const bytes = p;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) {
@@ -136,7 +154,7 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   return {
     params, base: start, bytes, pages, rngSample, rngKmeans, stats, codes, labels, dist, centroids, weights, panel, cn,
     counts, onlineCounts, offsets, members, cursor, seen, sums, sumsStride, partCounts, partCountsStride, d2,
-    upper, lower, bcent, drift, scratch, scratchStride, writeSlots, sampleSlots,
+    upper, lower, bcent, drift, scratch, scratchStride, writeSlots, sampleSlots, knnPanel, knnCn, knnIdx, knnDist,
   };
 }
 

@@ -139,6 +139,7 @@ export class PoolEngine implements ClusterEngine {
       n: opts.n, d, k: opts.k, parts: workers * CHUNKS_PER_WORKER,
       batchCap: popts.batchCap ?? Math.max(opts.batchSize, 512), mCap: popts.mCap ?? 64, ring: popts.ring ?? 4,
       kmeansPP: true, // scratch for k-means++ seeding: the first fit and relabel restarts
+      knnK: opts.knnK ?? 0,
     }, probe.heapBase());
     const memory = createSharedMemory(layout.pages);
     const kernels = instantiateKernels(module, memory);
@@ -349,6 +350,33 @@ export class PoolEngine implements ClusterEngine {
     if (!opts.background) return run;
     // Thaw when the refit lands (or fails): later samples queue behind it and see its labels and index.
     return run.finally(() => { this.frozen = null; });
+  }
+
+  /** The K nearest other rows of every row (weighted squared L2 with dimWeights, which also become the clustering's
+   *  weights, as in relabel), ascending, split by rows over the workers. K must be the knnK the engine was created
+   *  with. idx and dist are n×K copies. */
+  knn(K: number, dimWeights?: Float32Array): Promise<{ idx: Int32Array; dist: Float64Array }> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    if (K !== this.layout.params.knnK || !(K >= 1 && K < this.n)) return Promise.reject(new Error(`cluster: knn(${K}) needs the engine created with knnK = ${K} and 1 <= K < n`));
+    if (dimWeights && dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${dimWeights.length} values, expected d=${this.d}`));
+    // (no trackWait: the caller awaits it inside its own relabel timing)
+    return this.enqueue(async () => {
+      if (dimWeights) {
+        this.views.weights.set(dimWeights);
+        this.local.run({ op: 'prepare' });
+        this.boundsValid = false;
+      }
+      this.local.run({ op: 'knnPrepare' });
+      // at least 2 chunks per worker so that a slow one does not hold the others up; scratch slot = chunk % parts
+      const parts = this.layout.params.parts;
+      const ranges = rowRanges(this.n, Math.min(parts, Math.max(1, Math.ceil(this.n / 64))));
+      await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'knn', lo, hi, part, K })));
+      const buf = this.memory.buffer;
+      return {
+        idx: new Int32Array(buf, this.layout.knnIdx, this.n * K).slice(),
+        dist: Float64Array.from(new Float32Array(buf, this.layout.knnDist, this.n * K)),
+      };
+    });
   }
 
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult> {

@@ -30,8 +30,12 @@ export interface SampleTask { op: 'sample'; slot: number; B: number; m: number; 
 export interface SeedTask { op: 'kmeans++' }
 /** Rebuild the cluster index from the labels. */
 export interface IndexTask { op: 'index' }
+/** The store as a weighted panel of n "centres" for knn (after the codes or the weights changed). */
+export interface KnnPrepareTask { op: 'knnPrepare' }
+/** The K nearest other rows of rows [lo, hi) into knnIdx/knnDist, using assign scratch slot `part`. */
+export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: number }
 
-export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask;
+export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask;
 
 export interface AssignResult { inertia: number; changed: number; /** rows whose distances to all centres were computed */ scored: number }
 export interface FinishResult { reseeded: number }

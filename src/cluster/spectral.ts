@@ -20,14 +20,19 @@ export interface SpectralOptions {
   seed: number;
 }
 
+/** Each row's K nearest other rows (n×K, ascending) and their weighted squared distances. */
+export interface Neighbours { idx: Int32Array; dist: Float64Array }
+
 /** The K nearest other rows of every row (weighted squared L2), ascending: idx and dist are n×K. Exact, brute
- *  force: ‖a‖² + ‖b‖² − 2a·b in f64 over f32 codes, rows pre-scaled by √w. Ties keep the lower row index. */
-export function knn(codes: Float32Array, n: number, d: number, K: number, w: Float32Array | null): { idx: Int32Array; dist: Float64Array } {
+ *  force: ‖a‖²_w + ‖b‖²_w − 2a·(w∘b) in f64 over f32 codes. Ties keep the lower row index. */
+export function knn(codes: Float32Array, n: number, d: number, K: number, w: Float32Array | null): Neighbours {
   if (!(K >= 1 && K < n)) throw new Error(`spectral: neighbours must be in [1, n − 1]; got ${K} for n = ${n}`);
-  const x = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) x[i * d + t] = codes[i * d + t] * (w ? Math.sqrt(w[t]) : 1);
+  // x, and xw = w∘x for the other side of each dot product (no √w: integer codes stay exact, ties stay ties)
+  const x = Float64Array.from(codes.subarray(0, n * d));
+  const xw = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) xw[i * d + t] = x[i * d + t] * (w ? w[t] : 1);
   const sq = new Float64Array(n);
-  for (let i = 0; i < n; i++) { let s = 0; for (let t = 0; t < d; t++) s += x[i * d + t] ** 2; sq[i] = s; }
+  for (let i = 0; i < n; i++) { let s = 0; for (let t = 0; t < d; t++) s += x[i * d + t] * xw[i * d + t]; sq[i] = s; }
   const idx = new Int32Array(n * K).fill(-1), dist = new Float64Array(n * K).fill(Infinity);
   const worst = new Float64Array(n).fill(Infinity);
   const insert = (i: number, j: number, dd: number): void => {
@@ -46,7 +51,7 @@ export function knn(codes: Float32Array, n: number, d: number, K: number, w: Flo
       const xj = j * d;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let t = 0; t < d; t++) {
-        const v = x[xj + t];
+        const v = xw[xj + t];
         s0 += x[a0 + t] * v; s1 += x[a1 + t] * v; s2 += x[a2 + t] * v; s3 += x[a3 + t] * v;
       }
       const q = sq[j];
@@ -62,7 +67,7 @@ export function knn(codes: Float32Array, n: number, d: number, K: number, w: Flo
 /** Symmetric normalised affinity S = D^-½ W D^-½ in CSR form (n+1 offsets, cols, vals), W the kNN graph made
  *  symmetric (an edge if either row lists the other), w_ij = exp(−d²_ij / (σ_i σ_j)), σ_i = distance to the
  *  K-th neighbour (floored so duplicate points do not divide by zero). Also returns √degree. */
-export function affinity(n: number, K: number, nb: { idx: Int32Array; dist: Float64Array }): { offsets: Int32Array; cols: Int32Array; vals: Float64Array; sqrtDeg: Float64Array } {
+export function affinity(n: number, K: number, nb: Neighbours): { offsets: Int32Array; cols: Int32Array; vals: Float64Array; sqrtDeg: Float64Array } {
   const sigma = new Float64Array(n);
   let mean = 0;
   for (let i = 0; i < n; i++) { sigma[i] = Math.sqrt(nb.dist[i * K + K - 1]); mean += sigma[i] / n; }
@@ -200,9 +205,10 @@ export function topEigenvectors(S: { offsets: Int32Array; cols: Int32Array; vals
 
 /** The embedding KMeans runs on: rows of the top eigenvectors, each scaled to unit length (Ng–Jordan–Weiss),
  *  n×dims f32. */
-export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: SpectralOptions): Float32Array {
+export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: SpectralOptions, nb?: Neighbours): Float32Array {
   const K = Math.min(o.neighbors, n - 1);
-  const S = affinity(n, K, knn(codes, n, d, K, o.weights));
+  if (nb && nb.idx.length !== n * K) throw new Error(`spectral: got ${nb.idx.length / n} neighbours per row, expected ${K}`);
+  const S = affinity(n, K, nb ?? knn(codes, n, d, K, o.weights));
   const dims = Math.min(o.dims, n);
   const { U } = topEigenvectors(S, n, dims, o.iters, o.seed);
   const out = new Float32Array(n * dims);
@@ -217,8 +223,8 @@ export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: 
 
 /** Pseudo-labels by spectral clustering of the codes: the embedding above, then the best of `fits` k-means++
  *  KMeans fits on it (lowest inertia in the embedding). */
-export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number }): Int32Array {
-  const E = spectralEmbedding(codes, n, d, o);
+export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number }, nb?: Neighbours): Int32Array {
+  const E = spectralEmbedding(codes, n, d, o, nb);
   const dims = E.length / n;
   const rng = new Rng(o.seed ^ 0x5bd1e995);
   let best: { inertia: number; labels: Int32Array } | null = null;

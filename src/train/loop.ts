@@ -106,6 +106,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       n: data.n, dz: shape.zDim, dc: shape.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
       weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
       refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
+      knnK: cfg.cluster.embed === 'spectral' ? Math.min(cfg.cluster.neighbors, data.n - 1) : 0,
     }, cfg.runtime.workers === 0 ? 'reference' : 'auto');
     engine = created.engine;
     hooks.onMessage?.(`cluster engine: ${created.note}`);
@@ -232,11 +233,14 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
       // the last epoch refits at once in every mode, so that the run's final labels come from its final codes
       if (cfg.cluster.embed === 'spectral') {
-        // spectral clustering of the weighted codes, here on the trainer's thread (so it counts as pool wait)
+        // spectral clustering of the weighted codes: the neighbour graph on the pool (SIMD, all workers) where there
+        // is one, the eigenvectors and the KMeans here on the trainer's thread (all of it counts as pool wait)
+        const K = Math.min(cfg.cluster.neighbors, data.n - 1);
+        const nb = engine.knn ? await engine.knn(K, dw.w) : undefined;
         const labels = spectralLabels(codesNow, data.n, shape.zDim + shape.cDim, cfg.cluster.k, {
-          neighbors: Math.min(cfg.cluster.neighbors, data.n - 1), dims: Math.min(cfg.cluster.k, 32), weights: dw.w, iters: 100,
+          neighbors: K, dims: Math.min(cfg.cluster.k, 32), weights: dw.w, iters: 100,
           seed: deriveSeed(cfg.seed, `spectral-${epoch}`), fits: cfg.cluster.restarts + 3,
-        });
+        }, nb);
         rel = await engine.assignLabels(labels, changed ? dw.w : undefined);
         landed = true;
       } else if (background && epoch < cfg.train.epochs) startBackground = ro;
@@ -283,10 +287,12 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         let finalLabels: Int32Array;
         if (cfg.cluster.embed === 'spectral') {
           // the same rule as training's relabels (for vae: spectral clustering of its codes, the fair baseline)
+          const K = Math.min(cfg.cluster.neighbors, data.n - 1);
+          const nb = engine?.knn ? await engine.knn(K, dimW ?? undefined) : undefined;
           finalLabels = spectralLabels(codes, data.n, d, kFinal, {
-            neighbors: Math.min(cfg.cluster.neighbors, data.n - 1), dims: Math.min(kFinal, 32), weights: engine ? dimW : null,
+            neighbors: K, dims: Math.min(kFinal, 32), weights: engine ? dimW : null,
             iters: 100, seed: deriveSeed(cfg.seed, 'final-spectral'), fits: 5,
-          });
+          }, nb);
         } else {
           let best: ReturnType<typeof kmeansFit> | null = null;
           for (let r = 0; r < 5; r++) {

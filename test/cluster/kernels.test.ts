@@ -8,6 +8,7 @@ import {
   Rng, assign, buildClusterIndex, countLabels, dimWeights, kmeansPlusPlus, lloydStep, miniBatchUpdate, reseedEmpty,
   sampleSubsets, updateMeans,
 } from '../../src/cluster/reference.js';
+import { knn } from '../../src/cluster/spectral.js';
 
 let mod: WebAssembly.Module;
 
@@ -18,6 +19,14 @@ function rig(n: number, d: number, k: number, parts = 1, batchCap = 64, mCap = 1
   const mem = createSharedMemory(L.pages);
   const K = instantiateKernels(mod, mem);
   return { K, L, mem, v: layoutViews(L, mem.buffer), run: new TaskRunner(K, L, mem) };
+}
+
+function rigKnn(n: number, d: number, K: number): Rig {
+  const probe = instantiateKernels(mod, createSharedMemory(1));
+  const L = planLayout({ n, d, k: 1, parts: 2, batchCap: 8, mCap: 4, ring: 1, kmeansPP: false, knnK: K }, probe.heapBase());
+  const mem = createSharedMemory(L.pages);
+  const Kn = instantiateKernels(mod, mem);
+  return { K: Kn, L, mem, v: layoutViews(L, mem.buffer), run: new TaskRunner(Kn, L, mem) };
 }
 
 /** integer-valued codes in [-r, r]: every f32 sum is exact, so results must match bit for bit (ties too). */
@@ -358,5 +367,24 @@ describe.each(BUILDS)('%s build', (variant) => {
         }
       }
     });
+  });
+
+  describe('knn kernel', () => {
+    for (const [n, d, K] of [[37, 6, 5], [101, 17, 1], [13, 5, 12], [64, 40, 10], [203, 7, 9]] as Array<[number, number, number]>) {
+      it(`equals the TypeScript knn on integer data (n=${n}, d=${d}, K=${K}, weighted, ties)`, () => {
+        const R = rigKnn(n, d, K);
+        const codes = intCodes(n * d, n * 13 + d, 2);
+        const w = dimWeights(Math.ceil(d / 2), d - Math.ceil(d / 2), 2, 0.5);
+        R.v.codes.set(codes); R.v.weights.set(w);
+        R.run.run({ op: 'knnPrepare' });
+        // two ranges through two scratch slots, as the pool splits it
+        const mid = Math.floor(n / 2);
+        R.run.run({ op: 'knn', lo: 0, hi: mid, part: 0, K });
+        R.run.run({ op: 'knn', lo: mid, hi: n, part: 1, K });
+        const want = knn(codes, n, d, K, w);
+        expect(Array.from(new Int32Array(R.mem.buffer, R.L.knnIdx, n * K))).toEqual(Array.from(want.idx));
+        expect(Array.from(new Float32Array(R.mem.buffer, R.L.knnDist, n * K))).toEqual(Array.from(want.dist, (x) => Math.fround(x)));
+      });
+    }
   });
 });

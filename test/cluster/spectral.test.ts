@@ -100,3 +100,32 @@ describe('spectral labels', () => {
     expect(clusterAccuracy(truth, km.labels, 2).accuracy).toBeLessThan(0.8);
   });
 });
+
+describe('knn on the pool (SIMD kernel, 2 workers)', () => {
+  it('equals the TypeScript knn on integer codes, and finds the same neighbours on float codes', async () => {
+    const { PoolEngine } = await import('../../src/cluster/index.js');
+    const n = 301, dz = 6, dc = 5, d = dz + dc, K = 7;
+    const g = new Rng(21);
+    const ints = Float32Array.from({ length: n * d }, () => g.below(5) - 2);
+    const p = await PoolEngine.create({ n, dz, dc, k: 4, seed: 1, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++', batchSize: 32, refit: 'epoch', workers: 2, knnK: K }, { codes: ints });
+    try {
+      const w = Float32Array.from({ length: d }, (_, t) => (t < dz ? 1 : 0.25));
+      const a = await p.knn(K, w), b = knn(ints, n, d, K, w);
+      expect(a.idx).toEqual(b.idx);
+      expect(Array.from(a.dist)).toEqual(Array.from(b.dist, (x) => Math.fround(x)));
+      // float codes: the same neighbour sets up to near-ties, distances within f32 rounding
+      const fl = randomCodes(n, d, 4);
+      p.writeCodes(Int32Array.from({ length: n }, (_, i) => i), fl);
+      const c = await p.knn(K, new Float32Array(d).fill(1)), e = knn(fl, n, d, K, null); // weights persist: reset them
+      let same = 0;
+      for (let i = 0; i < n * K; i++) {
+        expect(c.dist[i]).toBeCloseTo(e.dist[i], 4);
+        if (c.idx[i] === e.idx[i]) same++;
+      }
+      expect(same / (n * K)).toBeGreaterThan(0.99);
+      await expect(p.knn(K + 1)).rejects.toThrow(/knnK/);
+    } finally {
+      await p.close();
+    }
+  });
+});
