@@ -32,7 +32,7 @@ export async function runOverlapBench(n = Number(process.env.OVERLAP_N ?? 60000)
   const epochOf = async (mode: 'vhe' | 'uvhe'): Promise<MetricsRecord> => {
     // One D per x in both modes: with D shared per cluster the c-encoder's work would depend on how many
     // clusters a batch touches (100 pseudo-classes vs 10 true ones), which is not what this measures.
-    const cfg = resolveConfig({ mode, train: { epochs: 1, progress: 'none', shareSubsets: false }, cluster: { k }, eval: { every: 0 }, checkpoint: { every: 0 } });
+    const cfg = resolveConfig({ mode, train: { epochs: 1, progress: 'none', shareSubsets: false }, cluster: { k, embed: 'none' }, eval: { every: 0 }, checkpoint: { every: 0 } });
     return (await train(cfg, { ...split, test: { ...split.test, n: 0 } })).last;
   };
   console.log(`\noverlap: one epoch per run, n = ${split.train.n}, k = ${k}, batch 128, |D| 5, one D per x (${split.source})`);
