@@ -98,24 +98,23 @@ export function affinity(n: number, K: number, nb: Neighbours): { offsets: Int32
   return { offsets, cols: cols.subarray(0, m), vals: vals.subarray(0, m), sqrtDeg };
 }
 
-/** Orthonormalise the p columns of Q (n×p, column-major) in place, modified Gram–Schmidt; a column that
- *  vanishes is replaced by a fresh random one. */
+/** Orthonormalise the p columns of Q (n×p, row-major: row i's p values are contiguous) in place, modified
+ *  Gram–Schmidt run twice; a column that vanishes is replaced by a fresh random one. */
 function orthonormalise(Q: Float64Array, n: number, p: number, rng: Rng): void {
   for (let a = 0; a < p; a++) {
-    const qa = Q.subarray(a * n, a * n + n);
     for (let pass = 0; pass < 2; pass++) { // twice is enough (Kahan): keeps the columns orthogonal in f64
       for (let b = 0; b < a; b++) {
-        const qb = Q.subarray(b * n, b * n + n);
         let dot = 0;
-        for (let i = 0; i < n; i++) dot += qa[i] * qb[i];
-        for (let i = 0; i < n; i++) qa[i] -= dot * qb[i];
+        for (let i = 0, o = 0; i < n; i++, o += p) dot += Q[o + a] * Q[o + b];
+        for (let i = 0, o = 0; i < n; i++, o += p) Q[o + a] -= dot * Q[o + b];
       }
     }
     let nrm = 0;
-    for (let i = 0; i < n; i++) nrm += qa[i] * qa[i];
+    for (let i = 0, o = 0; i < n; i++, o += p) nrm += Q[o + a] * Q[o + a];
     nrm = Math.sqrt(nrm);
-    if (nrm < 1e-10) { for (let i = 0; i < n; i++) qa[i] = rng.nextFloat() - 0.5; a--; continue; }
-    for (let i = 0; i < n; i++) qa[i] /= nrm;
+    if (nrm < 1e-10) { for (let i = 0; i < n; i++) Q[i * p + a] = rng.nextFloat() - 0.5; a--; continue; }
+    const inv = 1 / nrm;
+    for (let i = 0, o = 0; i < n; i++, o += p) Q[o + a] *= inv;
   }
 }
 
@@ -161,17 +160,22 @@ export function jacobiEigen(A: Float64Array, p: number): { values: Float64Array;
 export function topEigenvectors(S: { offsets: Int32Array; cols: Int32Array; vals: Float64Array }, n: number, dims: number, iters: number, seed: number): { U: Float64Array; values: Float64Array } {
   const p = Math.min(n, dims + Math.max(4, Math.ceil(dims / 2)));
   const rng = new Rng(seed);
+  // Q and Z are n×p row-major, so each stored edge of S updates p contiguous values
   let Q = new Float64Array(n * p), Z = new Float64Array(n * p);
   for (let i = 0; i < Q.length; i++) Q[i] = rng.nextFloat() - 0.5;
   orthonormalise(Q, n, p, rng);
-  const apply = (src: Float64Array, dst: Float64Array): void => { // dst = (S + I)/2 · src, column by column
-    for (let a = 0; a < p; a++) {
-      const o = a * n;
-      for (let i = 0; i < n; i++) {
-        let s = src[o + i];
-        for (let q = S.offsets[i]; q < S.offsets[i + 1]; q++) s += S.vals[q] * src[o + S.cols[q]];
-        dst[o + i] = 0.5 * s;
+  const { offsets, cols, vals } = S;
+  const acc = new Float64Array(p);
+  const apply = (src: Float64Array, dst: Float64Array): void => { // dst = (S + I)/2 · src
+    for (let i = 0; i < n; i++) {
+      const o = i * p;
+      for (let a = 0; a < p; a++) acc[a] = src[o + a];
+      const q1 = offsets[i + 1];
+      for (let q = offsets[i]; q < q1; q++) {
+        const v = vals[q], oj = cols[q] * p;
+        for (let a = 0; a < p; a++) acc[a] += v * src[oj + a];
       }
+      for (let a = 0; a < p; a++) dst[o + a] = 0.5 * acc[a];
     }
   };
   for (let it = 0; it < iters; it++) {
@@ -184,20 +188,21 @@ export function topEigenvectors(S: { offsets: Int32Array; cols: Int32Array; vals
   // Rayleigh–Ritz: H = Qᵀ S Q (p×p), eigenvectors Y, Ritz vectors Q·Y
   apply(Q, Z);
   const H = new Float64Array(p * p);
-  for (let a = 0; a < p; a++) for (let b = a; b < p; b++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Q[a * n + i] * Z[b * n + i];
-    H[a * p + b] = s; H[b * p + a] = s;
+  for (let i = 0; i < n; i++) {
+    const o = i * p;
+    for (let a = 0; a < p; a++) { const qa = Q[o + a]; for (let b = 0; b < p; b++) H[a * p + b] += qa * Z[o + b]; }
   }
+  for (let a = 0; a < p; a++) for (let b = a + 1; b < p; b++) { const m = 0.5 * (H[a * p + b] + H[b * p + a]); H[a * p + b] = m; H[b * p + a] = m; }
   const { values, V } = jacobiEigen(H, p);
   const order = Array.from({ length: p }, (_, i) => i).sort((a, b) => values[b] - values[a]).slice(0, dims);
   const U = new Float64Array(n * dims);
-  for (let c = 0; c < dims; c++) {
-    const y = order[c];
-    for (let a = 0; a < p; a++) {
-      const v = V[a * p + y];
-      if (v === 0) continue;
-      for (let i = 0; i < n; i++) U[i * dims + c] += Q[a * n + i] * v;
+  for (let i = 0; i < n; i++) {
+    const o = i * p;
+    for (let c = 0; c < dims; c++) {
+      const y = order[c];
+      let s = 0;
+      for (let a = 0; a < p; a++) s += Q[o + a] * V[a * p + y];
+      U[i * dims + c] = s;
     }
   }
   return { U, values: Float64Array.from(order, (y) => 2 * values[y] - 1) };
