@@ -221,6 +221,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       // cluster.refit = "background": the refit of epoch e's codes runs during epoch e+1 (started below, after the
       // checkpoint) and its labels take over when it lands; here we only collect the one started last epoch.
       const tr = performance.now();
+      // the steps' waits so far; what the engine tracks from here on lies inside [tr, now] and is counted once, below
+      const stepWaits = engine.takeWaitMs();
       let landed = !background;
       if (bgRelabel) { rel = await bgRelabel; bgRelabel = null; landed = true; }
       const codesNow = await engine.readCodes();
@@ -246,7 +248,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       } else if (background && epoch < cfg.train.epochs) startBackground = ro;
       else rel = await engine.relabel(ro);
       rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
-      waitMs += performance.now() - tr + engine.takeWaitMs();
+      engine.takeWaitMs();
+      waitMs += stepWaits + (performance.now() - tr);
       if (landed || epoch === cfg.train.epochs) Object.assign(rec, clusterMetrics(rel!, data.labels, cfg.cluster.k));
     }
     if (engine?.workerRestarts !== undefined) rec['pool/workerRestarts'] = engine.workerRestarts;
