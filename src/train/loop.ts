@@ -233,20 +233,16 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const changed = !dimW || dw.w.some((v, j) => v !== dimW![j]);
       dimW = dw.w;
       const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
-      // the last epoch refits at once in every mode, so that the run's final labels come from its final codes
       if (cfg.cluster.embed === 'spectral') {
-        // spectral clustering of the weighted codes: the neighbour graph on the pool (SIMD, all workers) where there
-        // is one, the eigenvectors and the KMeans here on the trainer's thread (all of it counts as pool wait)
-        const K = Math.min(cfg.cluster.neighbors, data.n - 1);
-        const nb = engine.knn ? await engine.knn(K, dw.w) : undefined;
-        const labels = spectralLabels(codesNow, data.n, shape.zDim + shape.cDim, cfg.cluster.k, {
-          neighbors: K, dims: Math.min(cfg.cluster.k, 32), weights: dw.w, iters: 100,
-          seed: deriveSeed(cfg.seed, `spectral-${epoch}`), fits: cfg.cluster.restarts + 3,
-        }, nb);
+        // all of it counts as pool wait: the trainer waits for the eigenvectors on its own thread
+        const labels = await spectralRelabel(cfg, engine, codesNow, data.n, shape.zDim + shape.cDim, cfg.cluster.k, dw.w, `spectral-${epoch}`, cfg.cluster.restarts + 3);
         rel = await engine.assignLabels(labels, changed ? dw.w : undefined);
         landed = true;
-      } else if (background && epoch < cfg.train.epochs) startBackground = ro;
-      else rel = await engine.relabel(ro);
+      } else if (background && epoch < cfg.train.epochs) {
+        startBackground = ro; // (the last epoch refits at once, so that the run's final labels come from its final codes)
+      } else {
+        rel = await engine.relabel(ro);
+      }
       rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
       engine.takeWaitMs();
       waitMs += stepWaits + (performance.now() - tr);
@@ -290,12 +286,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         let finalLabels: Int32Array;
         if (cfg.cluster.embed === 'spectral') {
           // the same rule as training's relabels (for vae: spectral clustering of its codes, the fair baseline)
-          const K = Math.min(cfg.cluster.neighbors, data.n - 1);
-          const nb = engine?.knn ? await engine.knn(K, dimW ?? undefined) : undefined;
-          finalLabels = spectralLabels(codes, data.n, d, kFinal, {
-            neighbors: K, dims: Math.min(kFinal, 32), weights: engine ? dimW : null,
-            iters: 100, seed: deriveSeed(cfg.seed, 'final-spectral'), fits: 5,
-          }, nb);
+          finalLabels = await spectralRelabel(cfg, engine, codes, data.n, d, kFinal, engine ? dimW : null, 'final-spectral', 5);
         } else {
           let best: ReturnType<typeof kmeansFit> | null = null;
           for (let r = 0; r < 5; r++) {
@@ -328,6 +319,18 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
   return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : rel?.labels ?? null, codes };
+}
+
+/**
+ * Pseudo-labels by spectral clustering of n×d codes (cluster.embed = "spectral"): the neighbour graph on the
+ * engine's SIMD pool where it has one (all workers), else in TypeScript; the eigenvectors and the KMeans fits on
+ * this thread (src/cluster/spectral.ts). weights: per-dimension distance weights (null: all 1).
+ */
+async function spectralRelabel(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
+  weights: Float32Array | null, seedName: string, fits: number): Promise<Int32Array> {
+  const K = Math.min(cfg.cluster.neighbors, n - 1);
+  const nb = engine?.knn ? await engine.knn(K, weights ?? undefined) : undefined;
+  return spectralLabels(codes, n, d, k, { neighbors: K, dims: Math.min(k, 32), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits }, nb);
 }
 
 /** Start a relabel that runs alongside the next epoch's steps. The promise gets a no-op handler at once, so a
