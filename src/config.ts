@@ -58,7 +58,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance (cluster.weighting=fixed)' },
   'cluster.code': { type: oneOf('subset', 'self'), default: 'subset', doc: 'c recorded for x in the store: subset = mean of q(c|D) for x\'s D (the seed); self = mean of q(c|{x}), x\'s own class code' },
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
-  'cluster.embed': { type: oneOf('spectral', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph (neighbours on the pool, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
+  'cluster.embed': { type: oneOf('spectral', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph (on the pool\'s workers, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
   'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral: neighbours per code in the graph' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
@@ -219,9 +219,6 @@ export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> =
   }
   const c = cfg as unknown as Config;
   if (c.data.source === 'idx' && !c.data.dir) throw new ConfigError('config: data.dir must name a folder when data.source is "idx"');
-  if (c.mode === 'uvhe' && c.cluster.refit === 'background' && c.cluster.embed === 'spectral') {
-    throw new ConfigError('config: cluster.refit "background" needs cluster.embed "none" (the spectral relabel runs on the trainer\'s thread)');
-  }
   return deepFreeze(c);
 }
 

@@ -3,13 +3,14 @@
 import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import type { ResultOf, Task } from './protocol.js';
+import { spectralLabels } from './spectral.js';
 
 export class TaskRunner {
   private readonly stats: Int32Array;
   private readonly counts: Int32Array;
   private readonly onlineCounts: Int32Array;
 
-  constructor(readonly K: Kernels, readonly L: Layout, memory: WebAssembly.Memory) {
+  constructor(readonly K: Kernels, readonly L: Layout, private readonly memory: WebAssembly.Memory) {
     const buf = memory.buffer;
     this.stats = new Int32Array(buf, L.stats, (L.params.parts * 64) / 4);
     this.counts = new Int32Array(buf, L.counts, L.params.k);
@@ -101,6 +102,18 @@ export class TaskRunner {
         if (L.knnPanel === 0 || t.K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${t.K}`);
         K.knnRange(L.codes, d, n, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
         return { ok: true };
+      case 'spectral': {
+        if (L.knnPanel === 0 || t.K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${t.K}`);
+        const buf = this.memory.buffer;
+        const nb = {
+          idx: new Int32Array(buf, L.knnIdx, n * t.K),
+          dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * t.K)),
+        };
+        // weights: null is fine here: with the neighbours given, the weights were already applied by the knn pass
+        const labels = spectralLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, { neighbors: t.K, dims: t.dims, weights: null, iters: t.iters, seed: t.seed, fits: t.fits }, nb);
+        new Int32Array(buf, L.knnLabels, n).set(labels);
+        return { ok: true };
+      }
       default: {
         const never: never = t;
         throw new Error(`cluster worker: unknown task ${JSON.stringify(never)}`);

@@ -81,6 +81,8 @@ export interface Layout {
   knnCn: number;
   knnIdx: number;
   knnDist: number;
+  /** n i32: labels the spectral task computes (adopted on the main thread, never read by the sampler) */
+  knnLabels: number;
 }
 
 /** Largest K the knn kernel fits into one assign scratch slot (4 lists of K × 8 bytes in 256 + 128·12 bytes). */
@@ -146,6 +148,7 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   const knnCn = K ? take(Gn * 16) : 0;
   const knnIdx = K ? take(n * K * 4) : 0;
   const knnDist = K ? take(n * K * 4) : 0;
+  const knnLabels = K ? take(n * 4) : 0;
   const bytes = p;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) {
@@ -154,7 +157,7 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   return {
     params, base: start, bytes, pages, rngSample, rngKmeans, stats, codes, labels, dist, centroids, weights, panel, cn,
     counts, onlineCounts, offsets, members, cursor, seen, sums, sumsStride, partCounts, partCountsStride, d2,
-    upper, lower, bcent, drift, scratch, scratchStride, writeSlots, sampleSlots, knnPanel, knnCn, knnIdx, knnDist,
+    upper, lower, bcent, drift, scratch, scratchStride, writeSlots, sampleSlots, knnPanel, knnCn, knnIdx, knnDist, knnLabels,
   };
 }
 

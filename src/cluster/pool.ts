@@ -298,20 +298,24 @@ export class PoolEngine implements ClusterEngine {
     });
   }
 
+  /** Before a background relabel: freeze what the sampler reads now (false if one is running already). Nothing
+   *  queued before changes labels or the index unless the refit is online; an online index is rebuilt lazily, so
+   *  it is rebuilt here, on this thread, before the copy. */
+  private freeze(): boolean {
+    if (this.frozen) return false;
+    const v = this.views;
+    if (this.indexDirty) { this.local.run({ op: 'index' }); this.indexDirty = false; }
+    this.frozen = { labels: v.labels.slice(), offsets: v.offsets.slice(), members: v.members.slice() };
+    return true;
+  }
+
   /** Full refit (the contract's relabel). opts.bounds overrides PoolOptions.bounds for this call (same results).
    *  dimWeights replace the distance weights (the bounds are then stale and get re-recorded); restarts add fits
    *  from fresh k-means++ seeds, and the lowest inertia wins (its state is kept, the others' discarded). */
   relabel(opts: RelabelOptions & { bounds?: boolean } = {}): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
     if (opts.dimWeights && opts.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${opts.dimWeights.length} values, expected d=${this.d}`));
-    if (opts.background) {
-      if (this.frozen) return Promise.reject(new Error('cluster: a background relabel is already running'));
-      // Freeze what the sampler reads now. Nothing queued before this call changes labels or the index unless the
-      // refit is online (an online index is rebuilt lazily: do it here, on the main thread, before copying).
-      const v = this.views;
-      if (this.indexDirty) { this.local.run({ op: 'index' }); this.indexDirty = false; }
-      this.frozen = { labels: v.labels.slice(), offsets: v.offsets.slice(), members: v.members.slice() };
-    }
+    if (opts.background && !this.freeze()) return Promise.reject(new Error('cluster: a background relabel is already running'));
     const run = this.enqueue(async () => {
       const t0 = performance.now();
       const v = this.views;
@@ -361,22 +365,26 @@ export class PoolEngine implements ClusterEngine {
     if (dimWeights && dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${dimWeights.length} values, expected d=${this.d}`));
     // (no trackWait: the caller awaits it inside its own relabel timing)
     return this.enqueue(async () => {
-      if (dimWeights) {
-        this.views.weights.set(dimWeights);
-        this.local.run({ op: 'prepare' });
-        this.boundsValid = false;
-      }
-      this.local.run({ op: 'knnPrepare' });
-      // at least 2 chunks per worker so that a slow one does not hold the others up; scratch slot = chunk % parts
-      const parts = this.layout.params.parts;
-      const ranges = rowRanges(this.n, Math.min(parts, Math.max(1, Math.ceil(this.n / 64))));
-      await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'knn', lo, hi, part, K })));
+      await this.knnNow(K, dimWeights);
       const buf = this.memory.buffer;
       return {
         idx: new Int32Array(buf, this.layout.knnIdx, this.n * K).slice(),
         dist: Float64Array.from(new Float32Array(buf, this.layout.knnDist, this.n * K)),
       };
     });
+  }
+
+  /** knn into the shared knnIdx/knnDist, inside the queue. */
+  private async knnNow(K: number, dimWeights?: Float32Array): Promise<void> {
+    if (dimWeights) {
+      this.views.weights.set(dimWeights);
+      this.local.run({ op: 'prepare' });
+      this.boundsValid = false;
+    }
+    this.local.run({ op: 'knnPrepare' });
+    // scratch slot = chunk index, so at most `parts` chunks
+    const ranges = rowRanges(this.n, Math.min(this.layout.params.parts, Math.max(1, Math.ceil(this.n / 64))));
+    await Promise.all(ranges.map(([lo, hi], part) => this.exec({ op: 'knn', lo, hi, part, K })));
   }
 
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult> {
@@ -386,17 +394,45 @@ export class PoolEngine implements ClusterEngine {
     const own = labels.slice();
     return this.enqueue(() => {
       const t0 = performance.now();
-      const v = this.views;
-      if (dimWeights) v.weights.set(dimWeights);
-      const unit = v.weights.every((x) => x === 1);
-      const inertia = adoptLabels(v.codes, this.n, this.d, this.k, own, unit ? null : v.weights, v);
-      v.onlineCounts.set(v.counts);
-      this.local.run({ op: 'prepare' });
-      this.local.run({ op: 'index' });
-      this.boundsValid = false;
-      this.indexDirty = false;
-      return { labels: v.labels.slice(), sizes: v.counts.slice(), inertia, reseeded: 0, ms: performance.now() - t0 };
+      if (dimWeights) this.views.weights.set(dimWeights);
+      return { ...this.adopt(own), ms: performance.now() - t0 };
     });
+  }
+
+  /** labels → the engine state (means, sizes, distances, panel, index), on this thread; inside the queue. */
+  private adopt(labels: Int32Array): Omit<RelabelResult, 'ms'> {
+    const v = this.views;
+    const unit = v.weights.every((x) => x === 1);
+    const inertia = adoptLabels(v.codes, this.n, this.d, this.k, labels, unit ? null : v.weights, v);
+    v.onlineCounts.set(v.counts);
+    this.local.run({ op: 'prepare' });
+    this.local.run({ op: 'index' });
+    this.boundsValid = false;
+    this.indexDirty = false;
+    return { labels: v.labels.slice(), sizes: v.counts.slice(), inertia, reseeded: 0 };
+  }
+
+  /**
+   * Spectral relabel entirely on the pool: the neighbour graph (SIMD knn, split over the workers), then the
+   * eigenvectors and KMeans (src/cluster/spectral.ts) on one worker, then the labels adopted as by assignLabels.
+   * The same labels as spectralLabels on this thread with the pool's neighbours. background: as in relabel (the
+   * sampler draws from frozen labels meanwhile, writes wait), so the trainer need not wait for any of it.
+   */
+  spectralRelabel(o: { K: number; dims: number; iters: number; seed: number; fits: number; dimWeights?: Float32Array; background?: boolean }): Promise<RelabelResult> {
+    try { this.live(); } catch (e) { return Promise.reject(e); }
+    if (o.K !== this.layout.params.knnK || !(o.K >= 1 && o.K < this.n)) return Promise.reject(new Error(`cluster: spectralRelabel needs the engine created with knnK = ${o.K} and 1 <= K < n`));
+    if (o.dimWeights && o.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${o.dimWeights.length} values, expected d=${this.d}`));
+    if (o.background && !this.freeze()) return Promise.reject(new Error('cluster: a background relabel is already running'));
+    // one queue entry for the whole refit, so writes issued meanwhile land after it (one consistent store)
+    const run = this.enqueue(async () => {
+      const t0 = performance.now();
+      await this.knnNow(o.K, o.dimWeights);
+      await this.exec({ op: 'spectral', K: o.K, k: this.k, dims: o.dims, iters: o.iters, seed: o.seed, fits: o.fits });
+      const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
+      return { ...this.adopt(labels), ms: performance.now() - t0 };
+    });
+    if (!o.background) return run;
+    return run.finally(() => { this.frozen = null; });
   }
 
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch> {

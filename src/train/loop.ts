@@ -149,13 +149,19 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     };
   };
 
-  // cluster.refit = "background": the refit in flight, and the options of the one to start after this epoch's checkpoint
+  // cluster.refit = "background": the refit in flight, and the one to start after this epoch's checkpoint
   const background = cfg.mode === 'uvhe' && cfg.cluster.refit === 'background';
   let bgRelabel: Promise<RelabelResult> | null = null;
-  let startBackground: RelabelOptions | null = null;
+  let startBackground: (() => Promise<RelabelResult>) | null = null;
   if (background && engine && resume?.meta.bgPending === true && startStep === 0 && startEpoch <= cfg.train.epochs) {
     // the checkpoint was taken just before the background refit of the previous epoch's codes started: start it again
-    bgRelabel = startRelabelInBackground(engine, { dimWeights: dimW ?? undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
+    const e = engine;
+    if (cfg.cluster.embed === 'spectral') {
+      const codes = await e.readCodes();
+      bgRelabel = spectralRefit(cfg, e, codes, data.n, shape.zDim + shape.cDim, dimW, startEpoch - 1, true);
+    } else {
+      bgRelabel = startRelabelInBackground(e, { dimWeights: dimW ?? undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
+    }
   }
 
   let stopped = false, skipped = 0;
@@ -233,15 +239,15 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const changed = !dimW || dw.w.some((v, j) => v !== dimW![j]);
       dimW = dw.w;
       const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
-      if (cfg.cluster.embed === 'spectral') {
-        // all of it counts as pool wait: the trainer waits for the eigenvectors on its own thread
-        const labels = await spectralRelabel(cfg, engine, codesNow, data.n, shape.zDim + shape.cDim, cfg.cluster.k, dw.w, `spectral-${epoch}`, cfg.cluster.restarts + 3);
-        rel = await engine.assignLabels(labels, changed ? dw.w : undefined);
-        landed = true;
-      } else if (background && epoch < cfg.train.epochs) {
-        startBackground = ro; // (the last epoch refits at once, so that the run's final labels come from its final codes)
+      // the refit this epoch's codes get: KMeans (relabel) or spectral, on the pool where it can
+      const refit = (bg: boolean): Promise<RelabelResult> => (cfg.cluster.embed === 'spectral'
+        ? spectralRefit(cfg, engine!, codesNow, data.n, shape.zDim + shape.cDim, dw.w, epoch, bg)
+        : bg ? startRelabelInBackground(engine!, ro) : engine!.relabel(ro));
+      if (background && epoch < cfg.train.epochs) {
+        startBackground = () => refit(true); // (the last epoch refits at once: the run's final labels are its final codes')
       } else {
-        rel = await engine.relabel(ro);
+        rel = await refit(false);
+        landed = true;
       }
       rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
       engine.takeWaitMs();
@@ -309,7 +315,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const every = cfg.checkpoint.every;
     stopped = hooks.shouldStop?.() ?? false;
     if (epoch === cfg.train.epochs || stopped || (every > 0 && epoch % every === 0)) hooks.onCheckpoint?.(await snapshot(epoch, 0, null));
-    if (startBackground && engine && !stopped) bgRelabel = startRelabelInBackground(engine, startBackground);
+    if (startBackground && !stopped) bgRelabel = startBackground();
     startBackground = null;
   }
   } catch (e) {
@@ -331,6 +337,23 @@ async function spectralRelabel(cfg: Config, engine: ClusterEngine | null, codes:
   const K = Math.min(cfg.cluster.neighbors, n - 1);
   const nb = engine?.knn ? await engine.knn(K, weights ?? undefined) : undefined;
   return spectralLabels(codes, n, d, k, { neighbors: K, dims: Math.min(k, 32), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits }, nb);
+}
+
+/**
+ * The spectral relabel of epoch `epoch`'s codes: wholly on the pool where the engine can (then optionally in the
+ * background), else neighbours, eigenvectors and KMeans on this thread and the labels handed to the engine.
+ * The same labels either way (the same neighbours, seeds and arithmetic).
+ */
+function spectralRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, n: number, d: number, w: Float32Array | null,
+  epoch: number, background: boolean): Promise<RelabelResult> {
+  const K = Math.min(cfg.cluster.neighbors, n - 1), k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
+  const seed = deriveSeed(cfg.seed, `spectral-${epoch}`);
+  if (engine.spectralRelabel) {
+    const p = engine.spectralRelabel({ K, dims: Math.min(k, 32), iters: 100, seed, fits, dimWeights: w ?? undefined, background });
+    if (background) p.catch(() => undefined); // awaited at the next epoch boundary; no unhandled rejection meanwhile
+    return p;
+  }
+  return (async () => engine.assignLabels(await spectralRelabel(cfg, engine, codes, n, d, k, w, `spectral-${epoch}`, fits), w ?? undefined))();
 }
 
 /** Start a relabel that runs alongside the next epoch's steps. The promise gets a no-op handler at once, so a

@@ -129,3 +129,33 @@ describe('knn on the pool (SIMD kernel, 2 workers)', () => {
     }
   });
 });
+
+describe('spectralRelabel on the pool', () => {
+  it('gives the labels of the main-thread path (same neighbours, seeds, arithmetic); in the background it samples from frozen labels', async () => {
+    const { PoolEngine } = await import('../../src/cluster/index.js');
+    const n = 400, dz = 3, dc = 2, d = dz + dc, K = 8;
+    const { codes: ring } = rings(200, 6);
+    const opts = { n, dz, dc, k: 2, seed: 3, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++' as const, batchSize: 32, refit: 'epoch' as const, workers: 2, knnK: K };
+    const a = await PoolEngine.create(opts, { codes: ring });
+    const b = await PoolEngine.create(opts, { codes: ring });
+    try {
+      const so = { K, dims: 2, iters: 2000, seed: 11, fits: 3 };
+      const got = await a.spectralRelabel(so);
+      const nb = await b.knn(K);
+      const want = await b.assignLabels(spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...so }, nb));
+      expect(got.labels).toEqual(want.labels);
+      expect(got.sizes).toEqual(want.sizes);
+      expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), got.labels, 2).accuracy).toBe(1);
+      // background: a sample answers at once from the labels before the refit
+      const before = await a.labels();
+      const bg = a.spectralRelabel({ ...so, seed: 12, background: true });
+      const rows = Int32Array.from({ length: 16 }, (_, i) => i * 25);
+      const s = await a.sample(rows, 3, false, false);
+      for (let i = 0; i < 48; i++) expect(before[s.subsets[i]]).toBe(before[rows[Math.floor(i / 3)]]);
+      await expect(a.spectralRelabel({ ...so, background: true })).rejects.toThrow(/already running/);
+      expect((await bg).sizes.reduce((x, y) => x + y, 0)).toBe(n);
+    } finally {
+      await a.close(); await b.close();
+    }
+  });
+});

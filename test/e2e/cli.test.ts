@@ -75,10 +75,10 @@ describe('cluster.embed=spectral', () => {
   });
 });
 
-describe('cluster.refit=background', () => {
+describe.each(['none', 'spectral'])('cluster.refit=background, cluster.embed=%s', (embed) => {
   it('trains while each relabel runs; its labels land one epoch later; the last epoch refits at once', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-bg-'));
-    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.refit=background', '--set', 'cluster.embed=none', '--set', 'train.epochs=3']);
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.refit=background', '--set', `cluster.embed=${embed}`, '--set', 'train.epochs=3']);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
