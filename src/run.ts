@@ -90,10 +90,10 @@ export function epochLine(r: MetricsRecord, epochs: number): string {
 
 /** Above this many training examples the spectral relabel's O(n²·d) neighbour search is refused (at 60,000 it
  *  takes ~7 s per epoch on one worker; 200,000 would be ~80 s). */
-const SPECTRAL_MAX_N = 200_000;
+export const SPECTRAL_MAX_N = 200_000;
 
 /** Config keys whose valid range depends on the data. */
-function checkAgainstData(cfg: Config, split: Split): void {
+export function checkAgainstData(cfg: Config, split: Split): void {
   if (cfg.mode === 'uvhe' && cfg.cluster.k > split.train.n) {
     throw new ConfigError(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${split.train.n})`);
   }

@@ -249,3 +249,17 @@ describe('cluster.k above the number of training examples (checked when training
     rmSync(out, { recursive: true, force: true });
   });
 });
+
+describe('cluster.embed=spectral above its size limit (checked when training starts)', () => {
+  it('refuses more than SPECTRAL_MAX_N training examples with one ConfigError naming the key; embed=none passes', async () => {
+    const { checkAgainstData, SPECTRAL_MAX_N } = await import('../../src/run.js');
+    const n = SPECTRAL_MAX_N + 1;
+    // only n and labels are read: no need for the pixels
+    const split = { train: { n, labels: null }, test: { n: 0 }, source: 'test' } as unknown as Parameters<typeof checkAgainstData>[1];
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), split)).toThrow(ConfigError);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), split)).toThrow(/cluster\.embed "spectral".*200000.*cluster\.embed "none"/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', cluster: { embed: 'none' } }), split)).not.toThrow();
+    const ok = { ...split, train: { n: SPECTRAL_MAX_N, labels: null } } as typeof split;
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), ok)).not.toThrow();
+  });
+});
