@@ -246,12 +246,15 @@ export class PoolEngine implements ClusterEngine {
     let reseeded = 0;
     this.lastPass = { passes: 0, scored: 0, rows: 0 };
     for (let it = 0; it < iters; it++) {
+      const deaths = this.workerRestarts;
       const a = await this.assignAll(true, undefined, bounds);
       const f = await this.exec({ op: 'finish', parts: a.parts });
       reseeded += f.reseeded;
       // labels equal to the ones the current means came from: converged (never at it=0: the stored labels come
-      // from the previous final assignment, not from the means — the same rule as kmeansFit in reference.ts)
-      if (it > 0 && a.changed === 0 && f.reseeded === 0) break;
+      // from the previous final assignment, not from the means — the same rule as kmeansFit in reference.ts).
+      // Not after a worker died in this pass: its re-run compared against labels the dead worker had already
+      // partly rewritten, so its change count is too low to prove convergence.
+      if (it > 0 && a.changed === 0 && f.reseeded === 0 && this.workerRestarts === deaths) break;
     }
     const a = await this.assignAll(false, undefined, bounds);
     const z = await this.exec({ op: 'finalize' });
