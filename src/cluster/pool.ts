@@ -454,7 +454,10 @@ export class PoolEngine implements ClusterEngine {
       const f = this.frozen;
       const out = sampleSubsets(own, f.labels, { offsets: f.offsets, members: f.members }, this.k, m, includeSelf, shareD, this.sampleRng, undefined, this.views.seen);
       this.waitMs += performance.now() - t0;
-      return Promise.resolve(out);
+      // Resolve on the next event-loop turn, not as a microtask: the refit is a chain of worker tasks, and each
+      // next one is dispatched only when this thread handles the last one's message. A trainer whose awaits all
+      // resolve at once never reaches the event loop between steps, and the refit would stall until the epoch ends.
+      return new Promise((resolve) => setImmediate(() => resolve(out)));
     }
     const rebuild = this.indexDirty;
     this.indexDirty = false;

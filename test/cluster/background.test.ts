@@ -50,4 +50,23 @@ describe('background relabel (PoolEngine)', () => {
     for (let i = 0; i < rows.length * 5; i++) expect(now[s2.subsets[i]]).toBe(now[rows[Math.floor(i / 5)]]);
     expect(before.some((v, i) => v !== now[i])).toBe(true); // the relabel did move labels, so the checks above bite
   });
+
+  it('progresses while a trainer only awaits samples between synchronous steps', async () => {
+    // A training step is synchronous (tfjs-wasm); if every sample resolved as a microtask, the event loop would
+    // never run between steps, the relabel's next worker task would never be dispatched, and it would stall until
+    // the epoch ends. Bound: 2,000 steps of 5 ms; the relabel needs well under a second of worker time.
+    const a = await PoolEngine.create(opts, { skipInitialFit: true });
+    open.push(a);
+    let done = false;
+    const bg = a.relabel({ background: true }).then(() => { done = true; });
+    const rows = Int32Array.from({ length: 128 }, (_, i) => i * 31);
+    let steps = 0;
+    for (; steps < 2000 && !done; steps++) {
+      const end = performance.now() + 5;
+      while (performance.now() < end) { /* a synchronous "training step" */ }
+      await a.sample(rows, 5, false, false);
+    }
+    expect(done).toBe(true);
+    await bg;
+  });
 });
