@@ -71,6 +71,8 @@ export function knnRange(codes: usize, d: i32, n: i32, lo: i32, hi: i32, panel: 
       const nb = v128.load(cn + (<usize>g << 4), 16);
       let a0 = na, a1 = na, a2 = na, a3 = na;
       let c0 = nb, c1 = nb, c2 = nb, c3 = nb;
+      // The same 4×8 sweep as scoreBlock in distance.ts, kept as a copy on purpose: its 8 accumulators must stay
+      // in registers, and a shared helper would have to hand them over through memory on every pair of groups.
       let t = tile;
       while (t < te) {
         const va = v128.load(pp);
