@@ -332,11 +332,16 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  * engine's SIMD pool where it has one (all workers), else in TypeScript; the eigenvectors and the KMeans fits on
  * this thread (src/cluster/spectral.ts). weights: per-dimension distance weights (null: all 1).
  */
+/** Columns of the spectral embedding for a fit at k: cluster.eigenvectors, or min(k, 32) when it is 0 (auto). */
+export function spectralDims(cfg: Config, k: number, n: number): number {
+  return Math.min(cfg.cluster.eigenvectors || Math.min(k, 32), n);
+}
+
 async function spectralRelabel(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
   weights: Float32Array | null, seedName: string, fits: number): Promise<Int32Array> {
   const K = Math.min(cfg.cluster.neighbors, n - 1);
   const nb = engine?.knn ? await engine.knn(K, weights ?? undefined) : undefined;
-  return spectralLabels(codes, n, d, k, { neighbors: K, dims: Math.min(k, 32), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits }, nb);
+  return spectralLabels(codes, n, d, k, { neighbors: K, dims: spectralDims(cfg, k, n), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits }, nb);
 }
 
 /**
@@ -349,7 +354,7 @@ function spectralRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, 
   const K = Math.min(cfg.cluster.neighbors, n - 1), k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
   const seed = deriveSeed(cfg.seed, `spectral-${epoch}`);
   if (engine.spectralRelabel) {
-    const p = engine.spectralRelabel({ K, dims: Math.min(k, 32), iters: 100, seed, fits, dimWeights: w ?? undefined, background });
+    const p = engine.spectralRelabel({ K, dims: spectralDims(cfg, k, n), iters: 100, seed, fits, dimWeights: w ?? undefined, background });
     if (background) p.catch(() => undefined); // awaited at the next epoch boundary; no unhandled rejection meanwhile
     return p;
   }

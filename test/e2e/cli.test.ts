@@ -63,7 +63,7 @@ describe('cluster.code=self', () => {
 describe('cluster.embed=spectral', () => {
   it('relabels by spectral clustering of the codes and trains', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-spec-'));
-    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'train.epochs=2']);
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'cluster.eigenvectors=4', '--set', 'train.epochs=2']);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
