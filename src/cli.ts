@@ -15,6 +15,9 @@ const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
   --config FILE        a run config (JSON), or a compare file ({"compare": ...}: several configs × seeds,
                        one report); default: run.json in the current folder when it exists
   --resume DIR         continue the run in DIR (runs/<name>) from its checkpoint; --set may extend train.epochs
+  --recluster DIR      re-cluster the code store of the (uvhe) run in DIR at k = classes by the run's final rule,
+                       with --set overriding cluster.* keys (e.g. cluster.eigenvectors=16), and print accuracy
+                       and NMI; trains nothing, writes nothing
   --set KEY=VALUE      override one key (repeatable); VALUE is JSON where it parses (3, true, "x"), else a string
   --print-config       print the resolved config and exit
   --write-schema FILE  write the JSON Schema of the config (for editor completion) and exit
@@ -52,9 +55,12 @@ export function readConfigFile(path: string): unknown {
 
 export interface ParsedCli {
   cfg: Config;
-  action: 'run' | 'print' | 'help' | 'schema' | 'compare';
+  action: 'run' | 'print' | 'help' | 'schema' | 'compare' | 'recluster';
   schemaPath?: string;
   resumeDir?: string;
+  /** --recluster: the run folder whose code store is re-clustered, and its config as it ran (before --set) */
+  reclusterDir?: string;
+  ran?: Config;
   /** a compare file: the parsed spec, the folder it is relative to, and the --set pairs for every run */
   compare?: { spec: unknown; baseDir: string; sets: Array<[string, unknown]> };
 }
@@ -65,7 +71,7 @@ export function parseCli(argv: string[]): ParsedCli {
     args = parseArgs({
       args: argv,
       options: {
-        config: { type: 'string' }, resume: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' }, resume: { type: 'string' }, recluster: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
         'print-config': { type: 'boolean' }, 'write-schema': { type: 'string' },
       },
       allowPositionals: false,
@@ -77,9 +83,11 @@ export function parseCli(argv: string[]): ParsedCli {
   if (v.help) return { cfg: resolveConfig({}), action: 'help' };
   let fileObj: unknown = {};
   let source: string | null = null;
-  if (v.resume) {
-    if (v.config) throw new ConfigError('cli: --resume takes the config from the run folder; drop --config');
-    source = join(v.resume, 'config.json');
+  if (v.resume && v.recluster) throw new ConfigError('cli: --resume and --recluster do not go together');
+  const fromRun = v.resume ?? v.recluster;
+  if (fromRun) {
+    if (v.config) throw new ConfigError(`cli: --${v.resume ? 'resume' : 'recluster'} takes the config from the run folder; drop --config`);
+    source = join(fromRun, 'config.json');
   } else if (v.config) source = v.config;
   else if (existsSync('run.json')) source = 'run.json';
   if (source) {
@@ -99,12 +107,13 @@ export function parseCli(argv: string[]): ParsedCli {
   }
   const cfg = resolveConfig(fileObj, sets);
   if (v['write-schema']) return { cfg, action: 'schema', schemaPath: v['write-schema'] };
+  if (v.recluster && !v['print-config']) return { cfg, action: 'recluster', reclusterDir: v.recluster, ran: resolveConfig(fileObj) };
   return { cfg, action: v['print-config'] ? 'print' : 'run', resumeDir: v.resume };
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { cfg, action, schemaPath, resumeDir, compare } = parseCli(argv);
+    const { cfg, action, schemaPath, resumeDir, reclusterDir, ran, compare } = parseCli(argv);
     if (action === 'help') { process.stdout.write(USAGE + helpText() + '\n'); return 0; }
     if (action === 'print') { process.stdout.write(JSON.stringify(cfg, null, 2) + '\n'); return 0; }
     if (action === 'schema') { writeFileSync(schemaPath!, JSON.stringify(jsonSchema(), null, 2) + '\n'); return 0; }
@@ -112,6 +121,12 @@ export async function main(argv: string[]): Promise<number> {
       const { runCompare, validateCompareSpec } = await import('./compare.js');
       const report = await runCompare(validateCompareSpec(compare!.spec), compare!.baseDir, { sets: compare!.sets, log: (l) => process.stderr.write(l + '\n') });
       process.stderr.write(`comparison report: ${report}\n`);
+      return 0;
+    }
+    if (action === 'recluster') {
+      const { recluster } = await import('./recluster.js');
+      const r = await recluster(cfg, reclusterDir!, ran);
+      process.stdout.write(`${r.source}: ${r.n} codes, k = ${r.k}, ${r.rule}: accuracy ${r.accuracy.toFixed(4)}  NMI ${r.nmi.toFixed(4)}\n`);
       return 0;
     }
     const { runTraining } = await import('./run.js');

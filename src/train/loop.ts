@@ -288,19 +288,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const kFinal = cfg.eval.finalK || data.numClasses;
       if (kFinal <= data.n) {
         const codes = engine ? await engine.readCodes() : encodeMeans(shape, params, builder, data.n, B, rng);
-        const d = engine ? shape.zDim + shape.cDim : shape.zDim, frng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
-        let finalLabels: Int32Array;
-        if (cfg.cluster.embed === 'spectral') {
-          // the same rule as training's relabels (for vae: spectral clustering of its codes, the fair baseline)
-          finalLabels = await spectralRelabel(cfg, engine, codes, data.n, d, kFinal, engine ? dimW : null, 'final-spectral', 5);
-        } else {
-          let best: ReturnType<typeof kmeansFit> | null = null;
-          for (let r = 0; r < 5; r++) {
-            const f = kmeansFit(codes, data.n, d, { k: kFinal, weights: engine ? dimW : null, iters: 50, init: 'kmeans++', rng: frng });
-            if (!best || f.inertia < best.inertia) best = f;
-          }
-          finalLabels = best!.labels;
-        }
+        const d = engine ? shape.zDim + shape.cDim : shape.zDim;
+        const finalLabels = await finalClusters(cfg, engine, codes, data.n, d, kFinal, engine ? dimW : null);
         rec['final/k'] = kFinal;
         rec['final/acc'] = clusterAccuracy(data.labels, finalLabels, kFinal).accuracy;
         rec['final/nmi'] = nmi(data.labels, finalLabels);
@@ -332,6 +321,24 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  * engine's SIMD pool where it has one (all workers), else in TypeScript; the eigenvectors and the KMeans fits on
  * this thread (src/cluster/spectral.ts). weights: per-dimension distance weights (null: all 1).
  */
+/**
+ * The final re-clustering of n×d codes at k (the run's `final/acc`, `final/nmi`): the same rule as training's
+ * relabels (cluster.embed; for vae, spectral clustering of its codes is the fair baseline), seeded from the run's
+ * seed so that `npm run recluster` gets the same labels from the checkpoint's code store. Neighbours on the pool
+ * where an engine is given, else in TypeScript (the same neighbours up to f32 near-ties).
+ */
+export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
+  weights: Float32Array | null): Promise<Int32Array> {
+  if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', 5);
+  const rng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
+  let best: ReturnType<typeof kmeansFit> | null = null;
+  for (let r = 0; r < 5; r++) {
+    const f = kmeansFit(codes, n, d, { k, weights, iters: 50, init: 'kmeans++', rng });
+    if (!best || f.inertia < best.inertia) best = f;
+  }
+  return best!.labels;
+}
+
 /** Columns of the spectral embedding for a fit at k: cluster.eigenvectors, or min(k, 32) when it is 0 (auto). */
 export function spectralDims(cfg: Config, k: number, n: number): number {
   return Math.min(cfg.cluster.eigenvectors || Math.min(k, 32), n);

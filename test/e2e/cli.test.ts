@@ -72,6 +72,39 @@ describe('cluster.embed=spectral', () => {
       expect(l['cluster/sizes'].reduce((a: number, b: number) => a + b, 0)).toBe(60);
       expect(Number.isFinite(l['cluster/inertia'])).toBe(true);
     }
+
+    // --recluster: the run's own rule on its stored codes gives the run's final scores (pool neighbours in the
+    // run, TypeScript ones here); another rule is named in the line; nothing is written
+    const dir = join(out, 'uvhe');
+    const same = cli(['--recluster', dir]);
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(0);
+    const m = /k = (\d+), spectral \(space zc, 5 neighbours, 4 eigenvectors\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    expect(m, same.stdout).not.toBeNull();
+    expect(Number(m![1])).toBe(lines[1]['final/k']);
+    expect(Number(m![2])).toBeCloseTo(lines[1]['final/acc'], 4);
+    expect(Number(m![3])).toBeCloseTo(lines[1]['final/nmi'], 4);
+    const before = readdirSync(dir).sort();
+    const other = cli(['--recluster', dir, '--set', 'cluster.embed=none', '--set', 'cluster.space=z']);
+    expect(other.code).toBe(0);
+    expect(other.stdout).toMatch(/KMeans \(space z\): accuracy (0|1)\.\d{4}  NMI/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+describe('--recluster refuses what it cannot use, in one line', () => {
+  it('a run without a code store, a missing folder, and --config together', () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-recl-'));
+    expect(cli([...tiny(out, 'vae'), '--set', 'train.epochs=1']).code).toBe(0);
+    const vae = cli(['--recluster', join(out, 'vae')]);
+    expect(vae.code).toBe(2);
+    expect(vae.stderr.trim()).toMatch(/^error: recluster: .*checkpoint\.bin holds no code store \(mode vae; only uvhe runs keep one\)$/);
+    const missing = cli(['--recluster', join(out, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^error: config: cannot read .*nope\/config\.json: no such file$/);
+    const both = cli(['--recluster', join(out, 'vae'), '--config', 'run.json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe('error: cli: --recluster takes the config from the run folder; drop --config');
   });
 });
 

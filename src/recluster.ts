@@ -1,0 +1,54 @@
+// `npm start -- --recluster runs/<name> [--set cluster.key=value ...]`: re-cluster a finished (or stopped) uvhe
+// run's code store at k = the number of classes by the run's final rule (train/loop.ts finalClusters), under
+// changed cluster.* settings, without training again. The clustering choices of issue 6 (space, weights, graph,
+// eigenvectors) can then be compared on the very same codes, which separates "a better clustering rule" from
+// "a better representation". With the run's own config it reproduces the run's final/acc and final/nmi.
+import { join } from 'node:path';
+import { ConfigError, type Config } from './config.js';
+import { loadDataset } from './data/dataset.js';
+import { loadCheckpoint } from './train/checkpoint.js';
+import { finalClusters } from './train/loop.js';
+import { clusterDimWeights } from './train/cluster-weights.js';
+import { clusterAccuracy, nmi } from './eval/metrics.js';
+
+export interface ReclusterResult {
+  /** the checkpoint read */
+  source: string;
+  n: number;
+  k: number;
+  /** the rule in words, for the printed line */
+  rule: string;
+  accuracy: number;
+  nmi: number;
+  labels: Int32Array;
+}
+
+// Keys that decide the per-dimension weights; while none differs from the run's, its final weights are reused.
+const WEIGHT_KEYS = ['weights', 'space', 'standardize', 'weighting', 'anneal'] as const;
+
+export async function recluster(cfg: Config, runDir: string, ran?: Config): Promise<ReclusterResult> {
+  const source = join(runDir, 'checkpoint.bin');
+  const ck = loadCheckpoint(source);
+  const codes = ck.arrays['engine/codes'] as Float32Array | undefined;
+  if (!codes) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; only uvhe runs keep one)`);
+  const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
+  const { n, labels } = split.train;
+  if (!labels) throw new ConfigError(`recluster: the training data of ${runDir} has no labels to score against`);
+  const d = cfg.model.zDim + cfg.model.cDim;
+  if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
+  const k = cfg.eval.finalK || split.train.numClasses;
+  if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
+  // The run's final weights unless a weighting key was changed (then they are recomputed as at the last epoch;
+  // mi weighting then has no rates to use and weighs by variance only).
+  const same = ran && WEIGHT_KEYS.every((key) => JSON.stringify(ran.cluster[key]) === JSON.stringify(cfg.cluster[key]));
+  const stored = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
+  const weights = same && stored ? stored : clusterDimWeights(cfg.cluster, {
+    epoch: cfg.train.epochs, epochs: cfg.train.epochs, codes, n, dz: cfg.model.zDim, dc: cfg.model.cDim, rates: null,
+    grad: (ck.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null,
+  }).w;
+  const out = await finalClusters(cfg, null, codes, n, d, k, weights);
+  const rule = cfg.cluster.embed === 'spectral'
+    ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${Math.min(cfg.cluster.eigenvectors || Math.min(k, 32), n)} eigenvectors)`
+    : `KMeans (space ${cfg.cluster.space})`;
+  return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
+}
