@@ -60,7 +60,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
   'cluster.embed': { type: oneOf('spectral', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph (on the pool\'s workers, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
   'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral: neighbours per code in the graph' },
-  'cluster.eigenvectors': { type: int(0, 64), default: 0, doc: 'spectral: eigenvectors KMeans runs on (columns of the embedding); 0 = min(k, 32)' },
+  'cluster.eigenvectors': { type: int(0, 64), default: 0, doc: 'spectral: eigenvectors KMeans runs on (columns of the embedding); 0 = ⌈1.6·k⌉, at most 48' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
   'cluster.anneal.from.z': { type: num(0), default: 1, doc: 'anneal: z weight at the first relabel' },

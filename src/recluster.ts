@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { finalClusters } from './train/loop.js';
+import { finalClusters, spectralDims } from './train/loop.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { clusterAccuracy, nmi } from './eval/metrics.js';
 
@@ -48,7 +48,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   }).w;
   const out = await finalClusters(cfg, null, codes, n, d, k, weights);
   const rule = cfg.cluster.embed === 'spectral'
-    ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${Math.min(cfg.cluster.eigenvectors || Math.min(k, 32), n)} eigenvectors)`
+    ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors)`
     : `KMeans (space ${cfg.cluster.space})`;
   return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
 }

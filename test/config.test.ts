@@ -57,11 +57,13 @@ describe('resolveConfig', () => {
 });
 
 describe('cluster.eigenvectors', () => {
-  it('0 means min(k, 32); a set value wins; never more than the examples', async () => {
+  it('0 means ⌈1.6·k⌉ up to 48; a set value wins; never more than the examples', async () => {
     const { spectralDims } = await import('../src/train/loop.js');
     const at = (set: Record<string, unknown>) => resolveConfig({ cluster: set });
-    expect(spectralDims(at({}), 10, 8000)).toBe(10);
-    expect(spectralDims(at({}), 100, 8000)).toBe(32);
+    expect(spectralDims(at({}), 10, 8000)).toBe(16);
+    expect(spectralDims(at({}), 4, 8000)).toBe(7);
+    expect(spectralDims(at({}), 100, 8000)).toBe(48);
+    expect(spectralDims(at({}), 10, 12)).toBe(12);
     expect(spectralDims(at({ eigenvectors: 16 }), 10, 8000)).toBe(16);
     expect(spectralDims(at({ eigenvectors: 16 }), 10, 12)).toBe(12);
     expect(() => at({ eigenvectors: 65 })).toThrow(/cluster\.eigenvectors/);
