@@ -329,7 +329,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
   weights: Float32Array | null): Promise<Int32Array> {
-  if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', SPECTRAL_FITS + cfg.cluster.restarts);
+  if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', 5);
   const rng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
   let best: ReturnType<typeof kmeansFit> | null = null;
   for (let r = 0; r < 5; r++) {
@@ -338,14 +338,6 @@ export async function finalClusters(cfg: Config, engine: ClusterEngine | null, c
   }
   return best!.labels;
 }
-
-/**
- * KMeans fits on the spectral embedding per relabel (plus cluster.restarts); the lowest inertia wins. With more
- * eigenvectors than clusters, single fits land in different partitions (MNIST codes: 0.48–0.80 accuracy across 10
- * fits of one embedding) and the lowest inertia of 10 picks a good one far more often than of 3 (experiments/
- * results/spectral-eigenvectors.md). A fit on n×16 values costs little next to the graph.
- */
-export const SPECTRAL_FITS = 10;
 
 /**
  * Columns of the spectral embedding for a fit at k: cluster.eigenvectors, or ⌈1.6·k⌉ (at most 48) when it is 0.
@@ -372,7 +364,7 @@ async function spectralRelabel(cfg: Config, engine: ClusterEngine | null, codes:
  */
 function spectralRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, n: number, d: number, w: Float32Array | null,
   epoch: number, background: boolean): Promise<RelabelResult> {
-  const K = Math.min(cfg.cluster.neighbors, n - 1), k = cfg.cluster.k, fits = SPECTRAL_FITS + cfg.cluster.restarts;
+  const K = Math.min(cfg.cluster.neighbors, n - 1), k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
   const seed = deriveSeed(cfg.seed, `spectral-${epoch}`);
   if (engine.spectralRelabel) {
     const p = engine.spectralRelabel({ K, dims: spectralDims(cfg, k, n), iters: 100, seed, fits, dimWeights: w ?? undefined, background });
