@@ -2,7 +2,8 @@
 // run's code store at k = the number of classes by the run's final rule (train/loop.ts finalClusters), under
 // changed cluster.* settings, without training again. The clustering choices of issue 6 (space, weights, graph,
 // eigenvectors) can then be compared on the very same codes, which separates "a better clustering rule" from
-// "a better representation". With the run's own config it reproduces the run's final/acc and final/nmi.
+// "a better representation". With the run's own config it reproduces the run's final/acc and final/nmi (the
+// neighbours come from the same SIMD pool as in the run, so ties break the same way).
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { loadDataset } from './data/dataset.js';
@@ -10,6 +11,9 @@ import { loadCheckpoint } from './train/checkpoint.js';
 import { finalClusters, spectralDims } from './train/loop.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { clusterAccuracy, nmi } from './eval/metrics.js';
+import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
+import type { EngineSnapshot } from './cluster/engine.js';
+import { deriveSeed } from './util/rng.js';
 
 export interface ReclusterResult {
   /** the checkpoint read */
@@ -46,7 +50,27 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     epoch: cfg.train.epochs, epochs: cfg.train.epochs, codes, n, dz: cfg.model.zDim, dc: cfg.model.cDim, rates: null,
     grad: (ck.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null,
   }).w;
-  const out = await finalClusters(cfg, null, codes, n, d, k, weights);
+  // The neighbours come from the same SIMD pool the run used (its f32 distances decide near-ties the same way;
+  // TypeScript's f64 ones can swap a tied K-th neighbour, and KMeans on the embedding can amplify that).
+  let engine: ClusterEngine | null = null;
+  if (cfg.cluster.embed === 'spectral' && cfg.runtime.workers !== 0) {
+    engine = (await createClusterEngine({
+      n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
+      weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
+      refit: 'epoch', workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd, knnK: Math.min(cfg.cluster.neighbors, n - 1),
+    })).engine;
+  }
+  let out: Int32Array;
+  try {
+    if (engine) {
+      const es = {} as Record<string, unknown>;
+      for (const f of ['codes', 'labels', 'dist', 'centroids', 'counts', 'onlineCounts', 'rng']) es[f] = ck.arrays[`engine/${f}`];
+      await engine.restore(es as unknown as EngineSnapshot);
+    }
+    out = await finalClusters(cfg, engine, codes, n, d, k, weights);
+  } finally {
+    await engine?.close();
+  }
   const rule = cfg.cluster.embed === 'spectral'
     ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors)`
     : `KMeans (space ${cfg.cluster.space})`;
