@@ -8,12 +8,10 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { finalClusters, spectralDims } from './train/loop.js';
+import { clusterEngineOptions, engineSnapshotOf, finalClusters, spectralDims } from './train/loop.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { clusterAccuracy, nmi } from './eval/metrics.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
-import type { EngineSnapshot } from './cluster/engine.js';
-import { deriveSeed } from './util/rng.js';
 
 export interface ReclusterResult {
   /** the checkpoint read */
@@ -54,18 +52,12 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   // TypeScript's f64 ones can swap a tied K-th neighbour, and KMeans on the embedding can amplify that).
   let engine: ClusterEngine | null = null;
   if (cfg.cluster.embed === 'spectral' && cfg.runtime.workers !== 0) {
-    engine = (await createClusterEngine({
-      n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
-      weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
-      refit: 'epoch', workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd, knnK: Math.min(cfg.cluster.neighbors, n - 1),
-    })).engine;
+    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), refit: 'epoch' })).engine;
   }
   let out: Int32Array;
   try {
     if (engine) {
-      const es = {} as Record<string, unknown>;
-      for (const f of ['codes', 'labels', 'dist', 'centroids', 'counts', 'onlineCounts', 'rng']) es[f] = ck.arrays[`engine/${f}`];
-      await engine.restore(es as unknown as EngineSnapshot);
+      await engine.restore(engineSnapshotOf((name) => ck.arrays[name]));
     }
     out = await finalClusters(cfg, engine, codes, n, d, k, weights);
   } finally {

@@ -10,7 +10,7 @@ import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { spectralLabels } from '../cluster/spectral.js';
-import type { ClusterEngine, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
+import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { buildClusterIndex, kmeansFit, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
@@ -102,12 +102,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   if (cfg.mode === 'vhe') trueSampler = new TrueLabelSampler(data.labels!, data.numClasses, deriveSeed(cfg.seed, 'subsets'));
   if (cfg.mode === 'uvhe') {
     // runtime.workers = 0 asks for the plain TypeScript engine on the main thread
-    const created = await createClusterEngine({
-      n: data.n, dz: shape.zDim, dc: shape.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
-      weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
-      refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
-      knnK: cfg.cluster.embed === 'spectral' ? Math.min(cfg.cluster.neighbors, data.n - 1) : 0,
-    }, cfg.runtime.workers === 0 ? 'reference' : 'auto');
+    const created = await createClusterEngine(clusterEngineOptions(cfg, data.n), cfg.runtime.workers === 0 ? 'reference' : 'auto');
     engine = created.engine;
     hooks.onMessage?.(`cluster engine: ${created.note}`);
     rel = { labels: await engine.labels(), sizes: new Int32Array(0), inertia: NaN, reseeded: 0, ms: 0 };
@@ -398,6 +393,23 @@ function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n
 }
 
 /** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
+/** The cluster engine a run of `cfg` on n training examples uses (also what --recluster rebuilds). */
+export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptions {
+  return {
+    n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
+    weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
+    refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
+    knnK: cfg.cluster.embed === 'spectral' ? Math.min(cfg.cluster.neighbors, n - 1) : 0,
+  };
+}
+
+/** The engine's state from a checkpoint's `engine/*` arrays; `get` fetches one array by name (and refuses a missing one). */
+export function engineSnapshotOf(get: (name: string) => unknown): EngineSnapshot {
+  const es = {} as Record<string, unknown>;
+  for (const f of ['codes', 'labels', 'dist', 'centroids', 'counts', 'onlineCounts', 'rng']) es[f] = get(`engine/${f}`);
+  return es as unknown as EngineSnapshot;
+}
+
 async function restoreState(ck: CheckpointData, t: {
   params: Params; opt: Adam; rng: Rng; perm: Int32Array; trueSampler: TrueLabelSampler | null; engine: ClusterEngine | null;
 }): Promise<{ startEpoch: number; startStep: number; globalStep: number; carried: { sums: number[]; seen: number } | null }> {
@@ -422,9 +434,7 @@ async function restoreState(ck: CheckpointData, t: {
   t.perm.set(need<Int32Array>('perm'));
   if (t.trueSampler) t.trueSampler.rng.s.set(need<Uint32Array>('sampler/rng'));
   if (t.engine) {
-    const es = {} as Record<string, unknown>;
-    for (const f of ['codes', 'labels', 'dist', 'centroids', 'counts', 'onlineCounts', 'rng']) es[f] = need(`engine/${f}`);
-    await t.engine.restore(es as unknown as EngineSnapshot);
+    await t.engine.restore(engineSnapshotOf(need));
   }
   const mid = meta.stepInEpoch > 0;
   return { startEpoch: meta.epoch + 1, startStep: mid ? meta.stepInEpoch : 0, globalStep: meta.step, carried: mid ? meta.partial : null };
