@@ -1,7 +1,7 @@
 // Spectral clustering of codes (cluster.embed = "spectral") against plain references: exact neighbours, the
 // eigen-solvers on matrices with known spectra, and rings that KMeans cannot separate but the graph can.
 import { describe, expect, it } from 'vitest';
-import { affinity, jacobiEigen, knn, spectralLabels, topEigenvectors } from '../../src/cluster/spectral.js';
+import { affinity, jacobiEigen, knn, orthonormalise, spectralLabels, topEigenvectors } from '../../src/cluster/spectral.js';
 import { Rng, kmeansFit } from '../../src/cluster/reference.js';
 import { clusterAccuracy } from '../../src/eval/metrics.js';
 
@@ -87,6 +87,51 @@ describe('eigen-solvers', () => {
       }
       expect(res).toBeLessThan(1e-3);
     }
+  });
+});
+
+describe('orthonormalise', () => {
+  /** max |QᵀQ − I| over the p×p entries of an n×p row-major block */
+  function offOrtho(Q: Float64Array, n: number, p: number): number {
+    let worst = 0;
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += Q[i * p + a] * Q[i * p + b];
+      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
+    }
+    return worst;
+  }
+  /** largest residual of projecting each column of A onto span(Q): A − Q·(QᵀA) */
+  function outOfSpan(A: Float64Array, Q: Float64Array, n: number, p: number): number {
+    let worst = 0;
+    for (let c = 0; c < p; c++) {
+      const coef = new Float64Array(p);
+      for (let a = 0; a < p; a++) for (let i = 0; i < n; i++) coef[a] += Q[i * p + a] * A[i * p + c];
+      for (let i = 0; i < n; i++) {
+        let r = A[i * p + c];
+        for (let a = 0; a < p; a++) r -= Q[i * p + a] * coef[a];
+        worst = Math.max(worst, Math.abs(r));
+      }
+    }
+    return worst;
+  }
+
+  it('makes well-conditioned columns orthonormal and keeps their span (CholeskyQR2)', () => {
+    const n = 500, p = 7, g = new Rng(3);
+    // columns of very different scales, as after a few power steps
+    const A = Float64Array.from({ length: n * p }, (_, t) => (g.nextFloat() - 0.5) * 10 ** (-(t % p) / 2) + (t % p === 2 ? 0.3 : 0));
+    const Q = A.slice();
+    orthonormalise(Q, n, p, new Rng(1));
+    expect(offOrtho(Q, n, p)).toBeLessThan(1e-12);
+    expect(outOfSpan(A, Q, n, p)).toBeLessThan(1e-9);
+  });
+
+  it('falls back to Gram–Schmidt on dependent columns and still returns an orthonormal block', () => {
+    const n = 200, p = 4, g = new Rng(5);
+    const Q = Float64Array.from({ length: n * p }, () => g.nextFloat() - 0.5);
+    for (let i = 0; i < n; i++) Q[i * p + 3] = 2 * Q[i * p + 1]; // column 3 = 2 × column 1: rank 3
+    orthonormalise(Q, n, p, new Rng(1));
+    expect(offOrtho(Q, n, p)).toBeLessThan(1e-12);
   });
 });
 
