@@ -135,6 +135,25 @@ describe('orthonormalise', () => {
   });
 });
 
+describe('topEigenvectors fast path', () => {
+  it('breadth-first row order + CholeskyQR2 give the eigenpairs of the plain path (data order, Gram–Schmidt)', () => {
+    // 3 blobs in shuffled row order, so the breadth-first renumbering is far from the identity
+    const n = 600, d = 3, K = 8, g = new Rng(21);
+    const codes = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) codes[i * d + t] = (i % 3 === t ? 4 : 0) + g.nextFloat() - 0.5;
+    const S = affinity(n, K, knn(codes, n, d, K, null));
+    const fast = topEigenvectors(S, n, 5, 200, 7);
+    const plain = topEigenvectors(S, n, 5, 200, 7, true);
+    for (let c = 0; c < 5; c++) {
+      expect(fast.values[c]).toBeCloseTo(plain.values[c], 8);
+      // same vector up to sign: |⟨u_fast, u_plain⟩| = 1
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += fast.U[i * 5 + c] * plain.U[i * 5 + c];
+      expect(Math.abs(dot)).toBeCloseTo(1, 6);
+    }
+  });
+});
+
 describe('spectral labels', () => {
   it('separate two rings exactly, where KMeans on the same codes cannot', () => {
     const { codes, truth } = rings(150, 2);
