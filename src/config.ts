@@ -68,12 +68,14 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.anneal.to.z': { type: num(0), default: 0.1, doc: 'anneal: z weight from cluster.anneal.epochs on' },
   'cluster.anneal.to.c': { type: num(0), default: 1, doc: 'anneal: c weight from cluster.anneal.epochs on' },
   'cluster.anneal.epochs': { type: int(0), default: 0, doc: 'anneal: epochs over which the weights move linearly (0 = all of train.epochs)' },
+  'cluster.consensus': { type: int(0, 200), default: 0, doc: 'spectral: each relabel in training takes the consensus of this many KMeans fits on the embedding (as eval.consensus does for the final one); 0 = the lowest-inertia of restarts + 3 fits' },
   'cluster.restarts': { type: int(0, 100), default: 0, doc: 'extra KMeans fits from fresh k-means++ seeds at each relabel; the lowest inertia wins' },
   'cluster.warmStart': { type: bool, default: true, doc: 'start each relabel from the previous centroids (else only from fresh seeds)' },
 
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
   'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
   'eval.finalK': { type: int(0), default: 0, doc: 'uvhe: also re-cluster the final codes at this k for final/acc and final/nmi (0 = the number of true classes)' },
+  'eval.consensus': { type: int(0, 200), default: 24, doc: 'cluster.embed = spectral: the final re-clustering takes the consensus of this many KMeans fits on the embedding (KMeans on how often fits put two codes together); 0 = the lowest-inertia of 5 fits' },
 
   'checkpoint.every': { type: int(0), default: 1, doc: 'write runs/<name>/checkpoint.bin every N epochs (0 = only at the end and on Ctrl-C)' },
 
@@ -102,10 +104,10 @@ export interface Config {
     standardize: boolean;
     weighting: 'fixed' | 'anneal' | 'gradient' | 'mi';
     anneal: { from: { z: number; c: number }; to: { z: number; c: number }; epochs: number };
-    restarts: number;
+    restarts: number; consensus: number;
     warmStart: boolean;
   };
-  eval: { every: number; limit: number; finalK: number };
+  eval: { every: number; limit: number; finalK: number; consensus: number };
   checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }

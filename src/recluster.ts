@@ -64,7 +64,8 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     await engine?.close();
   }
   const rule = cfg.cluster.embed === 'spectral'
-    ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors)`
+    ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors, ` +
+      `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits` : 'best of 5 fits'})`
     : `KMeans (space ${cfg.cluster.space})`;
   return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
 }

@@ -110,7 +110,7 @@ export class TaskRunner {
           dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * t.K)),
         };
         // weights: null is fine here: with the neighbours given, the weights were already applied by the knn pass
-        const labels = spectralLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, { neighbors: t.K, dims: t.dims, weights: null, iters: t.iters, seed: t.seed, fits: t.fits }, nb);
+        const labels = spectralLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, { neighbors: t.K, dims: t.dims, weights: null, iters: t.iters, seed: t.seed, fits: t.fits, consensus: t.consensus }, nb);
         new Int32Array(buf, L.knnLabels, n).set(labels);
         return { ok: true };
       }

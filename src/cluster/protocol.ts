@@ -35,8 +35,9 @@ export interface KnnPrepareTask { op: 'knnPrepare' }
 /** The K nearest other rows of rows [lo, hi) into knnIdx/knnDist, using assign scratch slot `part`. */
 export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: number }
 /** Spectral clustering from the knn output (src/cluster/spectral.ts): affinity, top `dims` eigenvectors, the best
- *  of `fits` KMeans fits at k; labels into knnLabels. Plain TypeScript, run on a worker so the trainer need not. */
-export interface SpectralTask { op: 'spectral'; K: number; k: number; dims: number; iters: number; seed: number; fits: number }
+ *  of `fits` KMeans fits at k, or the consensus of `consensus` fits when > 0; labels into knnLabels. Plain
+ *  TypeScript, run on a worker so the trainer need not. */
+export interface SpectralTask { op: 'spectral'; K: number; k: number; dims: number; iters: number; seed: number; fits: number; consensus: number }
 
 export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | SpectralTask;
 

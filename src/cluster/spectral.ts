@@ -6,6 +6,7 @@
 // (brute-force neighbours), O(iters · dims · n·K) for the eigenvectors.
 import { Rng } from '../util/rng.js';
 import { kmeansFit } from './reference.js';
+import { consensusLabels } from './consensus.js';
 
 export interface SpectralOptions {
   /** neighbours per row in the graph (K) */
@@ -305,11 +306,16 @@ export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: 
 }
 
 /** Pseudo-labels by spectral clustering of the codes: the embedding above, then the best of `fits` k-means++
- *  KMeans fits on it (lowest inertia in the embedding). */
-export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number }, nb?: Neighbours): Int32Array {
+ *  KMeans fits on it (lowest inertia in the embedding), or, with `consensus` > 0, the consensus of that many
+ *  single fits (./consensus.ts). */
+export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number; consensus?: number }, nb?: Neighbours): Int32Array {
   const E = spectralEmbedding(codes, n, d, o, nb);
   const dims = E.length / n;
   const rng = new Rng(o.seed ^ 0x5bd1e995);
+  if (o.consensus && o.consensus > 0) {
+    const fits = Array.from({ length: o.consensus }, () => kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels);
+    return consensusLabels(fits, n, k, k, { restarts: 5, iters: 100, rng }).labels;
+  }
   let best: { inertia: number; labels: Int32Array } | null = null;
   for (let r = 0; r < Math.max(1, o.fits); r++) {
     const f = kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng });

@@ -312,19 +312,15 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 }
 
 /**
- * Pseudo-labels by spectral clustering of n×d codes (cluster.embed = "spectral"): the neighbour graph on the
- * engine's SIMD pool where it has one (all workers), else in TypeScript; the eigenvectors and the KMeans fits on
- * this thread (src/cluster/spectral.ts). weights: per-dimension distance weights (null: all 1).
- */
-/**
- * The final re-clustering of n×d codes at k (the run's `final/acc`, `final/nmi`): the same rule as training's
+ * The final re-clustering of n×d codes at k (the run's `final/acc`, `final/nmi`): the same embedding as training's
  * relabels (cluster.embed; for vae, spectral clustering of its codes is the fair baseline), seeded from the run's
- * seed so that `npm run recluster` gets the same labels from the checkpoint's code store. Neighbours on the pool
- * where an engine is given, else in TypeScript (the same neighbours up to f32 near-ties).
+ * seed so that `npm start -- --recluster` gets the same labels from the checkpoint's code store. Neighbours on the
+ * pool where an engine is given, else in TypeScript (the same neighbours up to f32 near-ties). With the spectral
+ * embedding the labels are the consensus of eval.consensus KMeans fits (src/cluster/consensus.ts).
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
   weights: Float32Array | null): Promise<Int32Array> {
-  if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', 5);
+  if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', 5, cfg.eval.consensus);
   const rng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
   let best: ReturnType<typeof kmeansFit> | null = null;
   for (let r = 0; r < 5; r++) {
@@ -345,11 +341,16 @@ export function spectralDims(cfg: Config, k: number, n: number): number {
   return Math.min(cfg.cluster.eigenvectors || Math.min(Math.ceil(1.6 * k), 48), n);
 }
 
+/**
+ * Pseudo-labels by spectral clustering of n×d codes (cluster.embed = "spectral"): the neighbour graph on the
+ * engine's SIMD pool where it has one (all workers), else in TypeScript; the eigenvectors and the KMeans fits on
+ * this thread (src/cluster/spectral.ts). weights: per-dimension distance weights (null: all 1).
+ */
 async function spectralRelabel(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  weights: Float32Array | null, seedName: string, fits: number): Promise<Int32Array> {
+  weights: Float32Array | null, seedName: string, fits: number, consensus = 0): Promise<Int32Array> {
   const K = Math.min(cfg.cluster.neighbors, n - 1);
   const nb = engine?.knn ? await engine.knn(K, weights ?? undefined) : undefined;
-  return spectralLabels(codes, n, d, k, { neighbors: K, dims: spectralDims(cfg, k, n), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits }, nb);
+  return spectralLabels(codes, n, d, k, { neighbors: K, dims: spectralDims(cfg, k, n), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits, consensus }, nb);
 }
 
 /**
@@ -362,11 +363,11 @@ function spectralRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, 
   const K = Math.min(cfg.cluster.neighbors, n - 1), k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
   const seed = deriveSeed(cfg.seed, `spectral-${epoch}`);
   if (engine.spectralRelabel) {
-    const p = engine.spectralRelabel({ K, dims: spectralDims(cfg, k, n), iters: 100, seed, fits, dimWeights: w ?? undefined, background });
+    const p = engine.spectralRelabel({ K, dims: spectralDims(cfg, k, n), iters: 100, seed, fits, consensus: cfg.cluster.consensus, dimWeights: w ?? undefined, background });
     if (background) p.catch(() => undefined); // awaited at the next epoch boundary; no unhandled rejection meanwhile
     return p;
   }
-  return (async () => engine.assignLabels(await spectralRelabel(cfg, engine, codes, n, d, k, w, `spectral-${epoch}`, fits), w ?? undefined))();
+  return (async () => engine.assignLabels(await spectralRelabel(cfg, engine, codes, n, d, k, w, `spectral-${epoch}`, fits, cfg.cluster.consensus), w ?? undefined))();
 }
 
 /** Start a relabel that runs alongside the next epoch's steps. The promise gets a no-op handler at once, so a

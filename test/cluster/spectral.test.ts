@@ -210,6 +210,12 @@ describe('spectralRelabel on the pool', () => {
       expect(got.labels).toEqual(want.labels);
       expect(got.sizes).toEqual(want.sizes);
       expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), got.labels, 2).accuracy).toBe(1);
+      // the consensus of several fits travels to the worker and gives the main thread's labels too
+      const co = { ...so, seed: 13, consensus: 5 };
+      const gotC = await a.spectralRelabel(co);
+      const wantC = spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...co }, nb);
+      expect(gotC.labels).toEqual((await b.assignLabels(wantC)).labels);
+      expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), gotC.labels, 2).accuracy).toBe(1);
       // background: a sample answers at once from the labels before the refit
       const before = await a.labels();
       const bg = a.spectralRelabel({ ...so, seed: 12, background: true });
