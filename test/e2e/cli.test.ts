@@ -79,7 +79,7 @@ describe('cluster.embed=spectral', () => {
     const same = cli(['--recluster', dir]);
     expect(same.stderr).toBe('');
     expect(same.code).toBe(0);
-    const m = /k = (\d+), spectral \(space zc, 5 neighbours, 4 eigenvectors\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    const m = /k = (\d+), spectral \(space zc, 5 neighbours, 4 eigenvectors, consensus of 24 fits\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
     expect(m, same.stdout).not.toBeNull();
     expect(Number(m![1])).toBe(lines[1]['final/k']);
     expect(Number(m![2])).toBeCloseTo(lines[1]['final/acc'], 4);
@@ -88,6 +88,9 @@ describe('cluster.embed=spectral', () => {
     const other = cli(['--recluster', dir, '--set', 'cluster.embed=none', '--set', 'cluster.space=z']);
     expect(other.code).toBe(0);
     expect(other.stdout).toMatch(/KMeans \(space z\): accuracy (0|1)\.\d{4}  NMI/);
+    const plain = cli(['--recluster', dir, '--set', 'eval.consensus=0']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/4 eigenvectors, best of 5 fits\): accuracy (0|1)\.\d{4}  NMI/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 });
