@@ -68,7 +68,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.anneal.to.z': { type: num(0), default: 0.1, doc: 'anneal: z weight from cluster.anneal.epochs on' },
   'cluster.anneal.to.c': { type: num(0), default: 1, doc: 'anneal: c weight from cluster.anneal.epochs on' },
   'cluster.anneal.epochs': { type: int(0), default: 0, doc: 'anneal: epochs over which the weights move linearly (0 = all of train.epochs)' },
-  'cluster.consensus': { type: int(0, 200), default: 0, doc: 'spectral: each relabel in training takes the consensus of this many KMeans fits on the embedding (as eval.consensus does for the final one); 0 = the lowest-inertia of restarts + 3 fits' },
+  'cluster.consensus': { type: int(0, 200), default: 24, doc: 'spectral: each relabel in training takes the consensus of this many KMeans fits on the embedding (as eval.consensus does for the final one); 0 = the lowest-inertia of restarts + 3 fits' },
   'cluster.restarts': { type: int(0, 100), default: 0, doc: 'extra KMeans fits from fresh k-means++ seeds at each relabel; the lowest inertia wins' },
   'cluster.warmStart': { type: bool, default: true, doc: 'start each relabel from the previous centroids (else only from fresh seeds)' },
 
