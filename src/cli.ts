@@ -96,6 +96,9 @@ export function parseCli(argv: string[]): ParsedCli {
       const shown = JSON.stringify(fileObj);
       throw new ConfigError(`config: ${source}: must hold a JSON object, got ${shown.length > 40 ? shown.slice(0, 37) + '...' : shown}`);
     }
+    // A run folder from before data.deskew existed trained on raw pixels: keep it so (the default is now "auto").
+    const data = (fileObj as { data?: Record<string, unknown> }).data;
+    if (fromRun && data && typeof data === 'object' && !('deskew' in data)) data.deskew = 'off';
   }
   const sets: Array<[string, unknown]> = (v.set ?? []).map((s) => {
     const eq = s.indexOf('=');

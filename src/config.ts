@@ -32,6 +32,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'data.dir': { type: str, default: '', doc: 'folder with train-/t10k- images (and optional labels) IDX files, raw or .gz (data.source=idx)' },
   'data.testFraction': { type: num(0, 0.9, true), default: 0.2, doc: 'embedded mnist: fraction of each class held out for test (stratified, seeded)' },
   'data.limit': { type: int(0), default: 0, doc: 'cap on examples per split, stratified (0 = all); for quick runs' },
+  'data.deskew': { type: oneOf('auto', 'on', 'off'), default: 'auto', doc: 'shear each image upright and centre it by its ink moments (no labels used); auto = on for the embedded mnist digits, off for idx files (clothes are not slanted handwriting)' },
 
   'model.hidden': { type: int(1), default: 512, doc: 'hidden units of every MLP (the seed: 512)' },
   'model.zDim': { type: int(1), default: 20, doc: 'length of z, the per-example code' },
@@ -75,6 +76,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
   'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
   'eval.finalK': { type: int(0), default: 0, doc: 'uvhe: also re-cluster the final codes at this k for final/acc and final/nmi (0 = the number of true classes)' },
+  'eval.space': { type: oneOf('same', 'zc', 'z', 'c'), default: 'same', doc: 'uvhe: which codes the final re-clustering (final/acc, --recluster) measures distance on: same = cluster.space, or zc, z, c; training relabels keep cluster.space' },
   'eval.consensus': { type: int(0, 200), default: 24, doc: 'cluster.embed = spectral: the final re-clustering takes the consensus of this many KMeans fits on the embedding (KMeans on how often fits put two codes together); 0 = the lowest-inertia of 5 fits' },
 
   'checkpoint.every': { type: int(0), default: 1, doc: 'write runs/<name>/checkpoint.bin every N epochs (0 = only at the end and on Ctrl-C)' },
@@ -88,7 +90,7 @@ export interface Config {
   mode: 'vae' | 'vhe' | 'uvhe';
   seed: number;
   outDir: string;
-  data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number };
+  data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number; deskew: 'auto' | 'on' | 'off' };
   model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
   train: {
     epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
@@ -107,7 +109,7 @@ export interface Config {
     restarts: number; consensus: number;
     warmStart: boolean;
   };
-  eval: { every: number; limit: number; finalK: number; consensus: number };
+  eval: { every: number; limit: number; finalK: number; consensus: number; space: 'same' | 'zc' | 'z' | 'c' };
   checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }

@@ -6,7 +6,7 @@
 // neighbours come from the same SIMD pool as in the run, so ties break the same way).
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
-import { loadDataset } from './data/dataset.js';
+import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { clusterEngineOptions, engineSnapshotOf, finalClusters, spectralDims } from './train/loop.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
@@ -33,7 +33,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   const ck = loadCheckpoint(source);
   const codes = ck.arrays['engine/codes'] as Float32Array | undefined;
   if (!codes) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; only uvhe runs keep one)`);
-  const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
+  const split = loadDataset(datasetSpecOf(cfg));
   const { n, labels } = split.train;
   if (!labels) throw new ConfigError(`recluster: the training data of ${runDir} has no labels to score against`);
   const d = cfg.model.zDim + cfg.model.cDim;
@@ -63,9 +63,10 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   } finally {
     await engine?.close();
   }
+  const space = cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
   const rule = cfg.cluster.embed === 'spectral'
-    ? `spectral (space ${cfg.cluster.space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors, ` +
+    ? `spectral (space ${space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors, ` +
       `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits` : 'best of 5 fits'})`
-    : `KMeans (space ${cfg.cluster.space})`;
+    : `KMeans (space ${space})`;
   return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
 }

@@ -3,7 +3,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.js';
-import { loadDataset, type Split } from './data/dataset.js';
+import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
@@ -106,7 +106,7 @@ export function checkAgainstData(cfg: Config, split: Split): void {
 export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<RunOutcome> {
   // Everything that can refuse the run does so before the run folder exists: checkpoint, data, data-dependent keys.
   const resume = opts.resumeDir ? loadCheckpoint(join(opts.resumeDir, 'checkpoint.bin')) : undefined;
-  const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
+  const split = loadDataset(datasetSpecOf(cfg));
   checkAgainstData(cfg, split);
   const dir = opts.resumeDir ? resolve(opts.resumeDir) : makeRunDir(cfg);
   const ckptPath = join(dir, 'checkpoint.bin');

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { DataError } from './data-error.js';
 import { checkCountsAgree, readIdxImages, readIdxLabels } from './idx.js';
 import { readEmbeddedMnist } from './mnist-embedded.js';
+import { deskewImages } from './deskew.js';
 import { Rng } from '../util/rng.js';
 
 export { DataError } from './data-error.js';
@@ -45,6 +46,15 @@ export interface DatasetSpec {
   seed: number;
   /** optional cap on the number of examples per split (for tiny runs and tests) */
   limit?: number;
+  /** deskew every image of both splits (deskew.ts) */
+  deskew?: boolean;
+}
+
+/** The DatasetSpec of a config's `data` section (the split seed is the run's root seed). */
+export function datasetSpecOf(cfg: { seed: number; data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number; deskew: 'auto' | 'on' | 'off' } }): DatasetSpec {
+  const { data } = cfg;
+  const deskew = data.deskew === 'on' || (data.deskew === 'auto' && data.source === 'mnist');
+  return { source: data.source, dir: data.dir || undefined, testFraction: data.testFraction, seed: cfg.seed, limit: data.limit || undefined, deskew };
 }
 
 function checkLimit(limit: number | undefined): void {
@@ -247,8 +257,16 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
   };
 }
 
-/** Loads the split a config asks for. For "idx", testFraction and seed are unused (the files fix the split). */
+/** Loads the split a config asks for. For "idx", testFraction and seed are unused (the files fix the split).
+ *  With `deskew`, both splits' images are deskewed (labels are never read for it). */
 export function loadDataset(spec: DatasetSpec): Split {
+  const split = loadRaw(spec);
+  if (!spec.deskew) return split;
+  const desk = (d: Dataset): Dataset => ({ ...d, images: deskewImages(d.images, d.rows, d.cols) });
+  return { train: desk(split.train), test: desk(split.test), source: `${split.source}, deskewed` };
+}
+
+function loadRaw(spec: DatasetSpec): Split {
   if (spec.source === 'mnist') {
     return loadEmbeddedMnist({ testFraction: spec.testFraction, seed: spec.seed, limit: spec.limit });
   }

@@ -319,7 +319,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  * embedding the labels are the consensus of eval.consensus KMeans fits (src/cluster/consensus.ts).
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  weights: Float32Array | null): Promise<Int32Array> {
+  trainWeights: Float32Array | null): Promise<Int32Array> {
+  const weights = finalSpaceWeights(cfg, trainWeights, d);
   if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', 5, cfg.eval.consensus);
   const rng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
   let best: ReturnType<typeof kmeansFit> | null = null;
@@ -328,6 +329,27 @@ export async function finalClusters(cfg: Config, engine: ClusterEngine | null, c
     if (!best || f.inertia < best.inertia) best = f;
   }
   return best!.labels;
+}
+
+/**
+ * The distance weights of the final re-clustering: training's (cluster.space and its weighting) unless eval.space
+ * names a part, which then keeps training's weights on that part (1 where training had none) and 0 on the other.
+ * Only for a [z‖c] store (d = zDim + cDim); a vae's codes are z alone.
+ */
+export function finalSpaceWeights(cfg: Config, w: Float32Array | null, d: number): Float32Array | null {
+  const space = cfg.eval.space;
+  const dz = cfg.model.zDim;
+  if (space === 'same' || cfg.mode === 'vae' || d !== dz + cfg.model.cDim) return w;
+  // a part that training left out entirely (cluster.space) gets weight 1 per dimension when eval.space asks for it
+  const unused = (from: number, to: number): boolean => !w || w.subarray(from, to).every((v) => v === 0);
+  const zOff = unused(0, dz), cOff = unused(dz, d);
+  const out = new Float32Array(d);
+  for (let j = 0; j < d; j++) {
+    const isZ = j < dz;
+    const keep = space === 'zc' || (space === 'z') === isZ;
+    out[j] = !keep ? 0 : (isZ ? zOff : cOff) ? 1 : w![j]!;
+  }
+  return out;
 }
 
 /**
