@@ -59,8 +59,10 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance (cluster.weighting=fixed)' },
   'cluster.code': { type: oneOf('subset', 'self'), default: 'subset', doc: 'c recorded for x in the store: subset = mean of q(c|D) for x\'s D (the seed); self = mean of q(c|{x}), x\'s own class code' },
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
-  'cluster.embed': { type: oneOf('spectral', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph (on the pool\'s workers, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
-  'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral: neighbours per code in the graph' },
+  'cluster.embed': { type: oneOf('spectral', 'umap', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph; umap: Gaussian mixtures on a UMAP-style layout of that graph (both on the pool\'s workers, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
+  'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral, umap: neighbours per code in the graph' },
+  'cluster.layoutEpochs': { type: int(1, 5000), default: 200, doc: 'umap: SGD epochs of the layout (its dimensions: k, at most 32)' },
+  'cluster.mixtures': { type: int(1, 100), default: 10, doc: 'umap: Gaussian-mixture fits per relabel, each from its own k-means++ KMeans start; the highest likelihood wins' },
   'cluster.eigenvectors': { type: int(0, 64), default: 0, doc: 'spectral: eigenvectors KMeans runs on (columns of the embedding); 0 = ⌈1.6·k⌉, at most 48' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
@@ -76,6 +78,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
   'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
   'eval.finalK': { type: int(0), default: 0, doc: 'uvhe: also re-cluster the final codes at this k for final/acc and final/nmi (0 = the number of true classes)' },
+  'eval.embed': { type: oneOf('same', 'spectral', 'umap', 'none'), default: 'same', doc: 'the final re-clustering\'s rule (final/acc, --recluster): same = cluster.embed, or spectral, umap, none (KMeans on the codes); training relabels keep cluster.embed' },
   'eval.space': { type: oneOf('same', 'zc', 'z', 'c'), default: 'same', doc: 'uvhe: which codes the final re-clustering (final/acc, --recluster) measures distance on: same = cluster.space, or zc, z, c; training relabels keep cluster.space' },
   'eval.consensus': { type: int(0, 200), default: 24, doc: 'cluster.embed = spectral: the final re-clustering takes the consensus of this many KMeans fits on the embedding (KMeans on how often fits put two codes together); 0 = the lowest-inertia of 5 fits' },
 
@@ -100,7 +103,7 @@ export interface Config {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;
     simd: 'auto' | 'relaxed' | 'strict';
     weights: { z: number; c: number };
-    embed: 'none' | 'spectral'; neighbors: number; eigenvectors: number;
+    embed: 'none' | 'spectral' | 'umap'; neighbors: number; eigenvectors: number; layoutEpochs: number; mixtures: number;
     code: 'subset' | 'self';
     space: 'zc' | 'z' | 'c';
     standardize: boolean;
@@ -109,7 +112,7 @@ export interface Config {
     restarts: number; consensus: number;
     warmStart: boolean;
   };
-  eval: { every: number; limit: number; finalK: number; consensus: number; space: 'same' | 'zc' | 'z' | 'c' };
+  eval: { every: number; limit: number; finalK: number; consensus: number; space: 'same' | 'zc' | 'z' | 'c'; embed: 'same' | 'none' | 'spectral' | 'umap' };
   checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }

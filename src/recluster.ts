@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, engineSnapshotOf, finalClusters, spectralDims } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalClusters, finalEmbed } from './train/loop.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { clusterAccuracy, nmi } from './eval/metrics.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
@@ -51,7 +51,8 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   // The neighbours come from the same SIMD pool the run used (its f32 distances decide near-ties the same way;
   // TypeScript's f64 ones can swap a tied K-th neighbour, and KMeans on the embedding can amplify that).
   let engine: ClusterEngine | null = null;
-  if (cfg.cluster.embed === 'spectral' && cfg.runtime.workers !== 0) {
+  const embed = finalEmbed(cfg);
+  if (embed !== 'none' && cfg.runtime.workers !== 0) {
     engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), refit: 'epoch' })).engine;
   }
   let out: Int32Array;
@@ -64,9 +65,12 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     await engine?.close();
   }
   const space = cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
-  const rule = cfg.cluster.embed === 'spectral'
-    ? `spectral (space ${space}, ${Math.min(cfg.cluster.neighbors, n - 1)} neighbours, ${spectralDims(cfg, k, n)} eigenvectors, ` +
+  const K = Math.min(cfg.cluster.neighbors, n - 1);
+  const rule = embed === 'spectral'
+    ? `spectral (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)} eigenvectors, ` +
       `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits` : 'best of 5 fits'})`
-    : `KMeans (space ${space})`;
+    : embed === 'umap'
+      ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, best of ${cfg.cluster.mixtures} Gaussian mixtures)`
+      : `KMeans (space ${space})`;
   return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
 }

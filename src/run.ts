@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
-import { train, disposeParams, type MetricsRecord } from './train/loop.js';
+import { train, disposeParams, finalEmbed, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
@@ -97,8 +97,9 @@ export function checkAgainstData(cfg: Config, split: Split): void {
   if (cfg.mode === 'uvhe' && cfg.cluster.k > split.train.n) {
     throw new ConfigError(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${split.train.n})`);
   }
-  if (cfg.cluster.embed === 'spectral' && cfg.mode !== 'vhe' && split.train.n > SPECTRAL_MAX_N) {
-    throw new ConfigError(`config: cluster.embed "spectral" searches neighbours in O(n²); ${split.train.n} training examples is above its limit of ${SPECTRAL_MAX_N} (set cluster.embed "none")`);
+  const graph = cfg.cluster.embed !== 'none' ? { key: 'cluster.embed', embed: cfg.cluster.embed } : finalEmbed(cfg) !== 'none' ? { key: 'eval.embed', embed: finalEmbed(cfg) } : null;
+  if (graph && cfg.mode !== 'vhe' && split.train.n > SPECTRAL_MAX_N) {
+    throw new ConfigError(`config: ${graph.key} "${graph.embed}" searches neighbours in O(n²); ${split.train.n} training examples is above its limit of ${SPECTRAL_MAX_N} (set ${graph.key} "none")`);
   }
   if (cfg.mode === 'vhe' && !split.train.labels) throw new ConfigError(`config: mode "vhe" needs labels, and ${split.source} has none for training`);
 }

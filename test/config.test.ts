@@ -58,7 +58,8 @@ describe('resolveConfig', () => {
 
 describe('cluster.eigenvectors', () => {
   it('0 means ⌈1.6·k⌉ up to 48; a set value wins; never more than the examples', async () => {
-    const { spectralDims } = await import('../src/train/loop.js');
+    const { embedDims } = await import('../src/train/loop.js');
+    const spectralDims = (cfg: ReturnType<typeof resolveConfig>, k: number, n: number): number => embedDims(cfg, 'spectral', k, n);
     const at = (set: Record<string, unknown>) => resolveConfig({ cluster: set });
     expect(spectralDims(at({}), 10, 8000)).toBe(16);
     expect(spectralDims(at({}), 4, 8000)).toBe(7);
@@ -67,5 +68,25 @@ describe('cluster.eigenvectors', () => {
     expect(spectralDims(at({ eigenvectors: 16 }), 10, 8000)).toBe(16);
     expect(spectralDims(at({ eigenvectors: 16 }), 10, 12)).toBe(12);
     expect(() => at({ eigenvectors: 65 })).toThrow(/cluster\.eigenvectors/);
+  });
+});
+
+describe('eval.space and eval.embed (the final re-clustering)', () => {
+  it('eval.space keeps training\'s weights on the part it names and zeroes the other; same and vae leave them', async () => {
+    const { finalSpaceWeights, finalEmbed } = await import('../src/train/loop.js');
+    const at = (evalSet: Record<string, unknown>, top: Record<string, unknown> = {}) => resolveConfig({ model: { zDim: 2, cDim: 2 }, eval: evalSet, ...top });
+    const w = Float32Array.from([2, 2, 3, 3]);
+    expect(Array.from(finalSpaceWeights(at({ space: 'z' }), w, 4)!)).toEqual([2, 2, 0, 0]);
+    expect(Array.from(finalSpaceWeights(at({ space: 'c' }), w, 4)!)).toEqual([0, 0, 3, 3]);
+    expect(finalSpaceWeights(at({}), w, 4)).toBe(w);
+    expect(finalSpaceWeights(at({ space: 'z' }, { mode: 'vae' }), null, 2)).toBe(null);
+    // a part training left out (cluster.space = z: c weights 0) counts with weight 1 when asked for
+    expect(Array.from(finalSpaceWeights(at({ space: 'zc' }), Float32Array.from([1, 1, 0, 0]), 4)!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from(finalSpaceWeights(at({ space: 'c' }), null, 4)!)).toEqual([0, 0, 1, 1]);
+    expect(finalEmbed(at({}))).toBe('spectral');
+    expect(finalEmbed(at({ embed: 'umap' }))).toBe('umap');
+    expect(finalEmbed(at({}, { cluster: { embed: 'none' } }))).toBe('none');
+    expect(() => at({ space: 'x' })).toThrow(/eval\.space/);
+    expect(() => at({ embed: 'pca' })).toThrow(/eval\.embed/);
   });
 });

@@ -1,6 +1,8 @@
 // The one contract between the trainer and whatever keeps the code store, clusters it and samples
 // same-cluster subsets: the AssemblyScript SIMD pool (pool.ts) or the plain TypeScript oracle (reference.ts).
 
+import type { GraphRule } from './graph.js';
+
 /** Options fixed for the life of an engine. */
 export interface ClusterEngineOptions {
   /** number of training examples = rows of the code store */
@@ -84,6 +86,14 @@ export interface RelabelOptions {
   background?: boolean;
 }
 
+/** A graph relabel on the pool (cluster.embed "spectral" or "umap"; embed defaults to spectral, consensus and
+ *  epochs to 0): the rule of graph.ts, plus the distance weights of the neighbour search and whether it runs in
+ *  the background (as in RelabelOptions). */
+export type GraphRelabelOptions = Omit<GraphRule, 'embed' | 'epochs' | 'consensus'> & Partial<Pick<GraphRule, 'embed' | 'epochs' | 'consensus'>> & {
+  dimWeights?: Float32Array;
+  background?: boolean;
+};
+
 export interface ClusterEngine {
   /** "wasm-simd-pool" or "reference"; printed and recorded by the run */
   readonly kind: string;
@@ -97,8 +107,8 @@ export interface ClusterEngine {
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult>;
   /** Pool only: each row's K nearest other rows in the store (see PoolEngine.knn). */
   knn?(K: number, dimWeights?: Float32Array): Promise<{ idx: Int32Array; dist: Float64Array }>;
-  /** Pool only: the whole spectral relabel on the workers, optionally in the background (see PoolEngine). */
-  spectralRelabel?(o: { K: number; dims: number; iters: number; seed: number; fits: number; consensus?: number; dimWeights?: Float32Array; background?: boolean }): Promise<RelabelResult>;
+  /** Pool only: the whole graph relabel (spectral or umap) on the workers, optionally in the background (see PoolEngine). */
+  spectralRelabel?(o: GraphRelabelOptions): Promise<RelabelResult>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;

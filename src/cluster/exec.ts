@@ -3,7 +3,7 @@
 import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import type { ResultOf, Task } from './protocol.js';
-import { spectralLabels } from './spectral.js';
+import { graphLabels } from './graph.js';
 
 export class TaskRunner {
   private readonly stats: Int32Array;
@@ -103,14 +103,15 @@ export class TaskRunner {
         K.knnRange(L.codes, d, n, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
         return { ok: true };
       case 'spectral': {
-        if (L.knnPanel === 0 || t.K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${t.K}`);
+        const K = t.rule.K;
+        if (L.knnPanel === 0 || K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${K}`);
         const buf = this.memory.buffer;
         const nb = {
-          idx: new Int32Array(buf, L.knnIdx, n * t.K),
-          dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * t.K)),
+          idx: new Int32Array(buf, L.knnIdx, n * K),
+          dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * K)),
         };
         // weights: null is fine here: with the neighbours given, the weights were already applied by the knn pass
-        const labels = spectralLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, { neighbors: t.K, dims: t.dims, weights: null, iters: t.iters, seed: t.seed, fits: t.fits, consensus: t.consensus }, nb);
+        const labels = graphLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, t.rule, null, nb);
         new Int32Array(buf, L.knnLabels, n).set(labels);
         return { ok: true };
       }

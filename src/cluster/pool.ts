@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from './engine.js';
+import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, GraphRelabelOptions, RelabelOptions, RelabelResult, SubsetBatch } from './engine.js';
+import type { GraphRule } from './graph.js';
 import { TaskRunner } from './exec.js';
 import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } from './layout.js';
@@ -421,7 +422,7 @@ export class PoolEngine implements ClusterEngine {
    * The same labels as spectralLabels on this thread with the pool's neighbours. background: as in relabel (the
    * sampler draws from frozen labels meanwhile, writes wait), so the trainer need not wait for any of it.
    */
-  spectralRelabel(o: { K: number; dims: number; iters: number; seed: number; fits: number; consensus?: number; dimWeights?: Float32Array; background?: boolean }): Promise<RelabelResult> {
+  spectralRelabel(o: GraphRelabelOptions): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
     if (o.K !== this.layout.params.knnK || !(o.K >= 1 && o.K < this.n)) return Promise.reject(new Error(`cluster: spectralRelabel needs the engine created with knnK = ${o.K} and 1 <= K < n`));
     if (o.dimWeights && o.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${o.dimWeights.length} values, expected d=${this.d}`));
@@ -430,7 +431,9 @@ export class PoolEngine implements ClusterEngine {
     const run = this.enqueue(async () => {
       const t0 = performance.now();
       await this.knnNow(o.K, o.dimWeights);
-      await this.exec({ op: 'spectral', K: o.K, k: this.k, dims: o.dims, iters: o.iters, seed: o.seed, fits: o.fits, consensus: o.consensus ?? 0 });
+      const { dimWeights: _w, background: _b, ...given } = o;
+      const rule: GraphRule = { embed: 'spectral', epochs: 0, consensus: 0, ...given };
+      await this.exec({ op: 'spectral', k: this.k, rule });
       const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
       return { ...this.adopt(labels), ms: performance.now() - t0 };
     });

@@ -1,6 +1,7 @@
 // The typed thread boundary between PoolEngine (main thread) and worker.ts: tasks carry only small numbers
 // (offsets, ranges, slot ids); every big array lives in the shared memory described by Layout.
 import type { Layout } from './layout.js';
+import type { GraphRule } from './graph.js';
 
 /** Posted once to every worker (structured clone shares the memory and the compiled module). */
 export interface WorkerInit {
@@ -34,10 +35,10 @@ export interface IndexTask { op: 'index' }
 export interface KnnPrepareTask { op: 'knnPrepare' }
 /** The K nearest other rows of rows [lo, hi) into knnIdx/knnDist, using assign scratch slot `part`. */
 export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: number }
-/** Spectral clustering from the knn output (src/cluster/spectral.ts): affinity, top `dims` eigenvectors, the best
- *  of `fits` KMeans fits at k, or the consensus of `consensus` fits when > 0; labels into knnLabels. Plain
+/** A graph relabel from the knn output (src/cluster/graph.ts): spectral (affinity, top `dims` eigenvectors, KMeans
+ *  fits or their consensus) or umap (fuzzy graph, layout, Gaussian mixtures) at k; labels into knnLabels. Plain
  *  TypeScript, run on a worker so the trainer need not. */
-export interface SpectralTask { op: 'spectral'; K: number; k: number; dims: number; iters: number; seed: number; fits: number; consensus: number }
+export interface SpectralTask { op: 'spectral'; k: number; rule: GraphRule }
 
 export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | SpectralTask;
 

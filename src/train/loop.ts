@@ -9,7 +9,7 @@ import { LOSS_KEYS, trainStep } from './step.js';
 import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { spectralLabels } from '../cluster/spectral.js';
+import { graphLabels, type GraphEmbed, type GraphRule } from '../cluster/graph.js';
 import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
@@ -151,9 +151,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   if (background && engine && resume?.meta.bgPending === true && startStep === 0 && startEpoch <= cfg.train.epochs) {
     // the checkpoint was taken just before the background refit of the previous epoch's codes started: start it again
     const e = engine;
-    if (cfg.cluster.embed === 'spectral') {
+    if (cfg.cluster.embed !== 'none') {
       const codes = await e.readCodes();
-      bgRelabel = spectralRefit(cfg, e, codes, data.n, shape.zDim + shape.cDim, dimW, startEpoch - 1, true);
+      bgRelabel = graphRefit(cfg, e, codes, data.n, shape.zDim + shape.cDim, dimW, startEpoch - 1, true);
     } else {
       bgRelabel = startRelabelInBackground(e, { dimWeights: dimW ?? undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
     }
@@ -235,8 +235,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       dimW = dw.w;
       const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
       // the refit this epoch's codes get: KMeans (relabel) or spectral, on the pool where it can
-      const refit = (bg: boolean): Promise<RelabelResult> => (cfg.cluster.embed === 'spectral'
-        ? spectralRefit(cfg, engine!, codesNow, data.n, shape.zDim + shape.cDim, dw.w, epoch, bg)
+      const refit = (bg: boolean): Promise<RelabelResult> => (cfg.cluster.embed !== 'none'
+        ? graphRefit(cfg, engine!, codesNow, data.n, shape.zDim + shape.cDim, dw.w, epoch, bg)
         : bg ? startRelabelInBackground(engine!, ro) : engine!.relabel(ro));
       if (background && epoch < cfg.train.epochs) {
         startBackground = () => refit(true); // (the last epoch refits at once: the run's final labels are its final codes')
@@ -312,16 +312,18 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 }
 
 /**
- * The final re-clustering of n×d codes at k (the run's `final/acc`, `final/nmi`): the same embedding as training's
- * relabels (cluster.embed; for vae, spectral clustering of its codes is the fair baseline), seeded from the run's
- * seed so that `npm start -- --recluster` gets the same labels from the checkpoint's code store. Neighbours on the
- * pool where an engine is given, else in TypeScript (the same neighbours up to f32 near-ties). With the spectral
- * embedding the labels are the consensus of eval.consensus KMeans fits (src/cluster/consensus.ts).
+ * The final re-clustering of n×d codes at k (the run's `final/acc`, `final/nmi`): by eval.embed (default: the same
+ * rule as training's relabels, cluster.embed; for vae, the same clustering of its codes is the fair baseline) on
+ * the codes eval.space picks, seeded from the run's seed so that `npm start -- --recluster` gets the same labels
+ * from the checkpoint's code store. Neighbours on the pool where an engine is given, else in TypeScript (the
+ * same neighbours up to f32 near-ties). Spectral: the consensus of eval.consensus KMeans fits
+ * (src/cluster/consensus.ts); umap: the most likely of cluster.mixtures Gaussian mixtures.
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
   trainWeights: Float32Array | null): Promise<Int32Array> {
   const weights = finalSpaceWeights(cfg, trainWeights, d);
-  if (cfg.cluster.embed === 'spectral') return spectralRelabel(cfg, engine, codes, n, d, k, weights, 'final-spectral', 5, cfg.eval.consensus);
+  const embed = finalEmbed(cfg);
+  if (embed !== 'none') return graphRelabel(cfg, embed, engine, codes, n, d, k, weights, 'final-spectral', 5, cfg.eval.consensus);
   const rng = new ClusterRng(deriveSeed(cfg.seed, 'final'));
   let best: ReturnType<typeof kmeansFit> | null = null;
   for (let r = 0; r < 5; r++) {
@@ -329,6 +331,11 @@ export async function finalClusters(cfg: Config, engine: ClusterEngine | null, c
     if (!best || f.inertia < best.inertia) best = f;
   }
   return best!.labels;
+}
+
+/** The final re-clustering's rule: eval.embed, or cluster.embed when it says "same". */
+export function finalEmbed(cfg: Config): Config['cluster']['embed'] {
+  return cfg.eval.embed === 'same' ? cfg.cluster.embed : cfg.eval.embed;
 }
 
 /**
@@ -353,43 +360,54 @@ export function finalSpaceWeights(cfg: Config, w: Float32Array | null, d: number
 }
 
 /**
- * Columns of the spectral embedding for a fit at k: cluster.eigenvectors, or ⌈1.6·k⌉ (at most 48) when it is 0.
- * More eigenvectors than clusters because the first k are partly spent on splitting one elongated class (MNIST's
+ * Columns of the embedding for a fit at k. Spectral: cluster.eigenvectors, or ⌈1.6·k⌉ (at most 48) when it is 0;
+ * more eigenvectors than clusters because the first k are partly spent on splitting one elongated class (MNIST's
  * 1s by slant) while two touching classes (4 and 9) share one; the next few carry what separates those. Measured
  * by re-clustering the same stored codes (npm start -- --recluster): 16 against 10 eigenvectors gained on all 4
  * MNIST and 3 Fashion-MNIST stores; 14, 18 and 20 gained less or lost (experiments/results/spectral-eigenvectors.md).
+ * Umap: k dimensions (at most 32), one per cluster as in N2D; the mixture's full covariances cost O(dims²).
  */
-export function spectralDims(cfg: Config, k: number, n: number): number {
+export function embedDims(cfg: Config, embed: GraphEmbed, k: number, n: number): number {
+  if (embed === 'umap') return Math.min(k, 32, n);
   return Math.min(cfg.cluster.eigenvectors || Math.min(Math.ceil(1.6 * k), 48), n);
 }
 
-/**
- * Pseudo-labels by spectral clustering of n×d codes (cluster.embed = "spectral"): the neighbour graph on the
- * engine's SIMD pool where it has one (all workers), else in TypeScript; the eigenvectors and the KMeans fits on
- * this thread (src/cluster/spectral.ts). weights: per-dimension distance weights (null: all 1).
- */
-async function spectralRelabel(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  weights: Float32Array | null, seedName: string, fits: number, consensus = 0): Promise<Int32Array> {
-  const K = Math.min(cfg.cluster.neighbors, n - 1);
-  const nb = engine?.knn ? await engine.knn(K, weights ?? undefined) : undefined;
-  return spectralLabels(codes, n, d, k, { neighbors: K, dims: spectralDims(cfg, k, n), weights, iters: 100, seed: deriveSeed(cfg.seed, seedName), fits, consensus }, nb);
+/** The graph rule (graph.ts) of a relabel at k by `embed` with `fits` fits. */
+function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: number, fits: number, consensus: number): GraphRule {
+  return {
+    embed, K: Math.min(cfg.cluster.neighbors, n - 1), dims: embedDims(cfg, embed, k, n), iters: 100, epochs: cfg.cluster.layoutEpochs,
+    fits: embed === 'umap' ? cfg.cluster.mixtures : fits, consensus: embed === 'umap' ? 0 : consensus, seed,
+  };
 }
 
 /**
- * The spectral relabel of epoch `epoch`'s codes: wholly on the pool where the engine can (then optionally in the
- * background), else neighbours, eigenvectors and KMeans on this thread and the labels handed to the engine.
- * The same labels either way (the same neighbours, seeds and arithmetic).
+ * Pseudo-labels by a graph relabel of n×d codes (spectral or umap): the neighbour graph on the engine's SIMD pool
+ * where it has one (all workers), else in TypeScript; the rest on this thread (src/cluster/graph.ts).
+ * weights: per-dimension distance weights (null: all 1).
  */
-function spectralRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, n: number, d: number, w: Float32Array | null,
+async function graphRelabel(cfg: Config, embed: GraphEmbed, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
+  weights: Float32Array | null, seedName: string, fits: number, consensus = 0): Promise<Int32Array> {
+  const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, consensus);
+  const nb = engine?.knn ? await engine.knn(rule.K, weights ?? undefined) : undefined;
+  return graphLabels(codes, n, d, k, rule, weights, nb);
+}
+
+/**
+ * The graph relabel of epoch `epoch`'s codes (cluster.embed spectral or umap): wholly on the pool where the engine
+ * can (then optionally in the background), else neighbours, embedding and fits on this thread and the labels
+ * handed to the engine. The same labels either way (the same neighbours, seeds and arithmetic).
+ */
+function graphRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, n: number, d: number, w: Float32Array | null,
   epoch: number, background: boolean): Promise<RelabelResult> {
-  const K = Math.min(cfg.cluster.neighbors, n - 1), k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
-  const seed = deriveSeed(cfg.seed, `spectral-${epoch}`);
+  const embed = cfg.cluster.embed as GraphEmbed, k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
+  const seedName = `spectral-${epoch}`;
   if (engine.spectralRelabel) {
-    const p = engine.spectralRelabel({ K, dims: spectralDims(cfg, k, n), iters: 100, seed, fits, consensus: cfg.cluster.consensus, dimWeights: w ?? undefined, background });
+    const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, cfg.cluster.consensus);
+    const p = engine.spectralRelabel({ ...rule, dimWeights: w ?? undefined, background });
     if (background) p.catch(() => undefined); // awaited at the next epoch boundary; no unhandled rejection meanwhile
     return p;
   }
-  return (async () => engine.assignLabels(await spectralRelabel(cfg, engine, codes, n, d, k, w, `spectral-${epoch}`, fits, cfg.cluster.consensus), w ?? undefined))();
+  return (async () => engine.assignLabels(await graphRelabel(cfg, embed, engine, codes, n, d, k, w, seedName, fits, cfg.cluster.consensus), w ?? undefined))();
 }
 
 /** Start a relabel that runs alongside the next epoch's steps. The promise gets a no-op handler at once, so a
@@ -422,7 +440,7 @@ export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptio
     n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
     weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
     refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
-    knnK: cfg.cluster.embed === 'spectral' ? Math.min(cfg.cluster.neighbors, n - 1) : 0,
+    knnK: cfg.cluster.embed !== 'none' || finalEmbed(cfg) !== 'none' ? Math.min(cfg.cluster.neighbors, n - 1) : 0,
   };
 }
 

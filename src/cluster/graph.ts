@@ -1,0 +1,32 @@
+// The graph-based relabels (cluster.embed "spectral" and "umap") behind one call, used by the pool's worker
+// (exec.ts) and by the main thread (train/loop.ts) alike: codes and their neighbour graph in, labels out.
+import { knn, spectralLabels, type Neighbours } from './spectral.js';
+import { umapLabels } from './umap.js';
+
+export type GraphEmbed = 'spectral' | 'umap';
+
+/** What a relabel does with the neighbour graph; these fields also cross the thread boundary (protocol.ts). */
+export interface GraphRule {
+  embed: GraphEmbed;
+  /** neighbours per code (K) */
+  K: number;
+  /** spectral: eigenvectors kept; umap: layout dimensions */
+  dims: number;
+  /** subspace-iteration steps (spectral: the embedding; umap: the layout's start) */
+  iters: number;
+  /** umap: SGD epochs of the layout */
+  epochs: number;
+  /** spectral: KMeans fits, the lowest inertia wins; umap: Gaussian-mixture fits, the highest likelihood wins */
+  fits: number;
+  /** spectral: the consensus of this many KMeans fits instead, when > 0 */
+  consensus: number;
+  seed: number;
+}
+
+/** Labels at k for n×d codes. nb: the codes' K nearest neighbours under `weights` (computed here if absent). */
+export function graphLabels(codes: Float32Array, n: number, d: number, k: number, r: GraphRule, weights: Float32Array | null, nb?: Neighbours): Int32Array {
+  if (r.embed === 'umap') {
+    return umapLabels(n, k, { neighbors: r.K, dims: r.dims, epochs: r.epochs, eigenIters: r.iters, fits: r.fits, seed: r.seed }, nb ?? knn(codes, n, d, r.K, weights));
+  }
+  return spectralLabels(codes, n, d, k, { neighbors: r.K, dims: r.dims, weights, iters: r.iters, seed: r.seed, fits: r.fits, consensus: r.consensus }, nb);
+}
