@@ -417,9 +417,9 @@ export class PoolEngine implements ClusterEngine {
   }
 
   /**
-   * Spectral relabel entirely on the pool: the neighbour graph (SIMD knn, split over the workers), then the
-   * eigenvectors and KMeans (src/cluster/spectral.ts) on one worker, then the labels adopted as by assignLabels.
-   * The same labels as spectralLabels on this thread with the pool's neighbours. background: as in relabel (the
+   * Graph relabel (spectral or umap) entirely on the pool: the neighbour graph (SIMD knn, split over the workers),
+   * then the embedding and its fits (src/cluster/graph.ts) on one worker, then the labels adopted as by
+   * assignLabels. The same labels as graphLabels on this thread with the pool's neighbours. background: as in relabel (the
    * sampler draws from frozen labels meanwhile, writes wait), so the trainer need not wait for any of it.
    */
   spectralRelabel(o: GraphRelabelOptions): Promise<RelabelResult> {
@@ -431,8 +431,7 @@ export class PoolEngine implements ClusterEngine {
     const run = this.enqueue(async () => {
       const t0 = performance.now();
       await this.knnNow(o.K, o.dimWeights);
-      const { dimWeights: _w, background: _b, ...given } = o;
-      const rule: GraphRule = { embed: 'spectral', epochs: 0, consensus: 0, ...given };
+      const rule: GraphRule = { embed: o.embed ?? 'spectral', K: o.K, dims: o.dims, iters: o.iters, epochs: o.epochs ?? 0, fits: o.fits, consensus: o.consensus ?? 0, seed: o.seed };
       await this.exec({ op: 'spectral', k: this.k, rule });
       const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
       return { ...this.adopt(labels), ms: performance.now() - t0 };

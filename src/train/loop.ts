@@ -234,7 +234,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const changed = !dimW || dw.w.some((v, j) => v !== dimW![j]);
       dimW = dw.w;
       const ro: RelabelOptions = { dimWeights: changed ? dw.w : undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart };
-      // the refit this epoch's codes get: KMeans (relabel) or spectral, on the pool where it can
+      // the refit this epoch's codes get: KMeans (relabel) or a graph relabel (spectral, umap), on the pool where it can
       const refit = (bg: boolean): Promise<RelabelResult> => (cfg.cluster.embed !== 'none'
         ? graphRefit(cfg, engine!, codesNow, data.n, shape.zDim + shape.cDim, dw.w, epoch, bg)
         : bg ? startRelabelInBackground(engine!, ro) : engine!.relabel(ro));
