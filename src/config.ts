@@ -62,7 +62,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.embed': { type: oneOf('spectral', 'umap', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph; umap: Gaussian mixtures on a UMAP-style layout of that graph (both on the pool\'s workers, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
   'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral, umap: neighbours per code in the graph' },
   'cluster.layoutEpochs': { type: int(1, 5000), default: 200, doc: 'umap: SGD epochs of the layout (its dimensions: k, at most 32)' },
-  'cluster.mixtures': { type: int(1, 100), default: 10, doc: 'umap: Gaussian-mixture fits per relabel, each from its own k-means++ KMeans start; the highest likelihood wins' },
+  'cluster.mixtures': { type: int(1, 100), default: 10, doc: 'umap: Gaussian-mixture fits per layout, each from its own k-means++ KMeans start; the highest likelihood wins' },
+  'cluster.layouts': { type: int(1, 50), default: 3, doc: 'umap: layouts from different seeds per relabel; above 1, the labels are the consensus of their best mixtures' },
   'cluster.eigenvectors': { type: int(0, 64), default: 0, doc: 'spectral: eigenvectors KMeans runs on (columns of the embedding); 0 = ⌈1.6·k⌉, at most 48' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
@@ -103,7 +104,7 @@ export interface Config {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;
     simd: 'auto' | 'relaxed' | 'strict';
     weights: { z: number; c: number };
-    embed: 'none' | 'spectral' | 'umap'; neighbors: number; eigenvectors: number; layoutEpochs: number; mixtures: number;
+    embed: 'none' | 'spectral' | 'umap'; neighbors: number; eigenvectors: number; layoutEpochs: number; mixtures: number; layouts: number;
     code: 'subset' | 'self';
     space: 'zc' | 'z' | 'c';
     standardize: boolean;

@@ -70,7 +70,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     ? `spectral (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)} eigenvectors, ` +
       `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits` : 'best of 5 fits'})`
     : embed === 'umap'
-      ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, best of ${cfg.cluster.mixtures} Gaussian mixtures)`
+      ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, ${cfg.cluster.layouts > 1 ? `consensus of ${cfg.cluster.layouts} layouts, ` : ''}best of ${cfg.cluster.mixtures} Gaussian mixtures${cfg.cluster.layouts > 1 ? ' each' : ''})`
       : `KMeans (space ${space})`;
   return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
 }

@@ -18,7 +18,7 @@ export interface GraphRule {
   epochs: number;
   /** spectral: KMeans fits, the lowest inertia wins; umap: Gaussian-mixture fits, the highest likelihood wins */
   fits: number;
-  /** spectral: the consensus of this many KMeans fits instead, when > 0 */
+  /** spectral: the consensus of this many KMeans fits instead, when > 0; umap: layouts whose partitions vote */
   consensus: number;
   seed: number;
 }
@@ -26,7 +26,7 @@ export interface GraphRule {
 /** Labels at k for n×d codes. nb: the codes' K nearest neighbours under `weights` (computed here if absent). */
 export function graphLabels(codes: Float32Array, n: number, d: number, k: number, r: GraphRule, weights: Float32Array | null, nb?: Neighbours): Int32Array {
   if (r.embed === 'umap') {
-    return umapLabels(n, k, { neighbors: r.K, dims: r.dims, epochs: r.epochs, eigenIters: r.iters, fits: r.fits, seed: r.seed }, nb ?? knn(codes, n, d, r.K, weights));
+    return umapLabels(n, k, { neighbors: r.K, dims: r.dims, epochs: r.epochs, eigenIters: r.iters, layouts: r.consensus, fits: r.fits, seed: r.seed }, nb ?? knn(codes, n, d, r.K, weights));
   }
   return spectralLabels(codes, n, d, k, { neighbors: r.K, dims: r.dims, weights, iters: r.iters, seed: r.seed, fits: r.fits, consensus: r.consensus }, nb);
 }

@@ -9,6 +9,7 @@
 import { Rng } from '../util/rng.js';
 import { kmeansFit } from './reference.js';
 import { gmmFit } from './gmm.js';
+import { consensusLabels } from './consensus.js';
 import { topEigenvectors, type Neighbours } from './spectral.js';
 
 /** Symmetric fuzzy neighbour graph in CSR form (rows sorted, both directions of every edge stored). */
@@ -165,23 +166,36 @@ export interface UmapLabelOptions {
   epochs: number;
   /** subspace-iteration steps of the layout's spectral start */
   eigenIters: number;
-  /** mixture fits, each from its own k-means++ KMeans fit; the highest likelihood wins */
+  /** layouts from different seeds; with more than one, the labels are the consensus of their partitions */
+  layouts: number;
+  /** mixture fits per layout, each from its own k-means++ KMeans fit; the highest likelihood wins */
   fits: number;
   seed: number;
 }
 
-/** Pseudo-labels at k: fuzzy graph of the neighbours → layout → the best of `fits` Gaussian mixtures. */
+/**
+ * Pseudo-labels at k: fuzzy graph of the neighbours → `layouts` layouts (seeds seed, seed + 1, …) → on each, the
+ * most likely of `fits` Gaussian mixtures → the consensus of those partitions (./consensus.ts) when layouts > 1.
+ * Why several layouts: the SGD lands in different layouts from seed to seed, and on one MNIST store in three, one
+ * seed's layout had two classes fused into one blob, where even the most likely mixture is wrong (0.82 against
+ * 0.95 from the other seeds); no likelihood within one layout can see that, a vote across layouts does.
+ */
 export function umapLabels(n: number, k: number, o: UmapLabelOptions, nb: Neighbours): Int32Array {
   const K = Math.min(o.neighbors, n - 1);
   if (nb.idx.length !== n * K) throw new Error(`umap: got ${nb.idx.length / n} neighbours per row, expected ${K}`);
-  const Y = umapLayout(fuzzyGraph(n, K, nb), n, { dims: o.dims, epochs: o.epochs, negatives: 5, eigenIters: o.eigenIters, seed: o.seed });
-  const Yf = Float32Array.from(Y);
+  const graph = fuzzyGraph(n, K, nb);
   const rng = new Rng(o.seed ^ 0x5bd1e995);
-  let best: { logLik: number; labels: Int32Array } | null = null;
-  for (let r = 0; r < Math.max(1, o.fits); r++) {
-    const init = kmeansFit(Yf, n, o.dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels;
-    const f = gmmFit(Y, n, o.dims, k, { init, iters: 200, tol: 1e-6, reg: 1e-4 });
-    if (!best || f.logLik > best.logLik) best = f;
+  const parts: Int32Array[] = [];
+  for (let l = 0; l < Math.max(1, o.layouts); l++) {
+    const Y = umapLayout(graph, n, { dims: o.dims, epochs: o.epochs, negatives: 5, eigenIters: o.eigenIters, seed: o.seed + l });
+    const Yf = Float32Array.from(Y);
+    let best: { logLik: number; labels: Int32Array } | null = null;
+    for (let r = 0; r < Math.max(1, o.fits); r++) {
+      const init = kmeansFit(Yf, n, o.dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels;
+      const f = gmmFit(Y, n, o.dims, k, { init, iters: 200, tol: 1e-6, reg: 1e-4 });
+      if (!best || f.logLik > best.logLik) best = f;
+    }
+    parts.push(best!.labels);
   }
-  return best!.labels;
+  return parts.length === 1 ? parts[0]! : consensusLabels(parts, n, k, k, { restarts: 5, iters: 100, rng }).labels;
 }

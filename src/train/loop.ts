@@ -376,7 +376,7 @@ export function embedDims(cfg: Config, embed: GraphEmbed, k: number, n: number):
 function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: number, fits: number, consensus: number): GraphRule {
   return {
     embed, K: Math.min(cfg.cluster.neighbors, n - 1), dims: embedDims(cfg, embed, k, n), iters: 100, epochs: cfg.cluster.layoutEpochs,
-    fits: embed === 'umap' ? cfg.cluster.mixtures : fits, consensus: embed === 'umap' ? 0 : consensus, seed,
+    fits: embed === 'umap' ? cfg.cluster.mixtures : fits, consensus: embed === 'umap' ? cfg.cluster.layouts : consensus, seed,
   };
 }
 

@@ -139,10 +139,14 @@ describe('umap labels', () => {
     // curves that a mixture of k Gaussians does not follow: there the spectral embedding is the better rule.)
     const { X, truth } = blobs(5, 40, 3, 8);
     const codes = Float32Array.from(X), nb = knn(codes, 200, 3, 10, null);
-    const o = { neighbors: 10, dims: 5, epochs: 200, eigenIters: 100, fits: 3, seed: 4 };
+    const o = { neighbors: 10, dims: 5, epochs: 200, eigenIters: 100, layouts: 1, fits: 3, seed: 4 };
     const a = umapLabels(200, 5, o, nb);
     expect(clusterAccuracy(truth, a, 5).accuracy).toBeGreaterThan(0.97);
     expect(umapLabels(200, 5, o, nb)).toEqual(a);
+    // three layouts vote (consensus of their partitions): the same classes, repeatably
+    const v = umapLabels(200, 5, { ...o, layouts: 3 }, nb);
+    expect(clusterAccuracy(truth, v, 5).accuracy).toBeGreaterThan(0.97);
+    expect(umapLabels(200, 5, { ...o, layouts: 3 }, nb)).toEqual(v);
     expect(() => umapLabels(200, 5, { ...o, neighbors: 9 }, nb)).toThrow(/expected 9/);
   });
 
@@ -154,7 +158,7 @@ describe('umap labels', () => {
     const a = await PoolEngine.create(opts, { codes });
     const b = await PoolEngine.create(opts, { codes });
     try {
-      const rule: GraphRule = { embed: 'umap', K, dims: 3, iters: 50, epochs: 100, fits: 2, consensus: 0, seed: 7 };
+      const rule: GraphRule = { embed: 'umap', K, dims: 3, iters: 50, epochs: 100, fits: 2, consensus: 2, seed: 7 };
       const got = await a.spectralRelabel(rule);
       const want = await b.assignLabels(graphLabels(codes, n, 5, 3, rule, null, await b.knn(K)));
       expect(got.labels).toEqual(want.labels);
