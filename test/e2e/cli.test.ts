@@ -63,7 +63,9 @@ describe('cluster.code=self', () => {
 describe('cluster.embed=spectral', () => {
   it('relabels by spectral clustering of the codes and trains', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-spec-'));
-    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'cluster.eigenvectors=4', '--set', 'train.epochs=2']);
+    // (eval.* pinned: the repository's run.json, which these runs start from, re-clusters by umap on z)
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'cluster.eigenvectors=4', '--set', 'train.epochs=2',
+      '--set', 'eval.embed=same', '--set', 'eval.space=same']);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -88,6 +90,9 @@ describe('cluster.embed=spectral', () => {
     const other = cli(['--recluster', dir, '--set', 'cluster.embed=none', '--set', 'cluster.space=z']);
     expect(other.code).toBe(0);
     expect(other.stdout).toMatch(/KMeans \(space z\): accuracy (0|1)\.\d{4}  NMI/);
+    const um = cli(['--recluster', dir, '--set', 'eval.embed=umap', '--set', 'eval.space=z', '--set', 'cluster.layouts=2']);
+    expect(um.code).toBe(0);
+    expect(um.stdout).toMatch(/umap \(space z, 5 neighbours, 10-d layout, 200 epochs, consensus of 2 layouts, best of 10 Gaussian mixtures each\): accuracy (0|1)\.\d{4}  NMI/);
     const plain = cli(['--recluster', dir, '--set', 'eval.consensus=0']);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/4 eigenvectors, best of 5 fits\): accuracy (0|1)\.\d{4}  NMI/);
