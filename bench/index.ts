@@ -1,16 +1,19 @@
 // npm run bench: every benchmark, each comparing against a baseline in the same run and printing the ratio.
-//   BENCH_ONLY=cluster|train-step|overlap|spectral   run one of them
+//   BENCH_ONLY=cluster|train-step|overlap|spectral|graph   run one of them
 //   BENCH_SPECTRAL_N=60000                  rows of the spectral eigen-step benchmark
+//   BENCH_GRAPH_N=8000                      rows of the whole-relabel benchmark (spectral vs umap)
 //   BENCH_QUICK=1                           a smaller clustering grid (d=64, n=60,000)
 //   BENCH_HUGE=1                            adds the 10,000,000 × 64 code store relabel at k = 1,000
 import { runClusterBench } from './cluster.bench.js';
 import { runTrainStepBench } from './train-step.bench.js';
 import { runOverlapBench } from './overlap.bench.js';
 import { runSpectralBench } from './spectral.bench.js';
+import { runGraphBench } from './graph.bench.js';
 
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'train-step') await runTrainStepBench();
 if (!only || only === 'cluster') await runClusterBench();
 if (!only || only === 'spectral') await runSpectralBench();
+if (!only || only === 'graph') await runGraphBench();
 if (!only || only === 'overlap') await runOverlapBench();
 process.exit(0);

@@ -11,7 +11,7 @@ import { affinity, topEigenvectors } from '../src/cluster/spectral.js';
 import { Rng } from '../src/util/rng.js';
 
 /** Mean ms of one call of fn (tinybench, a single timed iteration: each call takes seconds). */
-async function timeOnce(name: string, fn: () => unknown): Promise<number> {
+export async function timeOnce(name: string, fn: () => unknown): Promise<number> {
   const bench = new Bench({ time: 0, iterations: 1, warmup: false });
   bench.add(name, fn);
   await bench.run();
