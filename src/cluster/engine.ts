@@ -108,7 +108,7 @@ export interface ClusterEngine {
   /** Pool only: each row's K nearest other rows in the store (see PoolEngine.knn). */
   knn?(K: number, dimWeights?: Float32Array): Promise<{ idx: Int32Array; dist: Float64Array }>;
   /** Pool only: the whole graph relabel (spectral or umap) on the workers, optionally in the background (see PoolEngine). */
-  spectralRelabel?(o: GraphRelabelOptions): Promise<RelabelResult>;
+  graphRelabelOnPool?(o: GraphRelabelOptions): Promise<RelabelResult>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;

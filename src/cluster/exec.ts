@@ -102,7 +102,7 @@ export class TaskRunner {
         if (L.knnPanel === 0 || t.K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${t.K}`);
         K.knnRange(L.codes, d, n, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
         return { ok: true };
-      case 'spectral': {
+      case 'graph': {
         const K = t.rule.K;
         if (L.knnPanel === 0 || K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${K}`);
         const buf = this.memory.buffer;

@@ -422,9 +422,9 @@ export class PoolEngine implements ClusterEngine {
    * assignLabels. The same labels as graphLabels on this thread with the pool's neighbours. background: as in relabel (the
    * sampler draws from frozen labels meanwhile, writes wait), so the trainer need not wait for any of it.
    */
-  spectralRelabel(o: GraphRelabelOptions): Promise<RelabelResult> {
+  graphRelabelOnPool(o: GraphRelabelOptions): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
-    if (o.K !== this.layout.params.knnK || !(o.K >= 1 && o.K < this.n)) return Promise.reject(new Error(`cluster: spectralRelabel needs the engine created with knnK = ${o.K} and 1 <= K < n`));
+    if (o.K !== this.layout.params.knnK || !(o.K >= 1 && o.K < this.n)) return Promise.reject(new Error(`cluster: graphRelabelOnPool needs the engine created with knnK = ${o.K} and 1 <= K < n`));
     if (o.dimWeights && o.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${o.dimWeights.length} values, expected d=${this.d}`));
     if (o.background && !this.freeze()) return Promise.reject(new Error('cluster: a background relabel is already running'));
     // one queue entry for the whole refit, so writes issued meanwhile land after it (one consistent store)
@@ -432,7 +432,7 @@ export class PoolEngine implements ClusterEngine {
       const t0 = performance.now();
       await this.knnNow(o.K, o.dimWeights);
       const rule: GraphRule = { embed: o.embed ?? 'spectral', K: o.K, dims: o.dims, iters: o.iters, epochs: o.epochs ?? 0, fits: o.fits, consensus: o.consensus ?? 0, seed: o.seed };
-      await this.exec({ op: 'spectral', k: this.k, rule });
+      await this.exec({ op: 'graph', k: this.k, rule });
       const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
       return { ...this.adopt(labels), ms: performance.now() - t0 };
     });

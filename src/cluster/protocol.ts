@@ -38,9 +38,9 @@ export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: n
 /** A graph relabel from the knn output (src/cluster/graph.ts): spectral (affinity, top `dims` eigenvectors, KMeans
  *  fits or their consensus) or umap (fuzzy graph, layout, Gaussian mixtures) at k; labels into knnLabels. Plain
  *  TypeScript, run on a worker so the trainer need not. */
-export interface SpectralTask { op: 'spectral'; k: number; rule: GraphRule }
+export interface GraphTask { op: 'graph'; k: number; rule: GraphRule }
 
-export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | SpectralTask;
+export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | GraphTask;
 
 export interface AssignResult { inertia: number; changed: number; /** rows whose distances to all centres were computed */ scored: number }
 export interface FinishResult { reseeded: number }

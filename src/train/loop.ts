@@ -401,9 +401,9 @@ function graphRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, n: 
   epoch: number, background: boolean): Promise<RelabelResult> {
   const embed = cfg.cluster.embed as GraphEmbed, k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
   const seedName = `spectral-${epoch}`;
-  if (engine.spectralRelabel) {
+  if (engine.graphRelabelOnPool) {
     const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, cfg.cluster.consensus);
-    const p = engine.spectralRelabel({ ...rule, dimWeights: w ?? undefined, background });
+    const p = engine.graphRelabelOnPool({ ...rule, dimWeights: w ?? undefined, background });
     if (background) p.catch(() => undefined); // awaited at the next epoch boundary; no unhandled rejection meanwhile
     return p;
   }

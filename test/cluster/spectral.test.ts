@@ -194,7 +194,7 @@ describe('knn on the pool (SIMD kernel, 2 workers)', () => {
   });
 });
 
-describe('spectralRelabel on the pool', () => {
+describe('graphRelabelOnPool on the pool', () => {
   it('gives the labels of the main-thread path (same neighbours, seeds, arithmetic); in the background it samples from frozen labels', async () => {
     const { PoolEngine } = await import('../../src/cluster/index.js');
     const n = 400, dz = 3, dc = 2, d = dz + dc, K = 8;
@@ -204,7 +204,7 @@ describe('spectralRelabel on the pool', () => {
     const b = await PoolEngine.create(opts, { codes: ring });
     try {
       const so = { K, dims: 2, iters: 2000, seed: 11, fits: 3 };
-      const got = await a.spectralRelabel(so);
+      const got = await a.graphRelabelOnPool(so);
       const nb = await b.knn(K);
       const want = await b.assignLabels(spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...so }, nb));
       expect(got.labels).toEqual(want.labels);
@@ -212,17 +212,17 @@ describe('spectralRelabel on the pool', () => {
       expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), got.labels, 2).accuracy).toBe(1);
       // the consensus of several fits travels to the worker and gives the main thread's labels too
       const co = { ...so, seed: 13, consensus: 5 };
-      const gotC = await a.spectralRelabel(co);
+      const gotC = await a.graphRelabelOnPool(co);
       const wantC = spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...co }, nb);
       expect(gotC.labels).toEqual((await b.assignLabels(wantC)).labels);
       expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), gotC.labels, 2).accuracy).toBe(1);
       // background: a sample answers at once from the labels before the refit
       const before = await a.labels();
-      const bg = a.spectralRelabel({ ...so, seed: 12, background: true });
+      const bg = a.graphRelabelOnPool({ ...so, seed: 12, background: true });
       const rows = Int32Array.from({ length: 16 }, (_, i) => i * 25);
       const s = await a.sample(rows, 3, false, false);
       for (let i = 0; i < 48; i++) expect(before[s.subsets[i]]).toBe(before[rows[Math.floor(i / 3)]]);
-      await expect(a.spectralRelabel({ ...so, background: true })).rejects.toThrow(/already running/);
+      await expect(a.graphRelabelOnPool({ ...so, background: true })).rejects.toThrow(/already running/);
       expect((await bg).sizes.reduce((x, y) => x + y, 0)).toBe(n);
     } finally {
       await a.close(); await b.close();

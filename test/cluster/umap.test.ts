@@ -159,7 +159,7 @@ describe('umap labels', () => {
     const b = await PoolEngine.create(opts, { codes });
     try {
       const rule: GraphRule = { embed: 'umap', K, dims: 3, iters: 50, epochs: 100, fits: 2, consensus: 2, seed: 7 };
-      const got = await a.spectralRelabel(rule);
+      const got = await a.graphRelabelOnPool(rule);
       const want = await b.assignLabels(graphLabels(codes, n, 5, 3, rule, null, await b.knn(K)));
       expect(got.labels).toEqual(want.labels);
       expect(clusterAccuracy(truth, got.labels, 3).accuracy).toBe(1);
