@@ -27,7 +27,6 @@ export function fuzzyGraph(n: number, K: number, nb: Neighbours): FuzzyGraph {
   let meanDist = 0;
   for (let t = 0; t < n * K; t++) meanDist += Math.sqrt(nb.dist[t]!) / (n * K);
   const er = new Int32Array(2 * n * K), ec = new Int32Array(2 * n * K), ew = new Float64Array(2 * n * K);
-  const fwd = new Uint8Array(2 * n * K);
   let e = 0;
   for (let i = 0; i < n; i++) {
     let rho = 0;
@@ -43,8 +42,8 @@ export function fuzzyGraph(n: number, K: number, nb: Neighbours): FuzzyGraph {
     for (let q = 0; q < K; q++) {
       const j = nb.idx[i * K + q]!;
       const w = Math.exp(-Math.max(0, d[q]! - rho) / sigma);
-      er[e] = i; ec[e] = j; ew[e] = w; fwd[e++] = 1;
-      er[e] = j; ec[e] = i; ew[e] = w; fwd[e++] = 0;
+      er[e] = i; ec[e] = j; ew[e++] = w;
+      er[e] = j; ec[e] = i; ew[e++] = w;
     }
   }
   // sort by (row, col): at (i, j) the entry i listed (forward) and the one j listed (backward) meet
