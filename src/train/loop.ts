@@ -217,7 +217,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     rec['time/train'] = trainSec;
 
     // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch (the seed's "before each epoch").
-    if (engine) {
+    // cluster.warmup: epochs before it keep the initial random partition (D is then a random draw, so c carries little
+    // and z learns what a VAE's code would); the last epoch always refits, because the run's final labels are its codes'.
+    if (engine && (epoch >= cfg.cluster.warmup || epoch === cfg.train.epochs)) {
       // The seed relabels between epochs, so the trainer waits for this full refit; it is counted as pool wait.
       // cluster.refit = "background": the refit of epoch e's codes runs during epoch e+1 (started below, after the
       // checkpoint) and its labels take over when it lands; here we only collect the one started last epoch.
