@@ -46,6 +46,9 @@ export interface LossTerms {
    *  weighting); for c the amortised KL_c/|X_x| */
   rateZ: Tensor1D;
   rateC: Tensor1D | null;
+  /** [dc] batch-mean KL_c per dimension of one q(c|D), nats, not amortised: whether c's posterior leaves its
+   *  prior at all (code/activeC), which the amortised rate, ~1/|X_x| of it, hides */
+  klCDims: Tensor1D | null;
 }
 
 /** x [P, B]; invSetSize [1, B] = 1/|X_x| (ignored in vae mode). */
@@ -54,11 +57,12 @@ export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTer
   const klZe = klElements(f.qz, f.pz);
   const klZ = tf.sum(klZe, 0) as Tensor1D;
   let perExample = tf.add(bce, klZ) as Tensor1D;
-  let klC: Tensor1D, klCW: Tensor1D, rateC: Tensor1D | null = null;
+  let klC: Tensor1D, klCW: Tensor1D, rateC: Tensor1D | null = null, klCDims: Tensor1D | null = null;
   if (f.qc) {
     const klCe = klElements(f.qc);
     // c's rate per example is amortised: one class code is paid once per class, i.e. KL_c/|X_x| per x
     rateC = tf.mean(tf.mul(klCe, invSetSize!), 1) as Tensor1D;
+    klCDims = tf.mean(klCe, 1) as Tensor1D;
     klC = tf.sum(klCe, 0) as Tensor1D;
     klCW = tf.mul(klC, tf.reshape(invSetSize!, [-1])) as Tensor1D;
     perExample = tf.add(perExample, klCW) as Tensor1D;
@@ -74,5 +78,6 @@ export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTer
     perExample,
     rateZ: tf.mean(klZe, 1) as Tensor1D,
     rateC,
+    klCDims,
   };
 }

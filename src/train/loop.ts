@@ -167,6 +167,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     if (first === 0) rng.shuffle(perm);
     const sums = new Float64Array(LOSS_KEYS.length);
     const rateSums = new Float64Array(shape.zDim + shape.cDim);
+    const klCSums = new Float64Array(shape.cDim);
+    let rateSeen = 0; // examples behind rateSums, klCSums: this leg's only (a resumed epoch's carried sums hold losses)
     let seen = 0, waitMs = 0;
     if (first > 0 && carried) { sums.set(carried.sums); seen = carried.seen; }
     const rowsOf = (s: number): Int32Array => perm.subarray(s * B, Math.min(data.n, (s + 1) * B));
@@ -192,6 +194,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       engine?.writeCodes(rows.slice(), res.codes);
       for (let j = 0; j < sums.length; j++) sums[j] += res.loss[j] * rows.length;
       for (let j = 0; j < rateSums.length; j++) rateSums[j] += res.rates[j] * rows.length;
+      for (let j = 0; j < res.klCDims.length; j++) klCSums[j] += res.klCDims[j] * rows.length;
+      rateSeen += rows.length;
       seen += rows.length; globalStep++;
       const rate = seen / ((performance.now() - tEpoch) / 1000);
       hooks.onStep?.(epoch, s + 1, stepsPerEpoch, sums[0] / seen, rate);
@@ -209,10 +213,11 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const trainSec = (performance.now() - tEpoch) / 1000;
     const rec: MetricsRecord = { kind: 'epoch', epoch, step: globalStep };
     LOSS_KEYS.forEach((k, j) => { rec[`loss/${k}`] = sums[j] / seen; });
-    const rates = Float32Array.from(rateSums, (v) => v / seen);
-    // active dimensions: those whose posterior moves off the prior by more than 0.01 nats on average
+    const rates = Float32Array.from(rateSums, (v) => v / Math.max(1, rateSeen));
+    // active dimensions: those whose posterior moves off the prior by more than 0.01 nats on average (for c, the KL
+    // of one q(c|D), not its amortised share per x, which is ~1/|X_x| of it and would count no dimension)
     rec['code/activeZ'] = rates.subarray(0, shape.zDim).filter((r) => r > 0.01).length;
-    if (shape.cDim) rec['code/activeC'] = rates.subarray(shape.zDim).filter((r) => r > 0.01).length;
+    if (shape.cDim) rec['code/activeC'] = klCSums.filter((v) => v / Math.max(1, rateSeen) > 0.01).length;
     rec['speed/examplesPerSec'] = seen / trainSec;
     rec['time/train'] = trainSec;
 

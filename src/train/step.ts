@@ -13,6 +13,8 @@ export interface StepResult {
   codes: Float32Array;
   /** dz+dc: batch-mean KL per code dimension [z‖c], nats (the rate each dimension uses) */
   rates: Float32Array;
+  /** dc: batch-mean KL_c per dimension of one q(c|D), nats, not amortised (empty in vae mode) */
+  klCDims: Float32Array;
   /** null when the step was applied; else what was not finite (a loss term or a parameter's gradient), and
    *  the weights were left untouched */
   nonFinite: string | null;
@@ -28,7 +30,7 @@ let stepCounter = 0;
 export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors, selfCodes = false): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
-  let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor;
+  let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor, klCT: Tensor | null = null;
   const inject = FAULT_STEP !== undefined && ++stepCounter === Number(FAULT_STEP);
   // Gradients are kept past the tidy so that they can be checked before any weight changes.
   const grads = tf.tidy(() => {
@@ -42,6 +44,7 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       const cCode = f.qc ? (selfCodes ? encodeCSelf(shape, params, batch.xT).mu : f.qc.mu) : null;
       codesT = tf.keep(tf.transpose(cCode ? tf.concat([f.qz.mu, cCode], 0) : f.qz.mu));
       ratesT = tf.keep(terms.rateC ? tf.concat([terms.rateZ, terms.rateC]) : terms.rateZ.clone());
+      klCT = terms.klCDims ? tf.keep(terms.klCDims) : null;
       return inject ? tf.mul(terms.total, NaN) as typeof terms.total : terms.total;
     }, vars);
     // variableGrads keys grads by tfjs variable name; the optimiser wants our parameter names
@@ -52,7 +55,8 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
   const loss = Float32Array.from(lossT.dataSync() as Float32Array);
   const codes = Float32Array.from(codesT.dataSync() as Float32Array);
   const rates = Float32Array.from(ratesT.dataSync() as Float32Array);
-  lossT.dispose(); codesT.dispose(); ratesT.dispose();
+  const klCDims = klCT ? Float32Array.from((klCT as Tensor).dataSync() as Float32Array) : new Float32Array(0);
+  lossT.dispose(); codesT.dispose(); ratesT.dispose(); (klCT as Tensor | null)?.dispose();
   if (inject) loss[0] = NaN;
   let nonFinite: string | null = null;
   const badTerm = LOSS_KEYS.findIndex((_, j) => !Number.isFinite(loss[j]));
@@ -63,5 +67,5 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
   }
   if (!nonFinite) opt.step(grads);
   tf.dispose(Object.values(grads));
-  return { loss, codes, rates, nonFinite };
+  return { loss, codes, rates, klCDims, nonFinite };
 }

@@ -1,7 +1,7 @@
 // The loss terms against their closed forms, computed by hand in float64.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src/backend.js';
-import { bcePerExample, klPerExample } from '../../src/model/loss.js';
+import { bcePerExample, klPerExample, vheLoss } from '../../src/model/loss.js';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 
 beforeAll(async () => { await initBackend('wasm'); });
@@ -62,5 +62,28 @@ describe('bcePerExample', () => {
   it('stays finite for saturated logits (no log(0))', () => {
     const got = bcePerExample(t2([[1, 0]]), t2([[-100, 100]])).dataSync()[0];
     expect(got).toBeCloseTo(200, 3);
+  });
+});
+
+describe('vheLoss per-dimension rates', () => {
+  it('rateC is KL_c amortised by 1/|X_x|; klCDims is the batch-mean KL_c per dimension, not amortised', () => {
+    // 2 examples, dc = 2: per-dimension KL of q(c) from N(0,1) by the closed form
+    const mc = [[1, 0], [2, 0.5]], sc = [[0, -0.3], [0.2, 0]];
+    const kl = mc.map((row, b) => row.map((m, d) => klRef(m, sc[b][d], 0, 0)));
+    const inv = [1 / 6000, 1 / 3000]; // |X_x|: sizes of x's pseudo-class, as on MNIST
+    const f = {
+      qc: { mu: t2(mc), s: t2(sc) },
+      qz: { mu: t2([[0.5], [0]]), s: t2([[0], [0]]) },
+      z: t2([[0], [0]]), logits: t2([[0], [0]]),
+    };
+    const terms = vheLoss(t2([[1], [0]]), f, tf.tensor2d([inv]));
+    const rateC = terms.rateC!.dataSync(), klCDims = terms.klCDims!.dataSync();
+    for (let d = 0; d < 2; d++) {
+      expect(klCDims[d]).toBeCloseTo((kl[0][d] + kl[1][d]) / 2, 5);
+      expect(rateC[d]).toBeCloseTo((kl[0][d] * inv[0] + kl[1][d] * inv[1]) / 2, 6);
+    }
+    // dimension 0 leaves the prior by more than a nat, yet its amortised rate is far below the 0.01-nat threshold
+    expect(klCDims[0]).toBeGreaterThan(0.01);
+    expect(rateC[0]).toBeLessThan(0.01);
   });
 });
