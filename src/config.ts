@@ -32,6 +32,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'data.dir': { type: str, default: '', doc: 'folder with train-/t10k- images (and optional labels) IDX files, raw or .gz (data.source=idx)' },
   'data.testFraction': { type: num(0, 0.9, true), default: 0.2, doc: 'embedded mnist: fraction of each class held out for test (stratified, seeded)' },
   'data.limit': { type: int(0), default: 0, doc: 'cap on examples per split, stratified (0 = all); for quick runs' },
+  'data.gamma': { type: num(0.05, 20), default: 1, doc: 'intensity exponent: every pixel v ∈ [0, 1] becomes v^gamma after any deskew (1 = raw; 0.5 lifts faint ink, so that shape outweighs shade; no labels used)' },
   'data.deskew': { type: oneOf('auto', 'on', 'off'), default: 'auto', doc: 'shear each image upright and centre it by its ink moments (no labels used); auto = on for the embedded mnist digits, off for idx files (clothes are not slanted handwriting)' },
 
   'model.hidden': { type: int(1), default: 512, doc: 'hidden units of every MLP (the seed: 512)' },
@@ -95,7 +96,7 @@ export interface Config {
   mode: 'vae' | 'vhe' | 'uvhe';
   seed: number;
   outDir: string;
-  data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number; deskew: 'auto' | 'on' | 'off' };
+  data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number; deskew: 'auto' | 'on' | 'off'; gamma: number };
   model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
   train: {
     epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
