@@ -7,7 +7,7 @@
 // and 16 eigenvectors (the defaults at k = 10).
 import { readFileSync } from 'node:fs';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { loadDataset } from '../src/data/dataset.js';
+import { datasetSpecOf, loadDataset } from '../src/data/dataset.js';
 import { knn, spectralLabels } from '../src/cluster/spectral.js';
 import { clusterAccuracy, nmi } from '../src/eval/metrics.js';
 
@@ -18,7 +18,8 @@ const perRule = new Map<number, number[]>(rules.map((r) => [r, []]));
 for (const dir of process.argv.slice(2)) {
   const cfg = JSON.parse(readFileSync(dir + '/config.json', 'utf8'));
   const ck = loadCheckpoint(dir + '/checkpoint.bin');
-  const split = loadDataset({ source: cfg.data.source, dir: cfg.data.dir || undefined, testFraction: cfg.data.testFraction, seed: cfg.seed, limit: cfg.data.limit || undefined });
+  // the run's own data spec (a config.json from before data.deskew / data.gamma reads as raw pixels, as it trained)
+  const split = loadDataset(datasetSpecOf(cfg));
   const y = split.train.labels!, n = split.train.n, k = split.train.numClasses;
   const codes = ck.arrays['engine/codes'] as Float32Array, d = codes.length / n;
   const nb = knn(codes, n, d, 10, null);
