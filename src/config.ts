@@ -75,7 +75,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.anneal.epochs': { type: int(0), default: 0, doc: 'anneal: epochs over which the weights move linearly (0 = all of train.epochs)' },
   'cluster.consensus': { type: int(0, 200), default: 24, doc: 'spectral: each relabel in training takes the consensus of this many KMeans fits on the embedding (as eval.consensus does for the final one); 0 = the lowest-inertia of restarts + 3 fits' },
   'cluster.restarts': { type: int(0, 100), default: 0, doc: 'extra KMeans fits from fresh k-means++ seeds at each relabel; the lowest inertia wins' },
-  'cluster.warmup': { type: int(1), default: 1, doc: 'epochs trained on the initial random partition before the first relabel (1 = the seed: relabel after every epoch). Longer lets z learn VAE-like codes before c learns the first clusters, which it then locks in' },
+  'cluster.warmup': { type: int(1), default: 1, doc: 'epochs trained on the initial random partition before the first relabel (1 = the seed: relabel after every epoch). Longer lets z learn VAE-like codes before c learns the first clusters, which the loop then tends to keep (measured on Fashion: experiments/results/fashion-warmup-gamma.md)' },
   'cluster.warmStart': { type: bool, default: true, doc: 'start each relabel from the previous centroids (else only from fresh seeds)' },
 
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
