@@ -30,7 +30,7 @@ let stepCounter = 0;
 export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors, selfCodes = false): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
-  let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor, klCT: Tensor | null = null;
+  let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor;
   const inject = FAULT_STEP !== undefined && ++stepCounter === Number(FAULT_STEP);
   // Gradients are kept past the tidy so that they can be checked before any weight changes.
   const grads = tf.tidy(() => {
@@ -43,8 +43,8 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       // [d, B] → [B, d] rows for the code store
       const cCode = f.qc ? (selfCodes ? encodeCSelf(shape, params, batch.xT).mu : f.qc.mu) : null;
       codesT = tf.keep(tf.transpose(cCode ? tf.concat([f.qz.mu, cCode], 0) : f.qz.mu));
-      ratesT = tf.keep(terms.rateC ? tf.concat([terms.rateZ, terms.rateC]) : terms.rateZ.clone());
-      klCT = terms.klCDims ? tf.keep(terms.klCDims) : null;
+      // one readback for both: [rateZ (dz) ‖ rateC (dc) ‖ klCDims (dc)]
+      ratesT = tf.keep(terms.rateC ? tf.concat([terms.rateZ, terms.rateC, terms.klCDims!]) : terms.rateZ.clone());
       return inject ? tf.mul(terms.total, NaN) as typeof terms.total : terms.total;
     }, vars);
     // variableGrads keys grads by tfjs variable name; the optimiser wants our parameter names
@@ -54,9 +54,10 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
   });
   const loss = Float32Array.from(lossT.dataSync() as Float32Array);
   const codes = Float32Array.from(codesT.dataSync() as Float32Array);
-  const rates = Float32Array.from(ratesT.dataSync() as Float32Array);
-  const klCDims = klCT ? Float32Array.from((klCT as Tensor).dataSync() as Float32Array) : new Float32Array(0);
-  lossT.dispose(); codesT.dispose(); ratesT.dispose(); (klCT as Tensor | null)?.dispose();
+  const rateBuf = Float32Array.from(ratesT.dataSync() as Float32Array);
+  const nRates = shape.zDim + shape.cDim; // cDim is 0 in vae mode
+  const rates = rateBuf.subarray(0, nRates), klCDims = rateBuf.subarray(nRates);
+  lossT.dispose(); codesT.dispose(); ratesT.dispose();
   if (inject) loss[0] = NaN;
   let nonFinite: string | null = null;
   const badTerm = LOSS_KEYS.findIndex((_, j) => !Number.isFinite(loss[j]));

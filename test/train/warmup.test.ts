@@ -21,7 +21,10 @@ describe('cluster.warmup', () => {
       return recs;
     };
     const relabelled = (recs: MetricsRecord[]): number[] => recs.filter((r) => typeof r['cluster/acc'] === 'number').map((r) => r.epoch as number);
-    expect(relabelled(await run(1))).toEqual([1, 2, 3, 4]); // the seed: a relabel after every epoch
+    const seed = await run(1);
+    expect(relabelled(seed)).toEqual([1, 2, 3, 4]); // the seed: a relabel after every epoch
+    // code/activeC counts c's dimensions by the KL of one q(c|D) (its amortised share per x would count none)
+    for (const r of seed) expect(r['code/activeC']).toBeGreaterThan(0);
     expect(relabelled(await run(3))).toEqual([3, 4]);
     // a warm-up as long as the run still gives the final codes their labels
     expect(relabelled(await run(9))).toEqual([4]);
