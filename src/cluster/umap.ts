@@ -113,7 +113,10 @@ export function umapLayout(g: FuzzyGraph, n: number, o: LayoutOptions): Float64A
       let d2 = 0;
       for (let c = 0; c < p; c++) { const v = Y[i + c]! - Y[j + c]!; d2 += v * v; }
       if (d2 > 0) {
-        const coef = (-2 * a * b * Math.pow(d2, b - 1)) / (1 + a * Math.pow(d2, b));
+        // d2^(b−1) = d2^b / d2: one power per edge visit, taken as exp(b·ln d2), which V8 runs in about half the
+        // time of Math.pow (the powers were most of the layout's time: BENCH_ONLY=graph npm run bench)
+        const pb = Math.exp(b * Math.log(d2));
+        const coef = (-2 * a * b * pb) / (d2 * (1 + a * pb));
         for (let c = 0; c < p; c++) {
           const gc = clip4(coef * (Y[i + c]! - Y[j + c]!)) * lr;
           Y[i + c] += gc; Y[j + c] -= gc;
@@ -126,7 +129,7 @@ export function umapLayout(g: FuzzyGraph, n: number, o: LayoutOptions): Float64A
         let e2 = 0;
         for (let c = 0; c < p; c++) { const v = Y[i + c]! - Y[k + c]!; e2 += v * v; }
         // two points on top of each other push apart at the clip (the gradient is unbounded there)
-        const coef = e2 > 0 ? (2 * b) / ((0.001 + e2) * (1 + a * Math.pow(e2, b))) : 0;
+        const coef = e2 > 0 ? (2 * b) / ((0.001 + e2) * (1 + a * Math.exp(b * Math.log(e2)))) : 0;
         for (let c = 0; c < p; c++) Y[i + c] += (e2 > 0 ? clip4(coef * (Y[i + c]! - Y[k + c]!)) : 4) * lr;
       }
     }
