@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyConfig } from '../failsafe/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = join(ROOT, 'test/fixtures/tiny-mnist-idx');
@@ -14,7 +15,7 @@ function cli(args: string[], cwd = ROOT): { code: number; stdout: string; stderr
 }
 
 const tiny = (out: string, mode: string): string[] => [
-  '--set', `mode=${mode}`, '--set', 'data.source=idx', '--set', `data.dir=${FIXTURE}`, '--set', `outDir=${out}`,
+  ...emptyConfig(out), '--set', `mode=${mode}`, '--set', 'data.source=idx', '--set', `data.dir=${FIXTURE}`, '--set', `outDir=${out}`,
   '--set', `name=${mode}`, '--set', 'train.epochs=4', '--set', 'train.batchSize=16', '--set', 'model.hidden=32',
   '--set', 'cluster.k=4', '--set', 'runtime.backend=wasm',
 ];

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyConfig } from '../failsafe/helpers.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -13,7 +14,7 @@ const cli = (args: string[]): { code: number; stderr: string } => {
   return { code: r.status ?? -1, stderr: r.stderr };
 };
 const tiny = (out: string, mode: string): string[] => [
-  '--set', `mode=${mode}`, '--set', 'data.source=idx', '--set', `data.dir=${join(ROOT, 'test/fixtures/tiny-mnist-idx')}`,
+  ...emptyConfig(out), '--set', `mode=${mode}`, '--set', 'data.source=idx', '--set', `data.dir=${join(ROOT, 'test/fixtures/tiny-mnist-idx')}`,
   '--set', `outDir=${out}`, '--set', 'model.hidden=32', '--set', 'cluster.k=4', '--set', 'train.batchSize=16', '--set', 'train.progress=none',
 ];
 const metrics = (dir: string): Array<Record<string, unknown>> =>

@@ -6,16 +6,21 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const FIXTURE = join(ROOT, 'test/fixtures/tiny-mnist-idx');
 
+/** `--config <dir>/empty-config.json` (written once): without it the CLI reads the repository's run.json, the
+ *  default run (edited by others, e.g. its cluster.refit), and a test would depend on it. */
+export function emptyConfig(dir: string): string[] {
+  const cfg = join(dir, 'empty-config.json');
+  if (!existsSync(cfg)) writeFileSync(cfg, '{}');
+  return ['--config', cfg];
+}
+
 /** --set args for a run on the tiny fixture (60 train / 20 test), written to out/name, plus extra key=value pairs. */
 export function tinyArgs(out: string, name: string, extra: string[] = []): string[] {
-  // an empty config file keeps the repository's run.json (edited by others) out of the test
-  const cfg = join(out, 'empty-config.json');
-  if (!existsSync(cfg)) writeFileSync(cfg, '{}');
   const sets = [
     'data.source=idx', `data.dir=${FIXTURE}`, `outDir=${out}`, `name=${name}`, 'runtime.backend=wasm',
     'train.progress=lines', 'model.hidden=16', 'cluster.k=4', ...extra,
   ];
-  return ['--config', cfg, ...sets.flatMap((s) => ['--set', s])];
+  return [...emptyConfig(out), ...sets.flatMap((s) => ['--set', s])];
 }
 
 const NODE_ARGS = ['--import', 'tsx', join(ROOT, 'src/cli.ts')];

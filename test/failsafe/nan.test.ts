@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { emptyConfig } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 function run(args: string[], fault: string): { code: number; stderr: string } {
@@ -15,7 +16,7 @@ function run(args: string[], fault: string): { code: number; stderr: string } {
   return { code: r.status ?? -1, stderr: r.stderr };
 }
 const tiny = (out: string, name: string): string[] => [
-  '--set', 'data.source=idx', '--set', `data.dir=${join(ROOT, 'test/fixtures/tiny-mnist-idx')}`, '--set', `outDir=${out}`,
+  ...emptyConfig(out), '--set', 'data.source=idx', '--set', `data.dir=${join(ROOT, 'test/fixtures/tiny-mnist-idx')}`, '--set', `outDir=${out}`,
   '--set', `name=${name}`, '--set', 'model.hidden=16', '--set', 'cluster.k=4', '--set', 'train.batchSize=16',
   '--set', 'train.epochs=3', '--set', 'train.progress=lines',
 ];

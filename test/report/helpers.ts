@@ -8,6 +8,7 @@ import { initBackend } from '../../src/backend.js';
 import { createParams, disposeParams, type Mode } from '../../src/model/vhe.js';
 import { loadIdxDir } from '../../src/data/dataset.js';
 import { writeImageGrids } from '../../src/report/images.js';
+import { emptyConfig } from '../failsafe/helpers.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const FIXTURE = join(ROOT, 'test/fixtures/tiny-mnist-idx');
@@ -28,7 +29,7 @@ export async function makeRuns(specs: Array<{ mode: Mode; seed: number }>, epoch
   const out = mkdtempSync(join(tmpdir(), 'uvhe-report-'));
   const runs = specs.map(({ mode, seed }) => ({ label: mode, mode, seed, dir: join(out, `${mode}-s${seed}`) }));
   const train = (r: FixtureRun): Promise<void> => cli([
-    '--set', `mode=${r.mode}`, '--set', `seed=${r.seed}`, '--set', 'data.source=idx', '--set', `data.dir=${FIXTURE}`,
+    ...emptyConfig(out), '--set', `mode=${r.mode}`, '--set', `seed=${r.seed}`, '--set', 'data.source=idx', '--set', `data.dir=${FIXTURE}`,
     '--set', `outDir=${out}`, '--set', `name=${r.mode}-s${r.seed}`, '--set', `train.epochs=${epochs}`, '--set', 'train.batchSize=16',
     '--set', 'model.hidden=32', '--set', 'cluster.k=4', '--set', 'runtime.backend=wasm', '--set', 'train.logSteps=2',
     '--set', 'train.progress=none',
