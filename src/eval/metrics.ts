@@ -156,3 +156,19 @@ export function emptyClusters(sizes: Int32Array): number {
   for (let i = 0; i < sizes.length; i++) if (sizes[i] === 0) e++;
   return e;
 }
+
+/**
+ * Neighbour label purity: the fraction of (row, neighbour) pairs whose true labels agree, over n rows and their
+ * K nearest neighbours (idx: n×K row indices, row-major). How well a code's local neighbourhood already
+ * separates the classes, independent of any clustering rule: the ceiling diagnostic of the README's issue 6 notes.
+ */
+export function neighbourPurity(trueLabels: Int32Array, idx: Int32Array, K: number): number {
+  const n = trueLabels.length;
+  if (!(K >= 1) || idx.length !== n * K) throw new Error(`neighbourPurity: idx has ${idx.length} entries, expected n·K = ${n}·${K}`);
+  let same = 0;
+  for (let i = 0; i < n; i++) {
+    const y = trueLabels[i];
+    for (let q = 0; q < K; q++) if (trueLabels[idx[i * K + q]] === y) same++;
+  }
+  return same / (n * K);
+}

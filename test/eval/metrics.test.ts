@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 
 const uniform = (seed: number): (() => number) => { const r = new Rng(seed); return () => r.nextFloat(); };
-import { clusterAccuracy, clusterSizes, contingency, emptyClusters, nmi } from '../../src/eval/metrics.js';
+import { clusterAccuracy, clusterSizes, contingency, emptyClusters, neighbourPurity, nmi } from '../../src/eval/metrics.js';
 
 const I = (a: number[]): Int32Array => Int32Array.from(a);
 
@@ -190,5 +190,16 @@ describe('contingency / clusterSizes / emptyClusters', () => {
     expect(() => nmi(I([0, 1]), I([0]))).toThrow(/trueLabels has 2 entries but pred has 1/);
     expect(() => clusterAccuracy(I([]), I([]))).toThrow(/no examples/);
     expect(() => nmi(I([0, -1]), I([0, 0]))).toThrow(/trueLabels\[1\] = -1 is negative/);
+  });
+});
+
+describe('neighbourPurity', () => {
+  it('counts agreeing (row, neighbour) pairs, as a direct count over a hand-built neighbour table does', () => {
+    const y = I([0, 0, 1, 1, 2]);
+    // K = 2: row 0 → 1 (same), 2 (not); row 1 → 0, 4; row 2 → 3, 3; row 3 → 2, 0; row 4 → 4's class has no twin
+    const idx = I([1, 2, 0, 4, 3, 3, 2, 0, 0, 1]);
+    expect(neighbourPurity(y, idx, 2)).toBeCloseTo((1 + 1 + 2 + 1 + 0) / 10, 12);
+    expect(neighbourPurity(y, I([1, 0, 3, 2, 4]), 1)).toBe(1); // (4 is its own neighbour only here: a table, not a search)
+    expect(() => neighbourPurity(y, idx, 3)).toThrow(/expected n·K = 5·3/);
   });
 });
