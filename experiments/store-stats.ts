@@ -30,8 +30,14 @@ async function neighbours(rows: Float32Array, n: number, dz: number, dc: number,
 
 console.log('| run | 10-NN purity [z‖c] | z | c | pixels (rows) | z share of variance |');
 console.log('|---|---|---|---|---|---|');
-for (const dir of process.argv.slice(2)) {
-  const cfg = JSON.parse(readFileSync(dir + '/config.json', 'utf8'));
+const dirs = process.argv.slice(2);
+if (dirs.length === 0) { console.error('usage: npx tsx experiments/store-stats.ts <run folder> …'); process.exit(2); }
+for (const dir of dirs) {
+  let cfg;
+  try { cfg = JSON.parse(readFileSync(dir + '/config.json', 'utf8')); } catch (e) {
+    console.error(`error: ${dir}: not a run folder (${dir}/config.json: ${(e as Error).message.split('\n')[0]})`);
+    process.exit(1);
+  }
   if (cfg.mode !== 'uvhe') { console.log(`| ${dir} | (mode ${cfg.mode}: no code store) | | | | |`); continue; }
   const split = loadDataset(datasetSpecOf(cfg));
   const y = split.train.labels;
