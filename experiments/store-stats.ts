@@ -28,10 +28,10 @@ async function neighbours(rows: Float32Array, n: number, dz: number, dc: number,
   }
 }
 
-console.log('| run | 10-NN purity [z‖c] | z | c | pixels (rows) | z share of variance |');
-console.log('|---|---|---|---|---|---|');
 const dirs = process.argv.slice(2);
 if (dirs.length === 0) { console.error('usage: npx tsx experiments/store-stats.ts <run folder> …'); process.exit(2); }
+console.log('| run | 10-NN purity [z‖c] | z | c | pixels (rows) | z share of variance |');
+console.log('|---|---|---|---|---|---|');
 for (const dir of dirs) {
   let cfg;
   try { cfg = JSON.parse(readFileSync(dir + '/config.json', 'utf8')); } catch (e) {
