@@ -196,10 +196,10 @@ describe('contingency / clusterSizes / emptyClusters', () => {
 describe('neighbourPurity', () => {
   it('counts agreeing (row, neighbour) pairs, as a direct count over a hand-built neighbour table does', () => {
     const y = I([0, 0, 1, 1, 2]);
-    // K = 2: row 0 → 1 (same), 2 (not); row 1 → 0, 4; row 2 → 3, 3; row 3 → 2, 0; row 4 → 4's class has no twin
+    // K = 2: row 0 → 1 (same), 2 (not); row 1 → 0 (same), 4; row 2 → 3, 3 (both same); row 3 → 2 (same), 0; row 4 → 0, 1 (neither)
     const idx = I([1, 2, 0, 4, 3, 3, 2, 0, 0, 1]);
     expect(neighbourPurity(y, idx, 2)).toBeCloseTo((1 + 1 + 2 + 1 + 0) / 10, 12);
-    expect(neighbourPurity(y, I([1, 0, 3, 2, 4]), 1)).toBe(1); // (4 is its own neighbour only here: a table, not a search)
+    expect(neighbourPurity(y, I([1, 0, 3, 2, 4]), 1)).toBe(1); // a table, not a search: row 4 may list itself
     expect(() => neighbourPurity(y, idx, 3)).toThrow(/expected n·K = 5·3/);
   });
 });
