@@ -15,8 +15,9 @@ const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
   --config FILE        a run config (JSON), or a compare file ({"compare": ...}: several configs × seeds,
                        one report); default: run.json in the current folder when it exists
   --resume DIR         continue the run in DIR (runs/<name>) from its checkpoint; --set may extend train.epochs
-  --recluster DIR      re-cluster the code store of the (uvhe) run in DIR at k = classes by the run's final rule,
-                       with --set overriding cluster.* keys (e.g. cluster.eigenvectors=16), and print accuracy
+  --recluster DIR      re-cluster the codes of the run in DIR (uvhe: its code store; vae: the means of q(z|x),
+                       encoded again from its checkpoint) at k = classes by the run's final rule, with --set
+                       overriding cluster.* / eval.* keys (e.g. cluster.eigenvectors=16), and print accuracy
                        and NMI; trains nothing, writes nothing
   --set KEY=VALUE      override one key (repeatable); VALUE is JSON where it parses (3, true, "x"), else a string
   --print-config       print the resolved config and exit

@@ -1,5 +1,5 @@
 // `npm start -- --recluster runs/<name> [--set cluster.key=value ...]`: re-cluster a finished (or stopped) uvhe
-// run's code store at k = the number of classes by the run's final rule (train/loop.ts finalClusters), under
+// run's code store (a vae run's means of q(z|x), encoded again from its checkpoint) at k = the number of classes by the run's final rule (train/loop.ts finalClusters), under
 // changed cluster.* settings, without training again. The clustering choices of issue 6 (space, weights, graph,
 // eigenvectors) can then be compared on the very same codes, which separates "a better clustering rule" from
 // "a better representation". With the run's own config it reproduces the run's final/acc and final/nmi (the
@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, embedDims, engineSnapshotOf, finalClusters, finalEmbed } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalClusters, finalEmbed, vaeCodesFromCheckpoint } from './train/loop.js';
+import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { clusterAccuracy, nmi } from './eval/metrics.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
@@ -31,20 +32,26 @@ const WEIGHT_KEYS = ['weights', 'space', 'standardize', 'weighting', 'anneal'] a
 export async function recluster(cfg: Config, runDir: string, ran?: Config): Promise<ReclusterResult> {
   const source = join(runDir, 'checkpoint.bin');
   const ck = loadCheckpoint(source);
-  const codes = ck.arrays['engine/codes'] as Float32Array | undefined;
-  if (!codes) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; only uvhe runs keep one)`);
+  const stored = ck.arrays['engine/codes'] as Float32Array | undefined;
+  const isVae = cfg.mode === 'vae';
+  if (!stored && !isVae) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; uvhe runs keep one, vae runs are re-encoded)`);
   const split = loadDataset(datasetSpecOf(cfg));
   const { n, labels } = split.train;
   if (!labels) throw new ConfigError(`recluster: the training data of ${runDir} has no labels to score against`);
-  const d = cfg.model.zDim + cfg.model.cDim;
+  if (isVae && ck.meta.n !== n) throw new ConfigError(`recluster: ${source} was written for ${String(ck.meta.n)} training examples, the data now has ${n}`);
+  // vae: its final re-clustering's codes, the means of q(z|x), encoded again from the checkpoint's weights on the
+  // run's own backend (its neighbours came from TypeScript, with no pool, so they are rebuilt the same way)
+  if (isVae) await initBackend(cfg.runtime.backend);
+  const codes = stored ?? vaeCodesFromCheckpoint(cfg, ck, split.train);
+  const d = isVae ? cfg.model.zDim : cfg.model.zDim + cfg.model.cDim;
   if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
   const k = cfg.eval.finalK || split.train.numClasses;
   if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
   // The run's final weights unless a weighting key was changed (then they are recomputed as at the last epoch;
   // mi weighting then has no rates to use and weighs by variance only).
-  const same = ran && WEIGHT_KEYS.every((key) => JSON.stringify(ran.cluster[key]) === JSON.stringify(cfg.cluster[key]));
-  const stored = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
-  const weights = same && stored ? stored : clusterDimWeights(cfg.cluster, {
+  const same = !isVae && ran && WEIGHT_KEYS.every((key) => JSON.stringify(ran.cluster[key]) === JSON.stringify(cfg.cluster[key]));
+  const storedW = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
+  const weights = isVae ? null : same && storedW ? storedW : clusterDimWeights(cfg.cluster, {
     epoch: cfg.train.epochs, epochs: cfg.train.epochs, codes, n, dz: cfg.model.zDim, dc: cfg.model.cDim, rates: null,
     grad: (ck.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null,
   }).w;
@@ -52,7 +59,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   // TypeScript's f64 ones can swap a tied K-th neighbour, and KMeans on the embedding can amplify that).
   let engine: ClusterEngine | null = null;
   const embed = finalEmbed(cfg);
-  if (embed !== 'none' && cfg.runtime.workers !== 0) {
+  if (!isVae && embed !== 'none' && cfg.runtime.workers !== 0) {
     engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), refit: 'epoch' })).engine;
   }
   let out: Int32Array;
@@ -64,7 +71,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   } finally {
     await engine?.close();
   }
-  const space = cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
+  const space = isVae ? 'z (vae)' : cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
   const K = Math.min(cfg.cluster.neighbors, n - 1);
   const rule = embed === 'spectral'
     ? `spectral (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)} eigenvectors, ` +

@@ -440,6 +440,31 @@ function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n
   return out;
 }
 
+/**
+ * The codes a vae run's final re-clustering used (n×zDim means of q(z|x) of every training example), rebuilt
+ * from its checkpoint's weights: a vae keeps no code store, and `--recluster` scores its codes under other rules.
+ * Same weights, data and backend give the same means, so the run's own rule gives its final/acc again.
+ */
+export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train']): Float32Array {
+  const P = data.rows * data.cols;
+  const shape = modelShape(cfg, P);
+  const B = Math.min(cfg.train.batchSize, data.n);
+  const params = createParams(shape, 0); // every value is overwritten below
+  try {
+    for (const [k, p] of Object.entries(params)) {
+      const w = ck.arrays[`param/${k}`] as Float32Array | undefined;
+      if (!w || w.length !== p.size) throw new CheckpointError(`checkpoint: param/${k} is missing or has the wrong size for the run's model config`);
+      const t = tf.tensor(w, p.shape);
+      p.assign(t);
+      t.dispose();
+    }
+    const builder = new BatchBuilder(data.images, data.n, P, B, cfg.train.subsetSize, shape.zDim, shape.cDim);
+    return encodeMeans(shape, params, builder, data.n, B, new Rng(0)); // the means do not read the noise
+  } finally {
+    disposeParams(params);
+  }
+}
+
 /** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
 /** The cluster engine a run of `cfg` on n training examples uses (also what --recluster rebuilds). */
 export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptions {

@@ -101,17 +101,41 @@ describe('cluster.embed=spectral', () => {
   });
 });
 
+describe('--recluster on a vae run re-encodes its codes from the checkpoint', () => {
+  it("the run's own rule gives its final scores again; another rule is named; nothing is written", () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-reclvae-'));
+    const r = cli([...tiny(out, 'vae'), '--set', 'train.epochs=2', '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5',
+      '--set', 'cluster.eigenvectors=4', '--set', 'eval.embed=same']);
+    expect(r.code).toBe(0);
+    const dir = join(out, 'vae');
+    const last = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    const before = readdirSync(dir).sort();
+    const same = cli(['--recluster', dir]);
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(0);
+    const m = /k = (\d+), spectral \(space z \(vae\), 5 neighbours, 4 eigenvectors, consensus of 24 fits\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    expect(m, same.stdout).not.toBeNull();
+    expect(Number(m![1])).toBe(last['final/k']);
+    expect(Number(m![2])).toBeCloseTo(last['final/acc'], 4);
+    expect(Number(m![3])).toBeCloseTo(last['final/nmi'], 4);
+    const km = cli(['--recluster', dir, '--set', 'eval.embed=none']);
+    expect(km.code).toBe(0);
+    expect(km.stdout).toMatch(/KMeans \(space z \(vae\)\): accuracy (0|1)\.\d{4}  NMI/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
 describe('--recluster refuses what it cannot use, in one line', () => {
   it('a run without a code store, a missing folder, and --config together', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-recl-'));
-    expect(cli([...tiny(out, 'vae'), '--set', 'train.epochs=1']).code).toBe(0);
-    const vae = cli(['--recluster', join(out, 'vae')]);
-    expect(vae.code).toBe(2);
-    expect(vae.stderr.trim()).toMatch(/^error: recluster: .*checkpoint\.bin holds no code store \(mode vae; only uvhe runs keep one\)$/);
+    expect(cli([...tiny(out, 'vhe'), '--set', 'train.epochs=1']).code).toBe(0);
+    const vhe = cli(['--recluster', join(out, 'vhe')]);
+    expect(vhe.code).toBe(2);
+    expect(vhe.stderr.trim()).toMatch(/^error: recluster: .*checkpoint\.bin holds no code store \(mode vhe; uvhe runs keep one, vae runs are re-encoded\)$/);
     const missing = cli(['--recluster', join(out, 'nope')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toMatch(/^error: config: cannot read .*nope\/config\.json: no such file$/);
-    const both = cli(['--recluster', join(out, 'vae'), '--config', 'run.json']);
+    const both = cli(['--recluster', join(out, 'vhe'), '--config', 'run.json']);
     expect(both.code).toBe(2);
     expect(both.stderr.trim()).toBe('error: cli: --recluster takes the config from the run folder; drop --config');
   });
