@@ -61,10 +61,11 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.code': { type: oneOf('subset', 'self'), default: 'subset', doc: 'c recorded for x in the store: subset = mean of q(c|D) for x\'s D (the seed); self = mean of q(c|{x}), x\'s own class code' },
   'cluster.space': { type: oneOf('zc', 'z', 'c'), default: 'zc', doc: 'which codes enter the clustering distance: both (the seed), z only, c only' },
   'cluster.embed': { type: oneOf('spectral', 'umap', 'none'), default: 'spectral', doc: 'spectral (default): KMeans on the top eigenvectors of the codes\' k-nearest-neighbour graph; umap: Gaussian mixtures on a UMAP-style layout of that graph (both on the pool\'s workers, O(n²·d); n ≤ 200,000); none: KMeans on the (weighted) codes themselves, the seed\'s rule' },
-  'cluster.neighbors': { type: int(1, 56), default: 10, doc: 'spectral, umap: neighbours per code in the graph' },
+  'cluster.neighbors': { type: int(0, 56), default: 0, doc: 'spectral, umap: neighbours per code in the graph; 0 = one per 1,000 codes, at least 10 and at most 50 (10 up to 10,000 codes, 50 from 50,000)' },
   'cluster.layoutEpochs': { type: int(1, 5000), default: 200, doc: 'umap: SGD epochs of the layout (its dimensions: k, at most 32)' },
   'cluster.mixtures': { type: int(1, 100), default: 10, doc: 'umap: Gaussian-mixture fits per layout, each from its own k-means++ KMeans start; the highest likelihood wins' },
   'cluster.layouts': { type: int(1, 50), default: 3, doc: 'umap: layouts from different seeds per relabel; above 1, the labels are the consensus of their best mixtures' },
+  'cluster.eigenIters': { type: int(1, 5000), default: 100, doc: 'spectral, umap: subspace iterations of the graph\'s top eigenvectors; at 60,000 codes 100 leave the subspace seed-dependent (overlap 0.95 between two starts), 400 converge it' },
   'cluster.eigenvectors': { type: int(0, 64), default: 0, doc: 'spectral: eigenvectors KMeans runs on (columns of the embedding); 0 = ⌈1.6·k⌉, at most 48' },
   'cluster.standardize': { type: bool, default: false, doc: 'divide each code dimension by its variance over the store before clustering' },
   'cluster.weighting': { type: oneOf('fixed', 'anneal', 'gradient', 'mi'), default: 'fixed', doc: 'fixed: cluster.weights; anneal: from → to over the epochs; gradient: by ‖∂L/∂z‖ vs ‖∂L/∂c‖ of the last evaluation; mi: each dimension by its rate (mean KL of posterior from prior, nats)' },
@@ -106,7 +107,7 @@ export interface Config {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;
     simd: 'auto' | 'relaxed' | 'strict';
     weights: { z: number; c: number };
-    embed: 'none' | 'spectral' | 'umap'; neighbors: number; eigenvectors: number; layoutEpochs: number; mixtures: number; layouts: number;
+    embed: 'none' | 'spectral' | 'umap'; neighbors: number; eigenvectors: number; eigenIters: number; layoutEpochs: number; mixtures: number; layouts: number;
     code: 'subset' | 'self';
     space: 'zc' | 'z' | 'c';
     standardize: boolean;

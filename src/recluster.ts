@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, embedDims, engineSnapshotOf, finalClusters, finalEmbed, vaeCodesFromCheckpoint } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalClusters, finalEmbed, graphNeighbors, vaeCodesFromCheckpoint } from './train/loop.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { clusterAccuracy, nmi } from './eval/metrics.js';
@@ -72,7 +72,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     await engine?.close();
   }
   const space = isVae ? 'z (vae)' : cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
-  const K = Math.min(cfg.cluster.neighbors, n - 1);
+  const K = graphNeighbors(cfg, n);
   const rule = embed === 'spectral'
     ? `spectral (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)} eigenvectors, ` +
       `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits` : 'best of 5 fits'})`

@@ -71,6 +71,24 @@ describe('cluster.eigenvectors', () => {
   });
 });
 
+describe('cluster.neighbors', () => {
+  it('0 means one per 1,000 codes within [10, 50]; a set value wins; never more than n − 1', async () => {
+    const { graphNeighbors } = await import('../src/train/loop.js');
+    const at = (set: Record<string, unknown>) => resolveConfig({ cluster: set });
+    expect(graphNeighbors(at({}), 8000)).toBe(10);
+    expect(graphNeighbors(at({}), 10_000)).toBe(10);
+    expect(graphNeighbors(at({}), 20_000)).toBe(20);
+    expect(graphNeighbors(at({}), 44_600)).toBe(45);
+    expect(graphNeighbors(at({}), 60_000)).toBe(50);
+    expect(graphNeighbors(at({}), 8)).toBe(7);
+    expect(graphNeighbors(at({ neighbors: 15 }), 60_000)).toBe(15);
+    expect(graphNeighbors(at({ neighbors: 15 }), 12)).toBe(11);
+    expect(() => at({ neighbors: 57 })).toThrow(/cluster\.neighbors/);
+    expect(at({}).cluster.eigenIters).toBe(100);
+    expect(() => at({ eigenIters: 0 })).toThrow(/cluster\.eigenIters/);
+  });
+});
+
 describe('eval.space and eval.embed (the final re-clustering)', () => {
   it('eval.space keeps training\'s weights on the part it names and zeroes the other; same and vae leave them', async () => {
     const { finalSpaceWeights, finalEmbed } = await import('../src/train/loop.js');

@@ -379,10 +379,23 @@ export function embedDims(cfg: Config, embed: GraphEmbed, k: number, n: number):
   return Math.min(cfg.cluster.eigenvectors || Math.min(Math.ceil(1.6 * k), 48), n);
 }
 
+/**
+ * K of the neighbour graph over n codes: cluster.neighbors, or, when it is 0, one neighbour per 1,000 codes
+ * within [10, 50]. A fixed K makes the graph ever more local as n grows: 10 neighbours are 0.1 % of 10,000 codes
+ * but 0.017 % of 60,000, and the eigenvectors of so local a graph follow small dense patches instead of classes.
+ * Measured on the 60k Fashion-MNIST stores (experiments/results/fashion-neighbours.md); at 10,000 codes K = 15 and
+ * 20 changed little against 10 (spectral-eigenvectors.md), so up to 10,000 codes it stays 10. 50 is the largest K
+ * measured (the SIMD kernel's scratch holds 56).
+ */
+export function graphNeighbors(cfg: Config, n: number): number {
+  const K = cfg.cluster.neighbors || Math.min(50, Math.max(10, Math.round(n / 1000)));
+  return Math.min(K, n - 1);
+}
+
 /** The graph rule (graph.ts) of a relabel at k by `embed` with `fits` fits. */
 function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: number, fits: number, consensus: number): GraphRule {
   return {
-    embed, K: Math.min(cfg.cluster.neighbors, n - 1), dims: embedDims(cfg, embed, k, n), iters: 100, epochs: cfg.cluster.layoutEpochs,
+    embed, K: graphNeighbors(cfg, n), dims: embedDims(cfg, embed, k, n), iters: cfg.cluster.eigenIters, epochs: cfg.cluster.layoutEpochs,
     fits: embed === 'umap' ? cfg.cluster.mixtures : fits, consensus: embed === 'umap' ? cfg.cluster.layouts : consensus, seed,
   };
 }
@@ -472,7 +485,7 @@ export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptio
     n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
     weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
     refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
-    knnK: cfg.cluster.embed !== 'none' || finalEmbed(cfg) !== 'none' ? Math.min(cfg.cluster.neighbors, n - 1) : 0,
+    knnK: cfg.cluster.embed !== 'none' || finalEmbed(cfg) !== 'none' ? graphNeighbors(cfg, n) : 0,
   };
 }
 
