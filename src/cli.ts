@@ -130,7 +130,10 @@ export async function main(argv: string[]): Promise<number> {
     if (action === 'recluster') {
       const { recluster } = await import('./recluster.js');
       const r = await recluster(cfg, reclusterDir!, ran);
-      process.stdout.write(`${r.source}: ${r.n} codes, k = ${r.k}, ${r.rule}: accuracy ${r.accuracy.toFixed(4)}  NMI ${r.nmi.toFixed(4)}\n`);
+      const over = r.draws.length > 1
+        ? ` ± ${r.accuracySd.toFixed(4)}  NMI ${r.nmi.toFixed(4)} ± ${r.nmiSd.toFixed(4)}  (${r.draws.length} draws of the rule: ${r.draws.map((a) => a.toFixed(4)).join(', ')})`
+        : `  NMI ${r.nmi.toFixed(4)}`;
+      process.stdout.write(`${r.source}: ${r.n} codes, k = ${r.k}, ${r.rule}: accuracy ${r.accuracy.toFixed(4)}${over}\n`);
       return 0;
     }
     const { runTraining } = await import('./run.js');

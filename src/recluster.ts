@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, embedDims, engineSnapshotOf, finalClusters, finalEmbed, graphNeighbors, vaeCodesFromCheckpoint } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalScores, graphNeighbors, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
-import { clusterAccuracy, nmi } from './eval/metrics.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
 
 export interface ReclusterResult {
@@ -21,8 +20,14 @@ export interface ReclusterResult {
   k: number;
   /** the rule in words, for the printed line */
   rule: string;
+  /** means over eval.draws draws of the rule (one draw: that draw's scores) */
   accuracy: number;
   nmi: number;
+  /** sample sd over the draws (0 for one draw), and each draw's accuracy */
+  accuracySd: number;
+  nmiSd: number;
+  draws: number[];
+  /** the first draw's labels */
   labels: Int32Array;
 }
 
@@ -62,12 +67,12 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   if (!isVae && embed !== 'none' && cfg.runtime.workers !== 0) {
     engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), refit: 'epoch' })).engine;
   }
-  let out: Int32Array;
+  let out: FinalScores;
   try {
     if (engine) {
       await engine.restore(engineSnapshotOf((name) => ck.arrays[name]));
     }
-    out = await finalClusters(cfg, engine, codes, n, d, k, weights);
+    out = await finalScores(cfg, engine, codes, n, d, k, weights, labels);
   } finally {
     await engine?.close();
   }
@@ -79,5 +84,5 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     : embed === 'umap'
       ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, ${cfg.cluster.layouts > 1 ? `consensus of ${cfg.cluster.layouts} layouts, ` : ''}best of ${cfg.cluster.mixtures} Gaussian mixtures${cfg.cluster.layouts > 1 ? ' each' : ''})`
       : `KMeans (space ${space})`;
-  return { source, n, k, rule, accuracy: clusterAccuracy(labels, out, k).accuracy, nmi: nmi(labels, out), labels: out };
+  return { source, n, k, rule, accuracy: out.acc, nmi: out.nmi, accuracySd: out.accSd, nmiSd: out.nmiSd, draws: out.accs, labels: out.labels };
 }

@@ -52,12 +52,16 @@ describe.each(['vae', 'vhe', 'uvhe'])('npm start in mode %s on tiny IDX data', (
 describe('cluster.code=self', () => {
   it('records q(c|{x}) as the code of x and trains', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-self-'));
-    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.code=self', '--set', 'train.epochs=2']);
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.code=self', '--set', 'train.epochs=2', '--set', 'eval.draws=2']);
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(lines[1]['cluster/sizes'].reduce((a: number, b: number) => a + b, 0)).toBe(60);
-    expect(Number.isFinite(lines[1]['final/acc'])).toBe(true);
+    // eval.draws = 2: final/acc is the mean of the two draws, final/accSd their sd
+    const d = lines[1]['final/draws'] as number[];
+    expect(d).toHaveLength(2);
+    expect(lines[1]['final/acc']).toBeCloseTo((d[0] + d[1]) / 2, 10);
+    expect(lines[1]['final/accSd']).toBeCloseTo(Math.abs(d[0] - d[1]) / Math.SQRT2, 10);
   });
 });
 
@@ -118,6 +122,16 @@ describe('--recluster on a vae run re-encodes its codes from the checkpoint', ()
     expect(Number(m![1])).toBe(last['final/k']);
     expect(Number(m![2])).toBeCloseTo(last['final/acc'], 4);
     expect(Number(m![3])).toBeCloseTo(last['final/nmi'], 4);
+    // eval.draws: more seeds of the same rule; the first draw is the run's own, the line gives mean ± sd and each
+    const three = cli(['--recluster', dir, '--set', 'eval.draws=3']);
+    expect(three.code).toBe(0);
+    const t = /accuracy ([\d.]+) ± ([\d.]+)  NMI ([\d.]+) ± ([\d.]+)  \(3 draws of the rule: ([\d.]+), ([\d.]+), ([\d.]+)\)/.exec(three.stdout);
+    expect(t, three.stdout).not.toBeNull();
+    const draws = [t![5], t![6], t![7]].map(Number);
+    expect(draws[0]).toBeCloseTo(Number(m![2]), 4);
+    const mean = (draws[0] + draws[1] + draws[2]) / 3;
+    expect(Number(t![1])).toBeCloseTo(mean, 3);
+    expect(Number(t![2])).toBeCloseTo(Math.sqrt(draws.reduce((a, v) => a + (v - mean) ** 2, 0) / 2), 3);
     const km = cli(['--recluster', dir, '--set', 'eval.embed=none']);
     expect(km.code).toBe(0);
     expect(km.stdout).toMatch(/KMeans \(space z \(vae\)\): accuracy (0|1)\.\d{4}  NMI/);
