@@ -10,6 +10,7 @@ import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { graphLabels, type GraphEmbed, type GraphRule } from '../cluster/graph.js';
+import { knn, type Neighbours } from '../cluster/spectral.js';
 import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
@@ -328,12 +329,12 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  * (src/cluster/consensus.ts); umap: the most likely of cluster.mixtures Gaussian mixtures.
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  trainWeights: Float32Array | null, draw = 0): Promise<Int32Array> {
+  trainWeights: Float32Array | null, draw = 0, cache?: { nb?: Neighbours }): Promise<Int32Array> {
   const weights = finalSpaceWeights(cfg, trainWeights, d);
   const embed = finalEmbed(cfg);
   // draw 0 keeps the seed names of every earlier run, so their final/acc stays reproducible
   const tag = draw === 0 ? '' : `-draw${draw}`;
-  if (embed !== 'none') return graphRelabel(cfg, embed, engine, codes, n, d, k, weights, `final-spectral${tag}`, 5, cfg.eval.consensus);
+  if (embed !== 'none') return graphRelabel(cfg, embed, engine, codes, n, d, k, weights, `final-spectral${tag}`, 5, cfg.eval.consensus, cache);
   const rng = new ClusterRng(deriveSeed(cfg.seed, `final${tag}`));
   let best: ReturnType<typeof kmeansFit> | null = null;
   for (let r = 0; r < 5; r++) {
@@ -359,8 +360,9 @@ export async function finalScores(cfg: Config, engine: ClusterEngine | null, cod
   trainWeights: Float32Array | null, truth: Int32Array): Promise<FinalScores> {
   let labels: Int32Array | null = null;
   const accs: number[] = [], nmis: number[] = [];
+  const cache = {};
   for (let draw = 0; draw < cfg.eval.draws; draw++) {
-    const l = await finalClusters(cfg, engine, codes, n, d, k, trainWeights, draw);
+    const l = await finalClusters(cfg, engine, codes, n, d, k, trainWeights, draw, cache);
     labels ??= l;
     accs.push(clusterAccuracy(truth, l, k).accuracy);
     nmis.push(nmi(truth, l));
@@ -436,9 +438,11 @@ function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: n
  * weights: per-dimension distance weights (null: all 1).
  */
 async function graphRelabel(cfg: Config, embed: GraphEmbed, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  weights: Float32Array | null, seedName: string, fits: number, consensus = 0): Promise<Int32Array> {
+  weights: Float32Array | null, seedName: string, fits: number, consensus = 0, cache?: { nb?: Neighbours }): Promise<Int32Array> {
   const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, consensus);
-  const nb = engine?.knn ? await engine.knn(rule.K, weights ?? undefined) : undefined;
+  // cache: several draws over the same codes and weights share one neighbour graph (only their seeds differ)
+  const nb = cache?.nb ?? (engine?.knn ? await engine.knn(rule.K, weights ?? undefined) : cache ? knn(codes, n, d, rule.K, weights) : undefined);
+  if (cache) cache.nb = nb;
   return graphLabels(codes, n, d, k, rule, weights, nb);
 }
 
