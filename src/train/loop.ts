@@ -512,7 +512,6 @@ export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Sp
   }
 }
 
-/** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
 /** The cluster engine a run of `cfg` on n training examples uses (also what --recluster rebuilds). */
 export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptions {
   return {
@@ -530,6 +529,7 @@ export function engineSnapshotOf(get: (name: string) => unknown): EngineSnapshot
   return es as unknown as EngineSnapshot;
 }
 
+/** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
 async function restoreState(ck: CheckpointData, t: {
   params: Params; opt: Adam; rng: Rng; perm: Int32Array; trueSampler: TrueLabelSampler | null; engine: ClusterEngine | null;
 }): Promise<{ startEpoch: number; startStep: number; globalStep: number; carried: { sums: number[]; seen: number } | null }> {
