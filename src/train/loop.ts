@@ -498,13 +498,11 @@ export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Sp
   const B = Math.min(cfg.train.batchSize, data.n);
   const params = createParams(shape, 0); // every value is overwritten below
   try {
-    for (const [k, p] of Object.entries(params)) {
-      const w = ck.arrays[`param/${k}`] as Float32Array | undefined;
-      if (!w || w.length !== p.size) throw new CheckpointError(`checkpoint: param/${k} is missing or has the wrong size for the run's model config`);
-      const t = tf.tensor(w, p.shape);
-      p.assign(t);
-      t.dispose();
-    }
+    assignParams(params, (name) => {
+      const a = ck.arrays[name];
+      if (!a) throw new CheckpointError(`checkpoint: array ${name} is missing (was it written by another mode or model size?)`);
+      return a as Float32Array;
+    });
     const builder = new BatchBuilder(data.images, data.n, P, B, cfg.train.subsetSize, shape.zDim, shape.cDim);
     return encodeMeans(shape, params, builder, data.n, B, new Rng(0)); // the means do not read the noise
   } finally {
@@ -529,6 +527,17 @@ export function engineSnapshotOf(get: (name: string) => unknown): EngineSnapshot
   return es as unknown as EngineSnapshot;
 }
 
+/** Every variable's values from a checkpoint's `param/<name>` arrays; `get` fetches one (and refuses a missing one). */
+function assignParams(params: Params, get: (name: string) => Float32Array): void {
+  for (const [k, p] of Object.entries(params)) {
+    const w = get(`param/${k}`);
+    if (w.length !== p.size) throw new CheckpointError(`checkpoint: param/${k} has ${w.length} values, the model needs ${p.size} (different model config?)`);
+    const t = tf.tensor(w, p.shape);
+    p.assign(t);
+    t.dispose(); // assign() shares the data; the variable keeps its own reference
+  }
+}
+
 /** Put a checkpoint's state back into a freshly built trainer. Throws CheckpointError on a mismatch. */
 async function restoreState(ck: CheckpointData, t: {
   params: Params; opt: Adam; rng: Rng; perm: Int32Array; trueSampler: TrueLabelSampler | null; engine: ClusterEngine | null;
@@ -541,14 +550,8 @@ async function restoreState(ck: CheckpointData, t: {
   };
   if (meta.n !== t.perm.length) throw new CheckpointError(`checkpoint: it was written for ${meta.n} training examples, the data now has ${t.perm.length}`);
   const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
-  for (const [k, p] of Object.entries(t.params)) {
-    const w = need<Float32Array>(`param/${k}`);
-    if (w.length !== p.size) throw new CheckpointError(`checkpoint: param/${k} has ${w.length} values, the model needs ${p.size} (different model config?)`);
-    const t0 = tf.tensor(w, p.shape);
-    p.assign(t0);
-    t0.dispose(); // assign() shares the data; the variable keeps its own reference
-    m[k] = need(`adam/m/${k}`); v[k] = need(`adam/v/${k}`);
-  }
+  assignParams(t.params, need<Float32Array>);
+  for (const k of Object.keys(t.params)) { m[k] = need(`adam/m/${k}`); v[k] = need(`adam/v/${k}`); }
   t.opt.setState({ t: meta.adamT, m, v });
   t.rng.setState(meta.rng);
   t.perm.set(need<Int32Array>('perm'));
