@@ -1,9 +1,10 @@
 // `npm start -- --recluster runs/<name> [--set cluster.key=value ...]`: re-cluster a finished (or stopped) uvhe
 // run's code store (a vae run's means of q(z|x), encoded again from its checkpoint) at k = the number of classes
-// by the run's final rule (train/loop.ts finalClusters), under changed cluster.* settings, without training again. The clustering choices of issue 6 (space, weights, graph,
-// eigenvectors) can then be compared on the very same codes, which separates "a better clustering rule" from
-// "a better representation". With the run's own config it reproduces the run's final/acc and final/nmi (the
-// neighbours come from the same SIMD pool as in the run, so ties break the same way).
+// by the run's final rule (train/loop.ts finalClusters), under changed cluster.* settings, without training
+// again. The clustering choices of issue 6 (space, weights, graph, eigenvectors) can then be compared on the very
+// same codes, which separates "a better clustering rule" from "a better representation". With the run's own
+// config it reproduces the run's final/acc and final/nmi (the neighbours come from the same SIMD pool as in the
+// run, so ties break the same way).
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
