@@ -94,7 +94,10 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const params = createParams(shape, deriveSeed(cfg.seed, 'init'));
   const opt = new Adam(params, cfg.train.lr);
   const rng = new Rng(deriveSeed(cfg.seed, 'train'));
-  const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim);
+  // train.shift / train.flip augment the steps' x and D only: the final re-encoding (vae) and evaluation see the
+  // images as stored. The offsets come from the training RNG, so a resumed run draws the same ones.
+  const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim,
+    { rows: data.rows, cols: data.cols, shift: cfg.train.shift, flip: cfg.train.flip });
 
   // Where D comes from: nowhere (vae), the true classes (vhe), or the cluster engine's pseudo-classes (uvhe).
   let engine: ClusterEngine | null = null;

@@ -23,11 +23,12 @@ const metrics = (dir: string): Array<Record<string, unknown>> =>
 const stable = (r: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/') && !k.startsWith('speed/') && !k.startsWith('final/')));
 
-describe.each(['uvhe', 'vhe'])('resume in mode %s', (mode) => {
+// the augmented case also checks that the offsets come from the checkpointed training RNG
+describe.each([['uvhe', []], ['vhe', []], ['uvhe', ['--set', 'train.shift=2', '--set', 'train.flip=true']]] as Array<[string, string[]]>)('resume in mode %s %j', (mode, extra) => {
   it('2 epochs + resume for 2 more gives the same metrics as 4 epochs straight', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-resume-'));
-    expect(cli([...tiny(out, mode), '--set', 'name=straight', '--set', 'train.epochs=4']).code).toBe(0);
-    expect(cli([...tiny(out, mode), '--set', 'name=split', '--set', 'train.epochs=2']).code).toBe(0);
+    expect(cli([...tiny(out, mode), ...extra, '--set', 'name=straight', '--set', 'train.epochs=4']).code).toBe(0);
+    expect(cli([...tiny(out, mode), ...extra, '--set', 'name=split', '--set', 'train.epochs=2']).code).toBe(0);
     const r = cli(['--resume', join(out, 'split'), '--set', 'train.epochs=4', '--set', 'train.progress=lines']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('resumed at epoch 3');
