@@ -184,7 +184,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const sub = await pending; // the engine itself accounts for how long this blocks (takeWaitMs)
       pending = s + 1 < stepsPerEpoch ? sample(rowsOf(s + 1)) : null;
       const batch = builder.build(rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng);
-      const res = trainStep(shape, params, opt, batch, cfg.cluster.code === 'self');
+      const res = trainStep(shape, params, opt, batch, cfg.cluster.code === 'self', cfg.train.betaZ);
       disposeBatch(batch);
       if (res.nonFinite) {
         // The weights were not touched. Skip the step while the budget lasts; else stop (the last good

@@ -26,8 +26,10 @@ export const LOSS_KEYS = ['total', 'bce', 'klZ', 'klC', 'klCWeighted'] as const;
 const FAULT_STEP = /^nan@(\d+)$/.exec(process.env.UVHE_FAULT ?? '')?.[1];
 let stepCounter = 0;
 
-/** selfCodes: record c of x as the mean of q(c|{x}) (x's own class code) instead of q(c|D) (the seed). */
-export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors, selfCodes = false): StepResult {
+/** selfCodes: record c of x as the mean of q(c|{x}) (x's own class code) instead of q(c|D) (the seed).
+ *  betaZ: weight of KL_z in the objective the gradient follows (train.betaZ; 1 = the bound). The logged loss
+ *  terms are the bound's whatever betaZ is, so train and test nats stay comparable across runs. */
+export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors, selfCodes = false, betaZ = 1): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
   let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor;
@@ -45,7 +47,8 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       codesT = tf.keep(tf.transpose(cCode ? tf.concat([f.qz.mu, cCode], 0) : f.qz.mu));
       // one readback for both: [rateZ (dz) ‖ rateC (dc) ‖ klCDims (dc)]
       ratesT = tf.keep(terms.rateC ? tf.concat([terms.rateZ, terms.rateC, terms.klCDims!]) : terms.rateZ.clone());
-      return inject ? tf.mul(terms.total, NaN) as typeof terms.total : terms.total;
+      const objective = betaZ === 1 ? terms.total : tf.add(terms.total, tf.mul(terms.klZ, betaZ - 1)) as typeof terms.total;
+      return inject ? tf.mul(objective, NaN) as typeof terms.total : objective;
     }, vars);
     // variableGrads keys grads by tfjs variable name; the optimiser wants our parameter names
     const byName: Record<string, Tensor> = {};
