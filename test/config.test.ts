@@ -18,6 +18,8 @@ const bad: Array<[string, unknown, Array<[string, unknown]>, RegExp]> = [
   ['idx without dir', { data: { source: 'idx' } }, [], /data\.dir must name a folder/],
   ['k = 0', { cluster: { k: 0 } }, [], /cluster\.k must be an integer >= 1/],
   ['negative weight', { cluster: { weights: { z: -1 } } }, [], /cluster\.weights\.z must be a number >= 0/],
+  ['shift past 8 pixels', {}, [['train.shift', 9]], /train\.shift must be an integer in \[0, 8\], got 9/],
+  ['negative betaZ', { train: { betaZ: -0.5 } }, [], /train\.betaZ must be a number in \[0, 20\], got -0\.5/],
 ];
 
 describe('resolveConfig rejects bad input with one line naming the key', () => {
