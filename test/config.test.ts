@@ -1,4 +1,5 @@
 // Config validation: every bad input is one line naming the key path; defaults fill the rest; frozen.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { closestKey, ConfigError, helpText, jsonSchema, resolveConfig, SCHEMA } from '../src/config.js';
 
@@ -55,6 +56,11 @@ describe('resolveConfig', () => {
       expect(help).toContain(k);
       expect(schema).toContain(`"${k.split('.').pop()}"`);
     }
+  });
+
+  it('the committed run.schema.json is the current schema (regenerate: npm start -- --write-schema run.schema.json)', () => {
+    const committed = readFileSync(new URL('../run.schema.json', import.meta.url), 'utf8');
+    expect(committed).toBe(JSON.stringify(jsonSchema(), null, 2) + '\n');
   });
 });
 
