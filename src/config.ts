@@ -50,6 +50,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'train.logSteps': { type: int(0), default: 0, doc: 'also write a step line to metrics.jsonl every N steps (0 = epoch lines only)' },
   'train.shift': { type: int(0, 8), default: 0, doc: 'augmentation (training only): every x and D member is moved by a random whole-pixel offset in [-shift, shift] on each axis, freshly drawn per step, the vacated pixels 0 (0 = off, the seed)' },
   'train.flip': { type: bool, default: false, doc: 'augmentation (training only): every x and D member is mirrored left-right with probability 1/2 per step (class-preserving for clothes, not for digits)' },
+  'train.target': { type: oneOf('augmented', 'original'), default: 'augmented', doc: 'with train.shift or train.flip: the decoder reconstructs the augmented view it was given, or the image as stored (original: the code must undo the move, a denoising objective; test nats stay the bound)' },
   'train.betaZ': { type: num(0, 20), default: 1, doc: 'weight of KL_z in the objective that training follows (1 = the bound, the seed); above 1 z costs more, so what the members of a pseudo-class share moves into c, which is paid once per class; logged and test nats are always the bound' },
   'train.progress': { type: oneOf('auto', 'bar', 'lines', 'none'), default: 'auto', doc: 'terminal progress: auto = a bar on a TTY, one line per epoch otherwise' },
 
@@ -105,7 +106,7 @@ export interface Config {
   model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
   train: {
     epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
-    skipNonFinite: number; logSteps: number; shift: number; flip: boolean; betaZ: number; progress: 'auto' | 'bar' | 'lines' | 'none';
+    skipNonFinite: number; logSteps: number; shift: number; flip: boolean; target: 'augmented' | 'original'; betaZ: number; progress: 'auto' | 'bar' | 'lines' | 'none';
   };
   cluster: {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;

@@ -92,8 +92,11 @@ export interface Gauss { mu: Tensor2D; s: Tensor2D }
 
 /** Tensors of one batch (feature-major: one column per example). */
 export interface BatchTensors {
-  /** [P, B] pixels in [0, 1] */
+  /** [P, B] pixels in [0, 1]: what the encoders read */
   xT: Tensor2D;
+  /** [P, B] what the decoder must reconstruct when it is not xT (train.target = "original" with augmentation:
+   *  the images as stored) */
+  xTarget?: Tensor2D;
   /** [P, U] the distinct rows of all subsets D in the batch (vhe/uvhe) */
   xuT?: Tensor2D;
   /** [B, U] averaging matrix: row b holds multiplicity/|D| for the members of x_b's D; mixT is its transpose */

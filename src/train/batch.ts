@@ -18,7 +18,13 @@ export function gatherColumns(images: Uint8Array, rows: Int32Array, P: number, o
 }
 
 /** Training-time augmentation of images of rows×cols pixels (train.shift, train.flip); null or all off: none. */
-export interface Augment { rows: number; cols: number; shift: number; flip: boolean }
+export interface Augment {
+  rows: number; cols: number; shift: number; flip: boolean;
+  /** what the decoder reconstructs: the augmented view it was given (the usual) or the image as stored, so that
+   *  the code must undo the move instead of recording it (a denoising objective; still a bound at test time);
+   *  default augmented */
+  target?: 'augmented' | 'original';
+}
 
 /**
  * gatherColumns of images moved and mirrored at random: each listed image gets its own offset (dx, dy), uniform in
@@ -50,6 +56,7 @@ export class BatchBuilder {
   private slot: Int32Array; // n: position of a row among the distinct subset rows, or −1
   private x: Float32Array;
   private xu: Float32Array;
+  private xClean: Float32Array | null = null;
   private uniq: Int32Array;
 
   constructor(private images: Uint8Array, n: number, private P: number, maxB: number, maxM: number,
@@ -110,7 +117,11 @@ export class BatchBuilder {
   /** A whole training batch: rows [B]; subsets [B×m] or null (vae); setSize [B] = |X_x|. Augmented when the
    *  builder has an Augment: x and each distinct D member independently. */
   build(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): BatchTensors {
-    const xs = this.buildX(rows, rng, true);
+    const xs: BatchTensors = this.buildX(rows, rng, true);
+    if (this.augment?.target === 'original') {
+      this.xClean ??= new Float32Array(this.x.length);
+      xs.xTarget = tf.tensor2d(gatherColumns(this.images, rows, this.P, this.xClean).subarray(0, rows.length * this.P), [this.P, rows.length]);
+    }
     if (!subsets) return xs;
     return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng, true) };
   }

@@ -97,7 +97,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   // train.shift / train.flip augment the steps' x and D only: the final re-encoding (vae) and evaluation see the
   // images as stored. The offsets come from the training RNG, so a resumed run draws the same ones.
   const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim,
-    { rows: data.rows, cols: data.cols, shift: cfg.train.shift, flip: cfg.train.flip });
+    { rows: data.rows, cols: data.cols, shift: cfg.train.shift, flip: cfg.train.flip, target: cfg.train.target });
 
   // Where D comes from: nowhere (vae), the true classes (vhe), or the cluster engine's pseudo-classes (uvhe).
   let engine: ClusterEngine | null = null;

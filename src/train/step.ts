@@ -38,7 +38,7 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
   const grads = tf.tidy(() => {
     const { grads } = tf.variableGrads(() => {
       const f = forward(shape, params, batch);
-      const terms = vheLoss(batch.xT, f, batch.invSetSize);
+      const terms = vheLoss(batch.xTarget ?? batch.xT, f, batch.invSetSize);
       // Everything but the returned scalar is disposed when variableGrads' forward scope closes: keep() what we
       // read after the step (and dispose it by hand below).
       lossT = tf.keep(tf.stack([terms.total, terms.bce, terms.klZ, terms.klC, terms.klCWeighted]));

@@ -4,6 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend.js';
 import { BatchBuilder, disposeBatch, gatherColumns, gatherColumnsAugmented, type Augment } from '../../src/train/batch.js';
 import { Rng } from '../../src/util/rng.js';
+import { createParams, disposeParams, forward, type ModelShape } from '../../src/model/vhe.js';
+import { bcePerExample } from '../../src/model/loss.js';
+import { trainStep } from '../../src/train/step.js';
+import { Adam } from '../../src/train/adam.js';
+import { tf } from '../../src/backend.js';
 import { FLOAT01_LUT } from '../../src/data/dataset.js';
 
 beforeAll(async () => { await initBackend('cpu'); });
@@ -102,6 +107,33 @@ describe('BatchBuilder with an augmentation', () => {
     expect(Array.from(b1.xT.dataSync())).toEqual(Array.from(b2.xT.dataSync()));
     expect(Array.from(b1.xuT!.dataSync())).toEqual(Array.from(b2.xuT!.dataSync()));
     expect(r1.getState()).toEqual(r2.getState());
+    expect(b2.xTarget).toBeUndefined(); // the decoder's target is xT itself
     disposeBatch(b1); disposeBatch(b2); clean.xT.dispose(); clean.epsZ.dispose();
+    // target original: the encoders read the augmented view, the decoder's target is the image as stored
+    const orig = new BatchBuilder(images, n, P, 3, 2, 2, 2, { rows: H, cols: W, shift: 1, flip: true, target: 'original' });
+    const bo = orig.build(rows, subsets, 2, Int32Array.from([3, 3, 3]), new Rng(5));
+    expect(Array.from(bo.xT.dataSync())).toEqual(Array.from(wantX));
+    expect(Array.from(bo.xTarget!.dataSync())).toEqual(Array.from(plainX));
+    disposeBatch(bo);
+  });
+});
+
+describe('train.target = original', () => {
+  it('the step\'s reconstruction term is scored against the stored image, not the view the encoder read', () => {
+    const H = 4, W = 4, P = 16, n = 10, B = 3;
+    const images = randomImages(n, P, 3);
+    const rows = Int32Array.from([0, 4, 7]);
+    const shape: ModelShape = { mode: 'vae', pixels: P, hidden: 8, zDim: 2, cDim: 0, logStdBound: 5 };
+    const bb = new BatchBuilder(images, n, P, B, 1, 2, 0, { rows: H, cols: W, shift: 2, flip: true, target: 'original' });
+    const batch = bb.build(rows, null, 1, null, new Rng(8));
+    const p = createParams(shape, 4), ref = createParams(shape, 4);
+    const [toClean, toView] = tf.tidy(() => {
+      const f = forward(shape, ref, batch);
+      return [tf.mean(bcePerExample(batch.xTarget!, f.logits)).dataSync()[0], tf.mean(bcePerExample(batch.xT, f.logits)).dataSync()[0]];
+    });
+    const res = trainStep(shape, p, new Adam(p, 1e-3), batch);
+    expect(res.loss[1]).toBeCloseTo(toClean, 4);
+    expect(Math.abs(toClean - toView)).toBeGreaterThan(1e-3); // the two targets really differ here
+    disposeBatch(batch); disposeParams(p); disposeParams(ref);
   });
 });
