@@ -120,7 +120,7 @@ export class BatchBuilder {
     const xs: BatchTensors = this.buildX(rows, rng, true);
     if (this.augment?.target === 'original') {
       this.xClean ??= new Float32Array(this.x.length);
-      xs.xTarget = tf.tensor2d(gatherColumns(this.images, rows, this.P, this.xClean).subarray(0, rows.length * this.P), [this.P, rows.length]);
+      xs.xTarget = tf.tensor2d(this.columns(rows, this.xClean, false, rng), [this.P, rows.length]);
     }
     if (!subsets) return xs;
     return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng, true) };
