@@ -52,6 +52,10 @@ export const SCHEMA: Record<string, KeySpec> = {
   'train.flip': { type: bool, default: false, doc: 'augmentation (training only): every x and D member is mirrored left-right with probability 1/2 per step (class-preserving for clothes, not for digits)' },
   'train.target': { type: oneOf('augmented', 'original'), default: 'augmented', doc: 'with train.shift or train.flip: the decoder reconstructs the augmented view it was given, or the image as stored (original: the code must undo the move, a denoising objective; test nats stay the bound)' },
   'train.betaZ': { type: num(0, 20), default: 1, doc: 'weight of KL_z in the objective that training follows (1 = the bound, the seed); above 1 z costs more, so what the members of a pseudo-class share moves into c, which is paid once per class; logged and test nats are always the bound' },
+  'train.invariance': { type: num(0, 1000), default: 0, doc: 'weight of an invariance term in the objective: NT-Xent between the z means of two augmented views of each x (needs train.shift or train.flip; 0 = off, the seed); logged as train/invariance, never part of the nats' },
+  'train.invarianceOn': { type: oneOf('z', 'c'), default: 'z', doc: 'the code the invariance term pulls together: z, the mean of q(z|c,x) with one c for both views, or c, the mean of q(c|{x}) of each view alone (not in vae mode)' },
+  'train.viewsFor': { type: oneOf('all', 'invariance'), default: 'all', doc: 'what train.shift / train.flip augment: all = x and D in the bound (and the invariance term\'s first view is that x), invariance = only the two views of the invariance term, so the bound is trained on the images as stored' },
+  'train.temperature': { type: num(0.01, 10), default: 0.5, doc: 'temperature τ of the invariance term: similarities are cosines / τ' },
   'train.progress': { type: oneOf('auto', 'bar', 'lines', 'none'), default: 'auto', doc: 'terminal progress: auto = a bar on a TTY, one line per epoch otherwise' },
 
   'cluster.k': { type: int(1), default: 10, doc: 'number of pseudo-classes (uvhe)' },
@@ -106,7 +110,7 @@ export interface Config {
   model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
   train: {
     epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
-    skipNonFinite: number; logSteps: number; shift: number; flip: boolean; target: 'augmented' | 'original'; betaZ: number; progress: 'auto' | 'bar' | 'lines' | 'none';
+    skipNonFinite: number; logSteps: number; shift: number; flip: boolean; target: 'augmented' | 'original'; betaZ: number; invariance: number; invarianceOn: 'z' | 'c'; viewsFor: 'all' | 'invariance'; temperature: number; progress: 'auto' | 'bar' | 'lines' | 'none';
   };
   cluster: {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;
@@ -239,6 +243,9 @@ export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> =
   if (c.data.source === 'idx' && !c.data.dir) throw new ConfigError('config: data.dir must name a folder when data.source is "idx"');
   // online refits move labels as codes arrive, which would end the warm-up on its first step
   if (c.cluster.warmup > 1 && c.cluster.refit === 'online') throw new ConfigError(`config: cluster.warmup must be 1 when cluster.refit is "online", got ${c.cluster.warmup}`);
+  if (c.train.invariance > 0 && !c.train.shift && !c.train.flip) throw new ConfigError(`config: train.invariance needs train.shift or train.flip (two views of x that differ), got invariance ${c.train.invariance} with neither`);
+  if (c.train.invariance > 0 && c.train.invarianceOn === 'c' && c.mode === 'vae') throw new ConfigError('config: train.invarianceOn "c" needs a class code: mode vae has none (use "z")');
+  if (c.train.viewsFor === 'invariance' && !(c.train.invariance > 0)) throw new ConfigError('config: train.viewsFor "invariance" needs train.invariance > 0 (no term would see the views)');
   return deepFreeze(c);
 }
 

@@ -97,6 +97,10 @@ export interface BatchTensors {
   /** [P, B] what the decoder must reconstruct when it is not xT (train.target = "original" with augmentation:
    *  the images as stored) */
   xTarget?: Tensor2D;
+  /** [P, B] the invariance term's two augmented views of the same x (train.invariance): xViewA, or xT itself when
+   *  the bound sees views too (train.viewsFor = all), and xT2 */
+  xViewA?: Tensor2D;
+  xT2?: Tensor2D;
   /** [P, U] the distinct rows of all subsets D in the batch (vhe/uvhe) */
   xuT?: Tensor2D;
   /** [B, U] averaging matrix: row b holds multiplicity/|D| for the members of x_b's D; mixT is its transpose */

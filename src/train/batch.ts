@@ -24,6 +24,13 @@ export interface Augment {
    *  the code must undo the move instead of recording it (a denoising objective; still a bound at test time);
    *  default augmented */
   target?: 'augmented' | 'original';
+  /** train.invariance > 0: a second, independently drawn view of each x (BatchTensors.xT2) for the invariance
+   *  term; needs shift or flip */
+  secondView?: boolean;
+  /** train.viewsFor: 'all' (the default) augments what the bound sees (x, D) and xT is the term's first view;
+   *  'invariance' leaves x and D as stored, so the bound is the seed's, and draws both views (xViewA, xT2) for the
+   *  invariance term only */
+  viewsFor?: 'all' | 'invariance';
 }
 
 /**
@@ -57,6 +64,8 @@ export class BatchBuilder {
   private x: Float32Array;
   private xu: Float32Array;
   private xClean: Float32Array | null = null;
+  private x2: Float32Array | null = null;
+  private xA: Float32Array | null = null;
   private uniq: Int32Array;
 
   constructor(private images: Uint8Array, n: number, private P: number, maxB: number, maxM: number,
@@ -117,13 +126,22 @@ export class BatchBuilder {
   /** A whole training batch: rows [B]; subsets [B×m] or null (vae); setSize [B] = |X_x|. Augmented when the
    *  builder has an Augment: x and each distinct D member independently. */
   build(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): BatchTensors {
-    const xs: BatchTensors = this.buildX(rows, rng, true);
-    if (this.augment?.target === 'original') {
+    const boundViews = this.augment?.viewsFor !== 'invariance';
+    const xs: BatchTensors = this.buildX(rows, rng, boundViews);
+    if (this.augment && !boundViews) {
+      this.xA ??= new Float32Array(this.x.length);
+      xs.xViewA = tf.tensor2d(this.columns(rows, this.xA, true, rng), [this.P, rows.length]);
+    }
+    if (this.augment?.target === 'original' && boundViews) {
       this.xClean ??= new Float32Array(this.x.length);
       xs.xTarget = tf.tensor2d(this.columns(rows, this.xClean, false, rng), [this.P, rows.length]);
     }
+    if (this.augment?.secondView) {
+      this.x2 ??= new Float32Array(this.x.length);
+      xs.xT2 = tf.tensor2d(this.columns(rows, this.x2, true, rng), [this.P, rows.length]);
+    }
     if (!subsets) return xs;
-    return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng, true) };
+    return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng, boundViews) };
   }
 }
 

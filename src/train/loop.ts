@@ -97,7 +97,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   // train.shift / train.flip augment the steps' x and D only: the final re-encoding (vae) and evaluation see the
   // images as stored. The offsets come from the training RNG, so a resumed run draws the same ones.
   const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim,
-    { rows: data.rows, cols: data.cols, shift: cfg.train.shift, flip: cfg.train.flip, target: cfg.train.target });
+    { rows: data.rows, cols: data.cols, shift: cfg.train.shift, flip: cfg.train.flip, target: cfg.train.target, secondView: cfg.train.invariance > 0, viewsFor: cfg.train.viewsFor });
 
   // Where D comes from: nowhere (vae), the true classes (vhe), or the cluster engine's pseudo-classes (uvhe).
   let engine: ClusterEngine | null = null;
@@ -172,6 +172,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const sums = new Float64Array(LOSS_KEYS.length);
     const rateSums = new Float64Array(shape.zDim + shape.cDim);
     const klCSums = new Float64Array(shape.cDim);
+    let invSum = 0; // the invariance term (train.invariance), summed over this leg's examples like rateSums
     let rateSeen = 0; // examples behind rateSums, klCSums: this leg's only (a resumed epoch's carried sums hold losses)
     let seen = 0, waitMs = 0;
     if (first > 0 && carried) { sums.set(carried.sums); seen = carried.seen; }
@@ -184,7 +185,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const sub = await pending; // the engine itself accounts for how long this blocks (takeWaitMs)
       pending = s + 1 < stepsPerEpoch ? sample(rowsOf(s + 1)) : null;
       const batch = builder.build(rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng);
-      const res = trainStep(shape, params, opt, batch, cfg.cluster.code === 'self', cfg.train.betaZ);
+      const res = trainStep(shape, params, opt, batch,
+        { selfCodes: cfg.cluster.code === 'self', betaZ: cfg.train.betaZ, invariance: cfg.train.invariance, invarianceOn: cfg.train.invarianceOn, temperature: cfg.train.temperature });
       disposeBatch(batch);
       if (res.nonFinite) {
         // The weights were not touched. Skip the step while the budget lasts; else stop (the last good
@@ -199,6 +201,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       for (let j = 0; j < sums.length; j++) sums[j] += res.loss[j] * rows.length;
       for (let j = 0; j < rateSums.length; j++) rateSums[j] += res.rates[j] * rows.length;
       for (let j = 0; j < res.klCDims.length; j++) klCSums[j] += res.klCDims[j] * rows.length;
+      if (!Number.isNaN(res.invariance)) invSum += res.invariance * rows.length;
       rateSeen += rows.length;
       seen += rows.length; globalStep++;
       const rate = seen / ((performance.now() - tEpoch) / 1000);
@@ -222,6 +225,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     // of one q(c|D), not its amortised share per x, which is ~1/|X_x| of it and would count no dimension)
     rec['code/activeZ'] = rates.subarray(0, shape.zDim).filter((r) => r > 0.01).length;
     if (shape.cDim) rec['code/activeC'] = klCSums.filter((v) => v / Math.max(1, rateSeen) > 0.01).length;
+    if (cfg.train.invariance > 0) rec['train/invariance'] = invSum / Math.max(1, rateSeen);
     rec['speed/examplesPerSec'] = seen / trainSec;
     rec['time/train'] = trainSec;
 

@@ -36,7 +36,7 @@ describe('train.betaZ', () => {
     const p1 = createParams(shape, 3), p2 = createParams(shape, 3);
     const o1 = new Adam(p1, 1e-3), o2 = new Adam(p2, 1e-3);
     const plain = trainStep(shape, p1, o1, batch);
-    const weighted = trainStep(shape, p2, o2, batch, false, beta);
+    const weighted = trainStep(shape, p2, o2, batch, { betaZ: beta });
     // the same forward, the same logged bound
     expect(Array.from(weighted.loss)).toEqual(Array.from(plain.loss));
     expect(weighted.loss[0]).toBeCloseTo(weighted.loss[1] + weighted.loss[2] + weighted.loss[4], 3);
