@@ -54,7 +54,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'train.betaZ': { type: num(0, 20), default: 1, doc: 'weight of KL_z in the objective that training follows (1 = the bound, the seed); above 1 z costs more, so what the members of a pseudo-class share moves into c, which is paid once per class; logged and test nats are always the bound' },
   'train.invariance': { type: num(0, 1000), default: 0, doc: 'weight of an invariance term in the objective: NT-Xent between the z means of two augmented views of each x (needs train.shift or train.flip; 0 = off, the seed); logged as train/invariance, never part of the nats' },
   'train.invarianceOn': { type: oneOf('z', 'c'), default: 'z', doc: 'the code the invariance term pulls together: z, the mean of q(z|c,x) with one c for both views, or c, the mean of q(c|{x}) of each view alone (not in vae mode)' },
-  'train.viewsFor': { type: oneOf('all', 'invariance'), default: 'all', doc: 'what train.shift / train.flip augment: all = x and D in the bound (and the invariance term\'s first view is that x), invariance = only the two views of the invariance term, so the bound is trained on the images as stored' },
+  'train.viewsFor': { type: oneOf('all', 'subsets', 'invariance'), default: 'all', doc: 'what train.shift / train.flip augment: all = x and D in the bound (and the invariance term\'s first view is that x); subsets = only the members of D (x, z and the decoder see the images as stored) and the term\'s two views; invariance = only the term\'s two views, so the bound is trained on the images as stored' },
   'train.temperature': { type: num(0.01, 10), default: 0.5, doc: 'temperature τ of the invariance term: similarities are cosines / τ' },
   'train.progress': { type: oneOf('auto', 'bar', 'lines', 'none'), default: 'auto', doc: 'terminal progress: auto = a bar on a TTY, one line per epoch otherwise' },
 
@@ -110,7 +110,7 @@ export interface Config {
   model: { hidden: number; zDim: number; cDim: number; logStdBound: number };
   train: {
     epochs: number; batchSize: number; lr: number; subsetSize: number; includeSelf: boolean; shareSubsets: boolean;
-    skipNonFinite: number; logSteps: number; shift: number; flip: boolean; target: 'augmented' | 'original'; betaZ: number; invariance: number; invarianceOn: 'z' | 'c'; viewsFor: 'all' | 'invariance'; temperature: number; progress: 'auto' | 'bar' | 'lines' | 'none';
+    skipNonFinite: number; logSteps: number; shift: number; flip: boolean; target: 'augmented' | 'original'; betaZ: number; invariance: number; invarianceOn: 'z' | 'c'; viewsFor: 'all' | 'subsets' | 'invariance'; temperature: number; progress: 'auto' | 'bar' | 'lines' | 'none';
   };
   cluster: {
     k: number; iters: number; init: 'kmeans++' | 'random'; refit: 'epoch' | 'online' | 'background'; batchSize: number;
@@ -245,7 +245,7 @@ export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> =
   if (c.cluster.warmup > 1 && c.cluster.refit === 'online') throw new ConfigError(`config: cluster.warmup must be 1 when cluster.refit is "online", got ${c.cluster.warmup}`);
   if (c.train.invariance > 0 && !c.train.shift && !c.train.flip) throw new ConfigError(`config: train.invariance needs train.shift or train.flip (two views of x that differ), got invariance ${c.train.invariance} with neither`);
   if (c.train.invariance > 0 && c.train.invarianceOn === 'c' && c.mode === 'vae') throw new ConfigError('config: train.invarianceOn "c" needs a class code: mode vae has none (use "z")');
-  if (c.train.viewsFor === 'invariance' && !(c.train.invariance > 0)) throw new ConfigError('config: train.viewsFor "invariance" needs train.invariance > 0 (no term would see the views)');
+  if (c.train.viewsFor !== 'all' && !(c.train.invariance > 0)) throw new ConfigError(`config: train.viewsFor "${c.train.viewsFor}" needs train.invariance > 0 (it draws views for that term)`);
   return deepFreeze(c);
 }
 

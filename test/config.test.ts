@@ -20,6 +20,7 @@ const bad: Array<[string, unknown, Array<[string, unknown]>, RegExp]> = [
   ['k = 0', { cluster: { k: 0 } }, [], /cluster\.k must be an integer >= 1/],
   ['negative weight', { cluster: { weights: { z: -1 } } }, [], /cluster\.weights\.z must be a number >= 0/],
   ['shift past 8 pixels', {}, [['train.shift', 9]], /train\.shift must be an integer in \[0, 8\], got 9/],
+  ['a temperature of 0', {}, [['train.temperature', 0]], /train\.temperature must be a number in \[0\.01, 10\], got 0/],
   ['negative betaZ', { train: { betaZ: -0.5 } }, [], /train\.betaZ must be a number in \[0, 20\], got -0\.5/],
 ];
 

@@ -28,9 +28,9 @@ export interface Augment {
    *  term; needs shift or flip */
   secondView?: boolean;
   /** train.viewsFor: 'all' (the default) augments what the bound sees (x, D) and xT is the term's first view;
-   *  'invariance' leaves x and D as stored, so the bound is the seed's, and draws both views (xViewA, xT2) for the
-   *  invariance term only */
-  viewsFor?: 'all' | 'invariance';
+   *  'subsets' augments D only, so z and the decoder see x as stored; 'invariance' leaves x and D as stored, so the
+   *  bound is the seed's. Both of these draw the term's two views (xViewA, xT2) apart from x. */
+  viewsFor?: 'all' | 'subsets' | 'invariance';
 }
 
 /**
@@ -126,7 +126,8 @@ export class BatchBuilder {
   /** A whole training batch: rows [B]; subsets [B×m] or null (vae); setSize [B] = |X_x|. Augmented when the
    *  builder has an Augment: x and each distinct D member independently. */
   build(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): BatchTensors {
-    const boundViews = this.augment?.viewsFor !== 'invariance';
+    const viewsFor = this.augment?.viewsFor ?? 'all';
+    const boundViews = viewsFor === 'all', subsetViews = viewsFor !== 'invariance';
     const xs: BatchTensors = this.buildX(rows, rng, boundViews);
     if (this.augment && !boundViews) {
       this.xA ??= new Float32Array(this.x.length);
@@ -141,7 +142,7 @@ export class BatchBuilder {
       xs.xT2 = tf.tensor2d(this.columns(rows, this.x2, true, rng), [this.P, rows.length]);
     }
     if (!subsets) return xs;
-    return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng, boundViews) };
+    return { ...xs, ...this.buildSubsets(rows.length, subsets, m, setSize!, rng, subsetViews) };
   }
 }
 
