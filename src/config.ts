@@ -55,7 +55,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'train.invariance': { type: num(0, 1000), default: 0, doc: 'weight of an invariance term in the objective: NT-Xent between the z means of two augmented views of each x (needs train.shift or train.flip; 0 = off, the seed); logged as train/invariance, never part of the nats' },
   'train.invarianceOn': { type: oneOf('z', 'c'), default: 'z', doc: 'the code the invariance term pulls together: z, the mean of q(z|c,x) with one c for both views, or c, the mean of q(c|{x}) of each view alone (not in vae mode)' },
   'train.viewsFor': { type: oneOf('all', 'subsets', 'invariance'), default: 'all', doc: 'what train.shift / train.flip augment: all = x and D in the bound (and the invariance term\'s first view is that x); subsets = only the members of D (x, z and the decoder see the images as stored) and the term\'s two views; invariance = only the term\'s two views, so the bound is trained on the images as stored' },
-  'train.temperature': { type: num(0.01, 10), default: 0.5, doc: 'temperature τ of the invariance term: similarities are cosines / τ' },
+  'train.temperature': { type: num(0.01, 10), default: 0.2, doc: 'temperature τ of the invariance term: similarities are cosines / τ (at 0.5 the cosines of different garments lie too close together for the term to learn; see experiments/results/fashion-invariance.md)' },
   'train.progress': { type: oneOf('auto', 'bar', 'lines', 'none'), default: 'auto', doc: 'terminal progress: auto = a bar on a TTY, one line per epoch otherwise' },
 
   'cluster.k': { type: int(1), default: 10, doc: 'number of pseudo-classes (uvhe)' },

@@ -68,7 +68,7 @@ export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: B
       if (lambda > 0 && batch.xT2) {
         // z: the second view goes through q(z|c,x) with the same sampled c as the first (same D): only x moves.
         // c: each view's class code on its own, q(c|{x}); D is not involved, so the term does not see the labels.
-        const tau = o.temperature ?? 0.5;
+        const tau = o.temperature ?? 0.2;
         const vA = batch.xViewA, vB = batch.xT2;
         const inv = o.invarianceOn === 'c' && f.qc
           ? ntXent(encodeCSelf(shape, params, vA ?? batch.xT).mu, encodeCSelf(shape, params, vB).mu, tau)
