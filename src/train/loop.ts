@@ -94,8 +94,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const params = createParams(shape, deriveSeed(cfg.seed, 'init'));
   const opt = new Adam(params, cfg.train.lr);
   const rng = new Rng(deriveSeed(cfg.seed, 'train'));
-  // train.shift / train.flip augment the steps' x and D only: the final re-encoding (vae) and evaluation see the
-  // images as stored. The offsets come from the training RNG, so a resumed run draws the same ones.
+  // train.shift / train.flip augment the steps' x and D only (train.viewsFor narrows that to D, or to the
+  // invariance term's views alone): the final re-encoding (vae) and evaluation see the images as stored. The
+  // offsets come from the training RNG, so a resumed run draws the same ones.
   const builder = new BatchBuilder(data.images, data.n, P, B, m, shape.zDim, shape.cDim,
     { rows: data.rows, cols: data.cols, shift: cfg.train.shift, flip: cfg.train.flip, target: cfg.train.target, secondView: cfg.train.invariance > 0, viewsFor: cfg.train.viewsFor });
 

@@ -15,8 +15,8 @@ export interface StepResult {
   rates: Float32Array;
   /** dc: batch-mean KL_c per dimension of one q(c|D), nats, not amortised (empty in vae mode) */
   klCDims: Float32Array;
-  /** the invariance term (NT-Xent between the z means of two views, nats per view) when train.invariance > 0,
-   *  else NaN */
+  /** the invariance term (NT-Xent between the codes of two views, nats per view, unweighted) when
+   *  train.invariance > 0, else NaN */
   invariance: number;
   /** null when the step was applied; else what was not finite (a loss term or a parameter's gradient), and
    *  the weights were left untouched */
