@@ -124,7 +124,8 @@ export class BatchBuilder {
   }
 
   /** A whole training batch: rows [B]; subsets [B×m] or null (vae); setSize [B] = |X_x|. Augmented when the
-   *  builder has an Augment: x and each distinct D member independently. */
+   *  builder has an Augment: x and each distinct D member independently, or only what viewsFor names. RNG order:
+   *  x (and epsZ), xViewA, xT2, then D (and epsC); the resume test depends on it staying fixed. */
   build(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): BatchTensors {
     const viewsFor = this.augment?.viewsFor ?? 'all';
     const boundViews = viewsFor === 'all', subsetViews = viewsFor !== 'invariance';
