@@ -92,6 +92,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   'eval.finalK': { type: int(0), default: 0, doc: 'uvhe: also re-cluster the final codes at this k for final/acc and final/nmi (0 = the number of true classes)' },
   'eval.embed': { type: oneOf('same', 'spectral', 'umap', 'none'), default: 'same', doc: 'the final re-clustering\'s rule (final/acc, --recluster): same = cluster.embed, or spectral, umap, none (KMeans on the codes); training relabels keep cluster.embed' },
   'eval.space': { type: oneOf('same', 'zc', 'z', 'c'), default: 'same', doc: 'uvhe: which codes the final re-clustering (final/acc, --recluster) measures distance on: same = cluster.space, or zc, z, c; training relabels keep cluster.space' },
+  'eval.graphs': { type: int(1, 8), default: 4, doc: 'cluster.embed = spectral with eval.consensus > 0: the final re-clustering pools the consensus fits of this many neighbour graphs, K spread evenly over [10, 50] (10, 23, 37, 50 for 4), into one consensus; 1 = the graph of cluster.neighbors alone (the rule before session 11)' },
+  'eval.consensusRestarts': { type: int(1, 200), default: 40, doc: 'starts of the final consensus step (KMeans on co-membership); the one that disagrees least with the fits wins (5 before session 11)' },
   'eval.draws': { type: int(1, 20), default: 1, doc: 'the final re-clustering (final/acc, --recluster) is run this many times with different seeds of its rule, and final/acc and final/nmi are the means (final/accSd, final/nmiSd their sd; the labels kept are those of the first draw, the run\'s own seed). One draw\'s seed alone moves a 60k Fashion-MNIST store by about ±0.03' },
   'eval.consensus': { type: int(0, 200), default: 24, doc: 'cluster.embed = spectral: the final re-clustering takes the consensus of this many KMeans fits on the embedding (KMeans on how often fits put two codes together); 0 = the lowest-inertia of 5 fits' },
 
@@ -126,7 +128,7 @@ export interface Config {
     warmStart: boolean;
     warmup: number;
   };
-  eval: { every: number; limit: number; finalK: number; consensus: number; draws: number; space: 'same' | 'zc' | 'z' | 'c'; embed: 'same' | 'none' | 'spectral' | 'umap' };
+  eval: { every: number; limit: number; finalK: number; consensus: number; graphs: number; consensusRestarts: number; draws: number; space: 'same' | 'zc' | 'z' | 'c'; embed: 'same' | 'none' | 'spectral' | 'umap' };
   checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }

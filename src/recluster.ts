@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalScores, graphNeighbors, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalGraphKs, finalScores, graphNeighbors, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
@@ -79,9 +79,10 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   }
   const space = isVae ? 'z (vae)' : cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
   const K = graphNeighbors(cfg, n);
+  const Ks = embed === 'spectral' && cfg.eval.consensus > 0 ? finalGraphKs(cfg, n) : [K];
   const rule = embed === 'spectral'
-    ? `spectral (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)} eigenvectors, ` +
-      `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits` : 'best of 5 fits'})`
+    ? `spectral (space ${space}, ${Ks.length > 1 ? '' : `${Ks[0]} neighbours, `}${embedDims(cfg, embed, k, n)} eigenvectors, ` +
+      `${cfg.eval.consensus > 0 ? `consensus of ${cfg.eval.consensus} fits${Ks.length > 1 ? ` per graph, pooled over graphs of K = ${Ks.join(', ')} neighbours` : ''}, best of ${cfg.eval.consensusRestarts} starts` : 'best of 5 fits'})`
     : embed === 'umap'
       ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, ${cfg.cluster.layouts > 1 ? `consensus of ${cfg.cluster.layouts} layouts, ` : ''}best of ${cfg.cluster.mixtures} Gaussian mixtures${cfg.cluster.layouts > 1 ? ' each' : ''})`
       : `KMeans (space ${space})`;

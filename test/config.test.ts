@@ -117,3 +117,31 @@ describe('eval.space and eval.embed (the final re-clustering)', () => {
     expect(() => at({ embed: 'pca' })).toThrow(/eval\.embed/);
   });
 });
+
+describe('eval.graphs and eval.consensusRestarts (the pooled final rule)', () => {
+  it('spreads the graphs over [10, 50], shrinks the range below 10,000 codes, floors it at 10, and says when it pools', async () => {
+    const { finalGraphKs, finalPooled, graphNeighbors, clusterEngineOptions } = await import('../src/train/loop.js');
+    const at = (ev: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => resolveConfig({ eval: ev, ...top });
+    expect(at().eval.graphs).toBe(4);
+    expect(at().eval.consensusRestarts).toBe(40);
+    expect(finalGraphKs(at(), 10_000)).toEqual([10, 23, 37, 50]);
+    expect(finalGraphKs(at(), 60_000)).toEqual([10, 23, 37, 50]);
+    expect(finalGraphKs(at(), 8_000)).toEqual([10, 19, 29, 40]);
+    expect(finalGraphKs(at(), 2_000)).toEqual([10]); // every K at the floor: one graph
+    expect(finalGraphKs(at(), 8)).toEqual([7]);
+    expect(finalGraphKs(at({ graphs: 2 }), 60_000)).toEqual([10, 50]);
+    expect(finalGraphKs(at({ graphs: 1 }), 60_000)).toEqual([graphNeighbors(at(), 60_000)]);
+    // pooled: spectral with a consensus and either several graphs or other than 5 starts
+    expect(finalPooled(at())).toBe(true);
+    expect(finalPooled(at({ graphs: 1, consensusRestarts: 5 }))).toBe(false);
+    expect(finalPooled(at({ graphs: 1 }))).toBe(true);
+    expect(finalPooled(at({ consensus: 0 }))).toBe(false);
+    expect(finalPooled(at({ embed: 'umap' }))).toBe(false);
+    // the engine's neighbour pass covers the largest graph either side asks for
+    expect(clusterEngineOptions(at(), 10_000).knnK).toBe(50);
+    expect(clusterEngineOptions(at({ graphs: 1, consensusRestarts: 5 }), 10_000).knnK).toBe(10);
+    expect(() => at({ graphs: 0 })).toThrow(/eval\.graphs must be an integer in \[1, 8\]/);
+    expect(() => at({ graphs: 9 })).toThrow(/eval\.graphs/);
+    expect(() => at({ consensusRestarts: 0 })).toThrow(/eval\.consensusRestarts must be an integer in \[1, 200\]/);
+  });
+});

@@ -103,13 +103,13 @@ export class TaskRunner {
         K.knnRange(L.codes, d, n, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
         return { ok: true };
       case 'graph': {
-        const K = t.rule.K;
-        if (L.knnPanel === 0 || K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${K}`);
+        const K = t.rule.K, KK = L.params.knnK ?? 0;
+        if (L.knnPanel === 0 || K > KK) throw new Error(`cluster: layout has no knn regions for K=${K}`);
         const buf = this.memory.buffer;
-        const nb = {
-          idx: new Int32Array(buf, L.knnIdx, n * K),
-          dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * K)),
-        };
+        // the pass found knnK neighbours per row; the graph uses each row's first (nearest) K
+        const nb = K === KK
+          ? { idx: new Int32Array(buf, L.knnIdx, n * K), dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * K)) }
+          : firstNeighbours(buf, L.knnIdx, L.knnDist, n, KK, K);
         // weights: null is fine here: with the neighbours given, the weights were already applied by the knn pass
         const labels = graphLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, t.rule, null, nb);
         new Int32Array(buf, L.knnLabels, n).set(labels);
@@ -121,4 +121,15 @@ export class TaskRunner {
       }
     }
   }
+}
+
+/** Each row's first K of the n×KK neighbour lists in the wasm heap (idx i32, dist f32), as n×K copies. */
+export function firstNeighbours(buf: ArrayBufferLike, idxAt: number, distAt: number, n: number, KK: number, K: number): { idx: Int32Array; dist: Float64Array } {
+  const srcI = new Int32Array(buf, idxAt, n * KK), srcD = new Float32Array(buf, distAt, n * KK);
+  const idx = new Int32Array(n * K), dist = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    idx.set(srcI.subarray(i * KK, i * KK + K), i * K);
+    for (let q = 0; q < K; q++) dist[i * K + q] = srcD[i * KK + q];
+  }
+  return { idx, dist };
 }

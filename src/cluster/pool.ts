@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, GraphRelabelOptions, RelabelOptions, RelabelResult, SubsetBatch } from './engine.js';
 import type { GraphRule } from './graph.js';
-import { TaskRunner } from './exec.js';
+import { TaskRunner, firstNeighbours } from './exec.js';
 import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { layoutViews, planLayout, rowRanges, type Layout, type LayoutViews } from './layout.js';
 import type { ResultOf, Task, WorkerInit } from './protocol.js';
@@ -361,24 +361,23 @@ export class PoolEngine implements ClusterEngine {
   }
 
   /** The K nearest other rows of every row (weighted squared L2 with dimWeights, which also become the clustering's
-   *  weights, as in relabel), ascending, split by rows over the workers. K must be the knnK the engine was created
-   *  with. idx and dist are n×K copies. */
+   *  weights, as in relabel), ascending, split by rows over the workers. K may be at most the knnK the engine was
+   *  created with: the pass always finds knnK, and each row's first K of them are its K nearest (the lists are
+   *  sorted, ties kept in scan order, so they are the very neighbours a pass at K finds). idx and dist are n×K
+   *  copies. */
   knn(K: number, dimWeights?: Float32Array): Promise<{ idx: Int32Array; dist: Float64Array }> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
-    if (K !== this.layout.params.knnK || !(K >= 1 && K < this.n)) return Promise.reject(new Error(`cluster: knn(${K}) needs the engine created with knnK = ${K} and 1 <= K < n`));
+    const KK = this.layout.params.knnK ?? 0;
+    if (!(K >= 1 && K <= KK && K < this.n)) return Promise.reject(new Error(`cluster: knn(${K}) needs the engine created with knnK >= ${K} (it has ${KK}) and 1 <= K < n`));
     if (dimWeights && dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${dimWeights.length} values, expected d=${this.d}`));
     // (no trackWait: the caller awaits it inside its own relabel timing)
     return this.enqueue(async () => {
-      await this.knnNow(K, dimWeights);
-      const buf = this.memory.buffer;
-      return {
-        idx: new Int32Array(buf, this.layout.knnIdx, this.n * K).slice(),
-        dist: Float64Array.from(new Float32Array(buf, this.layout.knnDist, this.n * K)),
-      };
+      await this.knnNow(KK, dimWeights);
+      return firstNeighbours(this.memory.buffer, this.layout.knnIdx, this.layout.knnDist, this.n, KK, K);
     });
   }
 
-  /** knn into the shared knnIdx/knnDist, inside the queue. */
+  /** knn into the shared knnIdx/knnDist (n×knnK), inside the queue. */
   private async knnNow(K: number, dimWeights?: Float32Array): Promise<void> {
     if (dimWeights) {
       this.views.weights.set(dimWeights);
@@ -424,13 +423,14 @@ export class PoolEngine implements ClusterEngine {
    */
   graphRelabelOnPool(o: GraphRelabelOptions): Promise<RelabelResult> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
-    if (o.K !== this.layout.params.knnK || !(o.K >= 1 && o.K < this.n)) return Promise.reject(new Error(`cluster: graphRelabelOnPool needs the engine created with knnK = ${o.K} and 1 <= K < n`));
+    const KK = this.layout.params.knnK ?? 0;
+    if (!(o.K >= 1 && o.K <= KK && o.K < this.n)) return Promise.reject(new Error(`cluster: graphRelabelOnPool needs the engine created with knnK >= ${o.K} (it has ${KK}) and 1 <= K < n`));
     if (o.dimWeights && o.dimWeights.length !== this.d) return Promise.reject(new Error(`cluster: dimWeights has ${o.dimWeights.length} values, expected d=${this.d}`));
     if (o.background && !this.freeze()) return Promise.reject(new Error('cluster: a background relabel is already running'));
     // one queue entry for the whole refit, so writes issued meanwhile land after it (one consistent store)
     const run = this.enqueue(async () => {
       const t0 = performance.now();
-      await this.knnNow(o.K, o.dimWeights);
+      await this.knnNow(KK, o.dimWeights);
       const rule: GraphRule = { embed: o.embed ?? 'spectral', K: o.K, dims: o.dims, iters: o.iters, epochs: o.epochs ?? 0, fits: o.fits, consensus: o.consensus ?? 0, seed: o.seed };
       await this.exec({ op: 'graph', k: this.k, rule });
       const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
@@ -562,3 +562,4 @@ export class PoolEngine implements ClusterEngine {
     await this.pool.destroy();
   }
 }
+

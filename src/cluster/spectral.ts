@@ -305,17 +305,25 @@ export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: 
   return out;
 }
 
+/** The `count` single k-means++ KMeans fits on the embedding above that a consensus is taken of
+ *  (./consensus.ts); several graphs' fits can be pooled into one consensus (train/loop.ts, eval.graphs). */
+export function spectralFits(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions, count: number, rng: Rng, nb?: Neighbours): Int32Array[] {
+  const E = spectralEmbedding(codes, n, d, o, nb);
+  const dims = E.length / n;
+  return Array.from({ length: count }, () => kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels);
+}
+
 /** Pseudo-labels by spectral clustering of the codes: the embedding above, then the best of `fits` k-means++
  *  KMeans fits on it (lowest inertia in the embedding), or, with `consensus` > 0, the consensus of that many
  *  single fits (./consensus.ts). */
 export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number; consensus?: number }, nb?: Neighbours): Int32Array {
-  const E = spectralEmbedding(codes, n, d, o, nb);
-  const dims = E.length / n;
   const rng = new Rng(o.seed ^ 0x5bd1e995);
   if (o.consensus && o.consensus > 0) {
-    const fits = Array.from({ length: o.consensus }, () => kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels);
+    const fits = spectralFits(codes, n, d, k, o, o.consensus, rng, nb);
     return consensusLabels(fits, n, k, k, { restarts: 5, iters: 100, rng }).labels;
   }
+  const E = spectralEmbedding(codes, n, d, o, nb);
+  const dims = E.length / n;
   let best: { inertia: number; labels: Int32Array } | null = null;
   for (let r = 0; r < Math.max(1, o.fits); r++) {
     const f = kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng });

@@ -10,7 +10,8 @@ import { evaluate } from './evaluate.js';
 import { Adam } from './adam.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { graphLabels, type GraphEmbed, type GraphRule } from '../cluster/graph.js';
-import { knn, type Neighbours } from '../cluster/spectral.js';
+import { knn, spectralFits, type Neighbours } from '../cluster/spectral.js';
+import { consensusLabels } from '../cluster/consensus.js';
 import type { ClusterEngine, ClusterEngineOptions, EngineSnapshot, RelabelOptions, RelabelResult, SubsetBatch } from '../cluster/engine.js';
 import { CheckpointError, type CheckpointData } from './checkpoint.js';
 import { TrainingError } from './errors.js';
@@ -337,11 +338,14 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  * (src/cluster/consensus.ts); umap: the most likely of cluster.mixtures Gaussian mixtures.
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  trainWeights: Float32Array | null, draw = 0, cache?: { nb?: Neighbours }): Promise<Int32Array> {
+  trainWeights: Float32Array | null, draw = 0, cache?: NeighbourCache): Promise<Int32Array> {
   const weights = finalSpaceWeights(cfg, trainWeights, d);
   const embed = finalEmbed(cfg);
   // draw 0 keeps the seed names of every earlier run, so their final/acc stays reproducible
   const tag = draw === 0 ? '' : `-draw${draw}`;
+  if (finalPooled(cfg)) {
+    return pooledSpectral(cfg, engine, codes, n, d, k, weights, `final-spectral${tag}`, cache);
+  }
   if (embed !== 'none') return graphRelabel(cfg, embed, engine, codes, n, d, k, weights, `final-spectral${tag}`, 5, cfg.eval.consensus, cache);
   const rng = new ClusterRng(deriveSeed(cfg.seed, `final${tag}`));
   let best: ReturnType<typeof kmeansFit> | null = null;
@@ -368,7 +372,7 @@ export async function finalScores(cfg: Config, engine: ClusterEngine | null, cod
   trainWeights: Float32Array | null, truth: Int32Array): Promise<FinalScores> {
   let labels: Int32Array | null = null;
   const accs: number[] = [], nmis: number[] = [];
-  const cache = {};
+  const cache: NeighbourCache = new Map();
   for (let draw = 0; draw < cfg.eval.draws; draw++) {
     const l = await finalClusters(cfg, engine, codes, n, d, k, trainWeights, draw, cache);
     labels ??= l;
@@ -378,6 +382,11 @@ export async function finalScores(cfg: Config, engine: ClusterEngine | null, cod
   const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
   const sd = (a: number[]): number => a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1));
   return { labels: labels!, acc: mean(accs), nmi: mean(nmis), accSd: sd(accs), nmiSd: sd(nmis), accs };
+}
+
+/** Whether the final rule pools graphs or restarts its consensus other than graphRelabel's way (pooledSpectral). */
+export function finalPooled(cfg: Config): boolean {
+  return finalEmbed(cfg) === 'spectral' && cfg.eval.consensus > 0 && (cfg.eval.graphs > 1 || cfg.eval.consensusRestarts !== 5);
 }
 
 /** The final re-clustering's rule: eval.embed, or cluster.embed when it says "same". */
@@ -446,12 +455,66 @@ function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: n
  * weights: per-dimension distance weights (null: all 1).
  */
 async function graphRelabel(cfg: Config, embed: GraphEmbed, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  weights: Float32Array | null, seedName: string, fits: number, consensus = 0, cache?: { nb?: Neighbours }): Promise<Int32Array> {
+  weights: Float32Array | null, seedName: string, fits: number, consensus = 0, cache?: NeighbourCache): Promise<Int32Array> {
   const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, consensus);
-  // cache: several draws over the same codes and weights share one neighbour graph (only their seeds differ)
-  const nb = cache?.nb ?? (engine?.knn ? await engine.knn(rule.K, weights ?? undefined) : cache ? knn(codes, n, d, rule.K, weights) : undefined);
-  if (cache) cache.nb = nb;
+  const nb = cache ? await neighboursOf(engine, codes, n, d, rule.K, weights, cache) : engine?.knn ? await engine.knn(rule.K, weights ?? undefined) : undefined;
   return graphLabels(codes, n, d, k, rule, weights, nb);
+}
+
+/** Neighbour graphs by K: several draws (and the graphs of a pooled rule) over the same codes and weights share
+ *  them, since only their seeds differ. */
+export type NeighbourCache = Map<number, Neighbours>;
+
+async function neighboursOf(engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, K: number,
+  weights: Float32Array | null, cache: NeighbourCache): Promise<Neighbours> {
+  let nb = cache.get(K);
+  if (!nb) {
+    nb = engine?.knn ? await engine.knn(K, weights ?? undefined) : knn(codes, n, d, K, weights);
+    cache.set(K, nb);
+  }
+  return nb;
+}
+
+/**
+ * K of each neighbour graph the final spectral rule pools (eval.graphs): one graph at graphNeighbors' K, or
+ * eval.graphs values spread evenly over [10, 50] (10, 23, 37, 50 for 4), the range measured at 10,000 and 60,000
+ * codes (experiments/results/fashion-pooled-graphs.md, fashion-neighbours.md). Below 10,000 codes the range
+ * shrinks in proportion (n = 8,000: 10, 19, 29, 40), so that each K covers about the same share of the store, but
+ * no K goes below 10, graphNeighbors' own floor (so from 2,000 codes down it is one graph at K = 10); each K is at
+ * most n − 1, repeats dropped.
+ */
+export function finalGraphKs(cfg: Config, n: number): number[] {
+  const G = cfg.eval.graphs;
+  if (G <= 1) return [graphNeighbors(cfg, n)];
+  const scale = Math.min(1, n / 10000);
+  const ks = Array.from({ length: G }, (_, i) => Math.min(n - 1, Math.max(10, Math.round((10 + (40 * i) / (G - 1)) * scale))));
+  return [...new Set(ks)];
+}
+
+/**
+ * The final spectral rule with pooled graphs: eval.consensus single KMeans fits on the spectral embedding of
+ * each graph (finalGraphKs), all of them pooled into one consensus (src/cluster/consensus.ts) that keeps the
+ * lowest-disagreement of eval.consensusRestarts starts. Why: one graph's fits share its embedding's biases (K = 10
+ * splits one class into small dense patches where K = 50 merges two touching ones), so the draws of one graph
+ * land in different partitions (±0.03 on one Fashion-MNIST store); fits from several graphs outvote what only one
+ * graph makes. And the consensus's own disagreement picks the better of its starts (Spearman 0.5–0.65 against
+ * accuracy over 40 starts on two Fashion stores), where 5 starts left it to chance. Measured in
+ * experiments/results/fashion-pooled-graphs.md. With one graph and 5 starts it is graphRelabel's rule exactly.
+ */
+export async function pooledSpectral(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
+  weights: Float32Array | null, seedName: string, cache: NeighbourCache = new Map()): Promise<Int32Array> {
+  const fits: Int32Array[] = [];
+  let consensusRng: Rng | null = null;
+  for (const [g, K] of finalGraphKs(cfg, n).entries()) {
+    // graph 0 keeps the one-graph rule's seed, so that eval.graphs = 1 reproduces it
+    const seed = deriveSeed(cfg.seed, g === 0 ? seedName : `${seedName}-graph${g}`);
+    const rule = graphRule(cfg, 'spectral', k, n, seed, 5, cfg.eval.consensus);
+    const nb = await neighboursOf(engine, codes, n, d, K, weights, cache);
+    const rng = new Rng(seed ^ 0x5bd1e995); // spectralLabels' stream: its fits, then (graph 0's) its consensus
+    fits.push(...spectralFits(codes, n, d, k, { neighbors: K, dims: rule.dims, weights, iters: rule.iters, seed }, cfg.eval.consensus, rng, nb));
+    consensusRng ??= rng;
+  }
+  return consensusLabels(fits, n, k, k, { restarts: cfg.eval.consensusRestarts, iters: 100, rng: consensusRng! }).labels;
 }
 
 /**
@@ -524,7 +587,8 @@ export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptio
     n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
     weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: cfg.cluster.init, batchSize: cfg.cluster.batchSize,
     refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
-    knnK: cfg.cluster.embed !== 'none' || finalEmbed(cfg) !== 'none' ? graphNeighbors(cfg, n) : 0,
+    // the largest graph training or the final rule asks for; smaller ones take each row's nearest few (pool.knn)
+    knnK: Math.max(cfg.cluster.embed !== 'none' || finalEmbed(cfg) !== 'none' ? graphNeighbors(cfg, n) : 0, finalPooled(cfg) ? Math.max(...finalGraphKs(cfg, n)) : 0),
   };
 }
 

@@ -66,6 +66,23 @@ describe('consensusLabels', () => {
     });
   });
 
+  it('keeps the start that disagrees least: more starts from the same stream never end higher, and it is the minimum', () => {
+    const n = 400, k = 5, g = new Rng(12);
+    // fits that disagree a lot (40% noise, and two of them a different partition) leave several local optima
+    const truth = Int32Array.from({ length: n }, () => g.below(k)), other = Int32Array.from({ length: n }, () => g.below(k));
+    const fits = [...Array.from({ length: 10 }, () => noisyCopy(truth, k, 0.4, g)), noisyCopy(other, k, 0, g), noisyCopy(other, k, 0, g)];
+    // 40 single starts drawn one after another from one stream are the 40 starts of restarts = 40 on that seed
+    const single: number[] = [];
+    const rng = new Rng(3);
+    for (let r = 0; r < 40; r++) single.push(consensusLabels(fits, n, k, k, { restarts: 1, iters: 100, rng }).inertia);
+    const five = consensusLabels(fits, n, k, k, { restarts: 5, iters: 100, rng: new Rng(3) }).inertia;
+    const forty = consensusLabels(fits, n, k, k, { restarts: 40, iters: 100, rng: new Rng(3) }).inertia;
+    expect(five).toBeCloseTo(Math.min(...single.slice(0, 5)), 9);
+    expect(forty).toBeCloseTo(Math.min(...single), 9);
+    expect(forty).toBeLessThanOrEqual(five);
+    expect(new Set(single.map((v) => v.toFixed(6))).size).toBeGreaterThan(1); // the starts do land apart
+  });
+
   it('refuses fits of the wrong length or with labels out of range', () => {
     const rng = new Rng(1);
     expect(() => consensusLabels([new Int32Array(5)], 6, 2, 2, { restarts: 1, iters: 5, rng })).toThrow(/6 labels/);

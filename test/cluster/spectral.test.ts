@@ -192,6 +192,24 @@ describe('knn on the pool (SIMD kernel, 2 workers)', () => {
       await p.close();
     }
   });
+
+  it('answers a smaller K than knnK with the nearest K of each row, the TypeScript knn at that K exactly', async () => {
+    const { PoolEngine } = await import('../../src/cluster/index.js');
+    const n = 257, dz = 4, dc = 3, d = dz + dc, KK = 12;
+    const g = new Rng(5);
+    // integer codes: exact f32 distances, so ties and their order must match the TypeScript knn too
+    const ints = Float32Array.from({ length: n * d }, () => g.below(4) - 1);
+    const p = await PoolEngine.create({ n, dz, dc, k: 3, seed: 1, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++', batchSize: 32, refit: 'epoch', workers: 2, knnK: KK }, { codes: ints });
+    try {
+      for (const K of [1, 5, KK]) {
+        const a = await p.knn(K), b = knn(ints, n, d, K, null);
+        expect(a.idx).toEqual(b.idx);
+        expect(Array.from(a.dist)).toEqual(Array.from(b.dist, (x) => Math.fround(x)));
+      }
+    } finally {
+      await p.close();
+    }
+  });
 });
 
 describe('graphRelabelOnPool on the pool', () => {
@@ -216,6 +234,12 @@ describe('graphRelabelOnPool on the pool', () => {
       const wantC = spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...co }, nb);
       expect(gotC.labels).toEqual((await b.assignLabels(wantC)).labels);
       expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), gotC.labels, 2).accuracy).toBe(1);
+      // a graph smaller than the engine's knnK uses each row's nearest K (the main thread's labels at that K)
+      const small = { ...so, K: 5, seed: 14 };
+      const gotS = await a.graphRelabelOnPool(small);
+      const wantS = spectralLabels(ring, n, d, 2, { neighbors: 5, weights: null, ...small }, knn(ring, n, d, 5, null));
+      expect(gotS.labels).toEqual((await b.assignLabels(wantS)).labels);
+      await expect(a.graphRelabelOnPool({ ...so, K: K + 1 })).rejects.toThrow(/knnK >= 9/);
       // background: a sample answers at once from the labels before the refit
       const before = await a.labels();
       const bg = a.graphRelabelOnPool({ ...so, seed: 12, background: true });
