@@ -121,9 +121,11 @@ describe('eval.space and eval.embed (the final re-clustering)', () => {
 describe('eval.graphs and eval.consensusRestarts (the pooled final rule)', () => {
   it('spreads the graphs over [10, 50], shrinks the range below 10,000 codes, floors it at 10, and says when it pools', async () => {
     const { finalGraphKs, finalPooled, graphNeighbors, clusterEngineOptions } = await import('../src/train/loop.js');
-    const at = (ev: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => resolveConfig({ eval: ev, ...top });
+    const at = (ev: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => resolveConfig({ eval: { graphs: 4, consensusRestarts: 40, ...ev }, ...top });
+    expect(resolveConfig({}).eval.graphs).toBe(1);
+    expect(resolveConfig({}).eval.consensusRestarts).toBe(5);
+    expect(finalPooled(resolveConfig({}))).toBe(false);
     expect(at().eval.graphs).toBe(4);
-    expect(at().eval.consensusRestarts).toBe(40);
     expect(finalGraphKs(at(), 10_000)).toEqual([10, 23, 37, 50]);
     expect(finalGraphKs(at(), 60_000)).toEqual([10, 23, 37, 50]);
     expect(finalGraphKs(at(), 8_000)).toEqual([10, 19, 29, 40]);

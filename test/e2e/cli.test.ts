@@ -86,8 +86,7 @@ describe('cluster.embed=spectral', () => {
     const same = cli(['--recluster', dir]);
     expect(same.stderr).toBe('');
     expect(same.code).toBe(0);
-    // (the final rule's graphs: 60 codes put every pooled K at the floor of 10, one graph; eval.graphs)
-    const m = /k = (\d+), spectral \(space zc, 10 neighbours, 4 eigenvectors, consensus of 24 fits, best of 40 starts\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    const m = /k = (\d+), spectral \(space zc, 5 neighbours, 4 eigenvectors, consensus of 24 fits, best of 5 starts\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
     expect(m, same.stdout).not.toBeNull();
     expect(Number(m![1])).toBe(lines[1]['final/k']);
     expect(Number(m![2])).toBeCloseTo(lines[1]['final/acc'], 4);
@@ -99,9 +98,10 @@ describe('cluster.embed=spectral', () => {
     const um = cli(['--recluster', dir, '--set', 'eval.embed=umap', '--set', 'eval.space=z', '--set', 'cluster.layouts=2']);
     expect(um.code).toBe(0);
     expect(um.stdout).toMatch(/umap \(space z, 5 neighbours, 10-d layout, 200 epochs, consensus of 2 layouts, best of 10 Gaussian mixtures each\): accuracy (0|1)\.\d{4}  NMI/);
-    const one = cli(['--recluster', dir, '--set', 'eval.graphs=1', '--set', 'eval.consensusRestarts=5']);
-    expect(one.code).toBe(0);
-    expect(one.stdout).toMatch(/spectral \(space zc, 5 neighbours, 4 eigenvectors, consensus of 24 fits, best of 5 starts\): accuracy (0|1)\.\d{4}  NMI/);
+    // the pooled final rule (60 codes put every pooled K at the floor of 10: one graph, 40 consensus starts)
+    const pooled = cli(['--recluster', dir, '--set', 'eval.graphs=4', '--set', 'eval.consensusRestarts=40']);
+    expect(pooled.code).toBe(0);
+    expect(pooled.stdout).toMatch(/spectral \(space zc, 10 neighbours, 4 eigenvectors, consensus of 24 fits, best of 40 starts\): accuracy (0|1)\.\d{4}  NMI/);
     const plain = cli(['--recluster', dir, '--set', 'eval.consensus=0']);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/4 eigenvectors, best of 5 fits\): accuracy (0|1)\.\d{4}  NMI/);
@@ -121,7 +121,7 @@ describe('--recluster on a vae run re-encodes its codes from the checkpoint', ()
     const same = cli(['--recluster', dir]);
     expect(same.stderr).toBe('');
     expect(same.code).toBe(0);
-    const m = /k = (\d+), spectral \(space z \(vae\), 10 neighbours, 4 eigenvectors, consensus of 24 fits, best of 40 starts\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    const m = /k = (\d+), spectral \(space z \(vae\), 5 neighbours, 4 eigenvectors, consensus of 24 fits, best of 5 starts\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
     expect(m, same.stdout).not.toBeNull();
     expect(Number(m![1])).toBe(last['final/k']);
     expect(Number(m![2])).toBeCloseTo(last['final/acc'], 4);
