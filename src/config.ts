@@ -91,6 +91,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   'eval.limit': { type: int(0), default: 0, doc: 'test examples used for evaluation (0 = all)' },
   'eval.finalK': { type: int(0), default: 0, doc: 'uvhe: also re-cluster the final codes at this k for final/acc and final/nmi (0 = the number of true classes)' },
   'eval.embed': { type: oneOf('same', 'spectral', 'umap', 'none'), default: 'same', doc: 'the final re-clustering\'s rule (final/acc, --recluster): same = cluster.embed, or spectral, umap, none (KMeans on the codes); training relabels keep cluster.embed' },
+  'eval.codes': { type: oneOf('store', 'hidden'), default: 'store', doc: 'what the final re-clustering (final/acc, --recluster) clusters: store = the code store [z‖c] (vae: the means of q(z|x)); hidden = every training x\'s first-layer features in the set encoder q(c|·) (vae: in q(z|x)), model.hidden ReLU units in their top eval.components principal components, re-encoded from the final weights' },
+  'eval.components': { type: int(2, 1024), default: 64, doc: 'eval.codes = hidden: principal components of the features kept for the neighbour search (at most model.hidden)' },
   'eval.space': { type: oneOf('same', 'zc', 'z', 'c'), default: 'same', doc: 'uvhe: which codes the final re-clustering (final/acc, --recluster) measures distance on: same = cluster.space, or zc, z, c; training relabels keep cluster.space' },
   'eval.graphs': { type: int(1, 8), default: 1, doc: 'cluster.embed = spectral with eval.consensus > 0: the final re-clustering pools the consensus fits of this many neighbour graphs, K spread evenly over [10, 50] (10, 23, 37, 50 for 4), into one consensus; 1 = the graph of cluster.neighbors alone. 4 (with eval.consensusRestarts 40) lifted three 10k Fashion uvhe stores 0.602 → 0.628 but not two 60k ones (0.604 → 0.599), at 2.5–4× the time' },
   'eval.consensusRestarts': { type: int(1, 200), default: 5, doc: 'starts of the final consensus step (KMeans on co-membership); the one that disagrees least with the fits wins' },
@@ -128,7 +130,7 @@ export interface Config {
     warmStart: boolean;
     warmup: number;
   };
-  eval: { every: number; limit: number; finalK: number; consensus: number; graphs: number; consensusRestarts: number; draws: number; space: 'same' | 'zc' | 'z' | 'c'; embed: 'same' | 'none' | 'spectral' | 'umap' };
+  eval: { every: number; limit: number; finalK: number; codes: 'store' | 'hidden'; components: number; consensus: number; graphs: number; consensusRestarts: number; draws: number; space: 'same' | 'zc' | 'z' | 'c'; embed: 'same' | 'none' | 'spectral' | 'umap' };
   checkpoint: { every: number };
   runtime: { backend: 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu'; workers: number };
 }
@@ -248,6 +250,8 @@ export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> =
   if (c.train.invariance > 0 && !c.train.shift && !c.train.flip) throw new ConfigError(`config: train.invariance needs train.shift or train.flip (two views of x that differ), got invariance ${c.train.invariance} with neither`);
   if (c.train.invariance > 0 && c.train.invarianceOn === 'c' && c.mode === 'vae') throw new ConfigError('config: train.invarianceOn "c" needs a class code: mode vae has none (use "z")');
   if (c.train.viewsFor !== 'all' && !(c.train.invariance > 0)) throw new ConfigError(`config: train.viewsFor "${c.train.viewsFor}" needs train.invariance > 0 (it draws views for that term)`);
+  if (c.eval.codes === 'hidden' && c.eval.components > c.model.hidden) throw new ConfigError(`config: eval.components must be at most model.hidden (${c.model.hidden}) with eval.codes "hidden", got ${c.eval.components}`);
+  if (c.eval.codes === 'hidden' && c.eval.space !== 'same') throw new ConfigError(`config: eval.space "${c.eval.space}" picks parts of the code store, which eval.codes "hidden" does not cluster (leave it "same")`);
   return deepFreeze(c);
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalGraphKs, finalScores, graphNeighbors, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalGraphKs, finalScores, graphNeighbors, hiddenScoresFromCheckpoint, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
@@ -40,6 +40,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   const ck = loadCheckpoint(source);
   const stored = ck.arrays['engine/codes'] as Float32Array | undefined;
   const isVae = cfg.mode === 'vae';
+  if (cfg.eval.codes === 'hidden') return reclusterHidden(cfg, runDir, ck, source);
   if (!stored && !isVae) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; uvhe runs keep one, vae runs are re-encoded)`);
   const split = loadDataset(datasetSpecOf(cfg));
   const { n, labels } = split.train;
@@ -78,6 +79,28 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     await engine?.close();
   }
   const space = isVae ? 'z (vae)' : cfg.eval.space === 'same' ? cfg.cluster.space : cfg.eval.space;
+  return { source, n, k, rule: ruleText(cfg, embed, space, n, k), accuracy: out.acc, nmi: out.nmi, accuracySd: out.accSd, nmiSd: out.nmiSd, draws: out.accs, labels: out.labels };
+}
+
+/** eval.codes = "hidden": the run's hidden features, encoded again from its checkpoint's weights (any mode with a
+ *  final re-clustering), clustered by the final rule on their own pool. */
+async function reclusterHidden(cfg: Config, runDir: string, ck: ReturnType<typeof loadCheckpoint>, source: string): Promise<ReclusterResult> {
+  if (cfg.mode === 'vhe') throw new ConfigError(`recluster: ${runDir} is a vhe run, which trains on the true labels; there is nothing to re-cluster`);
+  const split = loadDataset(datasetSpecOf(cfg));
+  const { n, labels } = split.train;
+  if (!labels) throw new ConfigError(`recluster: the training data of ${runDir} has no labels to score against`);
+  if (ck.meta.n !== n) throw new ConfigError(`recluster: ${source} was written for ${String(ck.meta.n)} training examples, the data now has ${n}`);
+  const k = cfg.eval.finalK || split.train.numClasses;
+  if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
+  await initBackend(cfg.runtime.backend);
+  const out = await hiddenScoresFromCheckpoint(cfg, ck, split.train, k);
+  const m = Math.min(cfg.eval.components, cfg.model.hidden, n);
+  const space = `hidden features (${cfg.mode === 'vae' ? 'q(z|x)' : 'q(c|·)'}'s ${cfg.model.hidden} units, top ${m} principal components: ${(out.explained * 100).toFixed(1)} % of their variance)`;
+  return { source, n, k, rule: ruleText(cfg, finalEmbed(cfg), space, n, k), accuracy: out.acc, nmi: out.nmi, accuracySd: out.accSd, nmiSd: out.nmiSd, draws: out.accs, labels: out.labels };
+}
+
+/** The final rule in words, for the printed line. */
+function ruleText(cfg: Config, embed: Config['cluster']['embed'], space: string, n: number, k: number): string {
   const K = graphNeighbors(cfg, n);
   const Ks = embed === 'spectral' && cfg.eval.consensus > 0 ? finalGraphKs(cfg, n) : [K];
   const rule = embed === 'spectral'
@@ -86,5 +109,5 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     : embed === 'umap'
       ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, ${cfg.cluster.layouts > 1 ? `consensus of ${cfg.cluster.layouts} layouts, ` : ''}best of ${cfg.cluster.mixtures} Gaussian mixtures${cfg.cluster.layouts > 1 ? ' each' : ''})`
       : `KMeans (space ${space})`;
-  return { source, n, k, rule, accuracy: out.acc, nmi: out.nmi, accuracySd: out.accSd, nmiSd: out.nmiSd, draws: out.accs, labels: out.labels };
+  return rule;
 }

@@ -116,6 +116,17 @@ describe('eval.space and eval.embed (the final re-clustering)', () => {
     expect(() => at({ space: 'x' })).toThrow(/eval\.space/);
     expect(() => at({ embed: 'pca' })).toThrow(/eval\.embed/);
   });
+
+  it('eval.codes: the store by default; hidden keeps at most model.hidden components and no store part', () => {
+    expect(resolveConfig({}).eval.codes).toBe('store');
+    expect(resolveConfig({}).eval.components).toBe(64);
+    expect(resolveConfig({ eval: { codes: 'hidden', components: 512 } }).eval.components).toBe(512);
+    expect(() => resolveConfig({ eval: { codes: 'hidden', components: 65 }, model: { hidden: 64 } }))
+      .toThrow('config: eval.components must be at most model.hidden (64) with eval.codes "hidden", got 65');
+    expect(() => resolveConfig({ eval: { codes: 'hidden', space: 'z' } })).toThrow(/eval\.space "z" picks parts of the code store/);
+    expect(() => resolveConfig({ eval: { codes: 'pixels' } })).toThrow(/eval\.codes/);
+    expect(() => resolveConfig({ eval: { components: 1 } })).toThrow(/eval\.components/);
+  });
 });
 
 describe('eval.graphs and eval.consensusRestarts (the pooled final rule)', () => {

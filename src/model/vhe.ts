@@ -158,6 +158,17 @@ export function encodeZ(s: ModelShape, p: Params, xT: Tensor2D, c: Tensor2D | un
   return head(h, s.hidden, p, 'encZ', s.logStdBound);
 }
 
+/**
+ * The first-layer features [H, B] of x on its own in the encoder that pools a set: q(c|·)'s h = ReLU(W₁·x + b₁)
+ * (uvhe, vhe), whose mean over D is all that q(c|D) sees of D; vae has no set encoder, so its q(z|x)'s. Only the
+ * mean head's H units (the first H rows of the fused layer). What eval.codes = "hidden" re-clusters.
+ */
+export function encodeHidden(s: ModelShape, p: Params, xT: Tensor2D): Tensor2D {
+  const H = s.hidden;
+  const [W, b] = s.mode === 'vae' ? [p['encZ/Wx'], p['encZ/b1']] : [p['encC/W1'], p['encC/b1']];
+  return tf.tidy(() => tf.relu(tf.add(tf.matMul(tf.slice(W, [0, 0], [H, -1]), xT), tf.slice(b, [0, 0], [H, -1]))) as Tensor2D);
+}
+
 /** p(z|c). */
 export function priorZ(s: ModelShape, p: Params, c: Tensor2D): Gauss {
   const h = tf.relu(linear([{ W: p['prior/W1'], xT: c, grad: true }], p['prior/b1'])) as Tensor2D;

@@ -109,6 +109,38 @@ describe('cluster.embed=spectral', () => {
   });
 });
 
+describe('eval.codes=hidden', () => {
+  it('re-clusters the set encoder\'s hidden features at the end, and --recluster gets the same scores again', () => {
+    const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-hidden-'));
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'cluster.eigenvectors=4', '--set', 'train.epochs=2',
+      '--set', 'eval.embed=same', '--set', 'eval.space=same', '--set', 'eval.codes=hidden', '--set', 'eval.components=8']);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(0);
+    const dir = join(out, 'uvhe');
+    const last = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    expect(last['final/codes']).toBe('hidden');
+    // 8 of the 32 units' principal components: a share of their variance, more than 8/32 of it (the top ones)
+    expect(last['final/explained']).toBeGreaterThan(0.25);
+    expect(last['final/explained']).toBeLessThanOrEqual(1);
+    const same = cli(['--recluster', dir]);
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(0);
+    const m = /spectral \(space hidden features \(q\(c\|·\)'s 32 units, top 8 principal components: ([\d.]+) % of their variance\), 5 neighbours, 4 eigenvectors, consensus of 24 fits, best of 5 starts\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    expect(m, same.stdout).not.toBeNull();
+    expect(Number(m![1]) / 100).toBeCloseTo(last['final/explained'], 3);
+    expect(Number(m![2])).toBeCloseTo(last['final/acc'], 4);
+    expect(Number(m![3])).toBeCloseTo(last['final/nmi'], 4);
+    // the store again, by --set: the line names the store's space
+    const store = cli(['--recluster', dir, '--set', 'eval.codes=store']);
+    expect(store.code).toBe(0);
+    expect(store.stdout).toMatch(/spectral \(space zc, 5 neighbours/);
+    // more components than hidden units: one line naming both keys
+    const bad = cli(['--recluster', dir, '--set', 'eval.components=64']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toBe('error: config: eval.components must be at most model.hidden (32) with eval.codes "hidden", got 64');
+  });
+});
+
 describe('--recluster on a vae run re-encodes its codes from the checkpoint', () => {
   it("the run's own rule gives its final scores again; another rule is named; nothing is written", () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-reclvae-'));
@@ -139,6 +171,9 @@ describe('--recluster on a vae run re-encodes its codes from the checkpoint', ()
     const km = cli(['--recluster', dir, '--set', 'eval.embed=none']);
     expect(km.code).toBe(0);
     expect(km.stdout).toMatch(/KMeans \(space z \(vae\)\): accuracy (0|1)\.\d{4}  NMI/);
+    const hid = cli(['--recluster', dir, '--set', 'eval.codes=hidden', '--set', 'eval.components=4']);
+    expect(hid.code).toBe(0);
+    expect(hid.stdout).toMatch(/spectral \(space hidden features \(q\(z\|x\)'s 32 units, top 4 principal components: [\d.]+ % of their variance\), 5 neighbours, 4 eigenvectors.*\): accuracy (0|1)\.\d{4}  NMI/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 });
