@@ -580,9 +580,11 @@ function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n
  * top eval.components principal components, clustered by the final rule (finalScores) with unit weights. Why:
  * q(c|D) is the heads applied to the mean of these features over D, so they are the space in which the model
  * groups examples into classes, before the heads squeeze them into cDim dimensions that mostly carry the pseudo-
- * class's id; on three 10k Fashion-MNIST uvhe runs they clustered at 0.653 against 0.616 for the store
- * (experiments/results/fashion-hidden-features.md). The principal components keep the neighbour search O(n²·64)
- * (98.9 % of the features' variance there). Neighbours on a pool of their own where runtime.workers allows.
+ * class's id. On three 10k Fashion-MNIST uvhe runs all 512 units clustered at 0.653 against 0.616 for the store,
+ * but a VAE's first layer gained as much, and on a 60k store 64 components were within the rule's noise of the
+ * store (experiments/results/fashion-hidden-features.md), so it is opt-in. The principal components keep the
+ * neighbour search O(n²·eval.components) instead of O(n²·H). Neighbours on a pool of their own where
+ * runtime.workers allows (f32, so --recluster reproduces the run's scores).
  */
 export async function hiddenFinalScores(cfg: Config, shape: ModelShape, params: Params, builder: BatchBuilder, n: number, B: number, rng: Rng,
   k: number, truth: Int32Array): Promise<FinalScores & { explained: number }> {
