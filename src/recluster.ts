@@ -49,7 +49,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   // vae: its final re-clustering's codes, the means of q(z|x), encoded again from the checkpoint's weights on the
   // run's own backend (its neighbours came from TypeScript, with no pool, so they are rebuilt the same way)
   if (isVae) await initBackend(cfg.runtime.backend);
-  const codes = stored ?? vaeCodesFromCheckpoint(cfg, ck, split.train);
+  const codes = stored ?? await vaeCodesFromCheckpoint(cfg, ck, split.train);
   const d = isVae ? cfg.model.zDim : cfg.model.zDim + cfg.model.cDim;
   if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
   const k = cfg.eval.finalK || split.train.numClasses;

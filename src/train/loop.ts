@@ -605,8 +605,10 @@ export async function hiddenFinalScores(cfg: Config, shape: ModelShape, params: 
   }
 }
 
-/** hiddenFinalScores for a finished run, from its checkpoint's weights (`--recluster` with eval.codes = "hidden"). */
-export async function hiddenScoresFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train'], k: number): Promise<FinalScores & { explained: number }> {
+/** The trained networks of a finished run, rebuilt from its checkpoint's weights, with a batch builder over its
+ *  training images, handed to `use` and disposed after it (also when it throws). */
+async function withCheckpointModel<T>(cfg: Config, ck: CheckpointData, data: Split['train'],
+  use: (shape: ModelShape, params: Params, builder: BatchBuilder, B: number) => T | Promise<T>): Promise<T> {
   const P = data.rows * data.cols;
   const shape = modelShape(cfg, P);
   const B = Math.min(cfg.train.batchSize, data.n);
@@ -617,11 +619,15 @@ export async function hiddenScoresFromCheckpoint(cfg: Config, ck: CheckpointData
       if (!a) throw new CheckpointError(`checkpoint: array ${name} is missing (was it written by another mode or model size?)`);
       return a as Float32Array;
     });
-    const builder = new BatchBuilder(data.images, data.n, P, B, cfg.train.subsetSize, shape.zDim, shape.cDim);
-    return await hiddenFinalScores(cfg, shape, params, builder, data.n, B, new Rng(0), k, data.labels!);
+    return await use(shape, params, new BatchBuilder(data.images, data.n, P, B, cfg.train.subsetSize, shape.zDim, shape.cDim), B);
   } finally {
     disposeParams(params);
   }
+}
+
+/** hiddenFinalScores for a finished run, from its checkpoint's weights (`--recluster` with eval.codes = "hidden"). */
+export function hiddenScoresFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train'], k: number): Promise<FinalScores & { explained: number }> {
+  return withCheckpointModel(cfg, ck, data, (shape, params, builder, B) => hiddenFinalScores(cfg, shape, params, builder, data.n, B, new Rng(0), k, data.labels!));
 }
 
 /**
@@ -629,22 +635,9 @@ export async function hiddenScoresFromCheckpoint(cfg: Config, ck: CheckpointData
  * from its checkpoint's weights: a vae keeps no code store, and `--recluster` scores its codes under other rules.
  * Same weights, data and backend give the same means, so the run's own rule gives its final/acc again.
  */
-export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train']): Float32Array {
-  const P = data.rows * data.cols;
-  const shape = modelShape(cfg, P);
-  const B = Math.min(cfg.train.batchSize, data.n);
-  const params = createParams(shape, 0); // every value is overwritten below
-  try {
-    assignParams(params, (name) => {
-      const a = ck.arrays[name];
-      if (!a) throw new CheckpointError(`checkpoint: array ${name} is missing (was it written by another mode or model size?)`);
-      return a as Float32Array;
-    });
-    const builder = new BatchBuilder(data.images, data.n, P, B, cfg.train.subsetSize, shape.zDim, shape.cDim);
-    return encodeMeans(shape, params, builder, data.n, B, new Rng(0)); // the means do not read the noise
-  } finally {
-    disposeParams(params);
-  }
+export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train']): Promise<Float32Array> {
+  // the means do not read the noise
+  return withCheckpointModel(cfg, ck, data, (shape, params, builder, B) => encodeMeans(shape, params, builder, data.n, B, new Rng(0)));
 }
 
 /** The cluster engine a run of `cfg` on n training examples uses (also what --recluster rebuilds). */
