@@ -581,8 +581,8 @@ function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n
  * q(c|D) is the heads applied to the mean of these features over D, so they are the space in which the model
  * groups examples into classes, before the heads squeeze them into cDim dimensions that mostly carry the pseudo-
  * class's id. On three 10k Fashion-MNIST uvhe runs all 512 units clustered at 0.653 against 0.616 for the store,
- * but a VAE's first layer gained as much, and on a 60k store 64 components were within the rule's noise of the
- * store (experiments/results/fashion-hidden-features.md), so it is opt-in. The principal components keep the
+ * but a VAE's first layer gained as much, and on two 60k stores 64 components scored 0.595 against the store's
+ * 0.604 (experiments/results/fashion-hidden-features.md), so it is opt-in. The principal components keep the
  * neighbour search O(n²·eval.components) instead of O(n²·H). Neighbours on a pool of their own where
  * runtime.workers allows (f32, so --recluster reproduces the run's scores).
  */
