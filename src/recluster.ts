@@ -7,7 +7,7 @@
 // run, so ties break the same way).
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
-import { datasetSpecOf, loadDataset } from './data/dataset.js';
+import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalGraphKs, finalScores, graphNeighbors, hiddenScoresFromCheckpoint, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
 import { initBackend } from './backend.js';
@@ -40,20 +40,22 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   const ck = loadCheckpoint(source);
   const stored = ck.arrays['engine/codes'] as Float32Array | undefined;
   const isVae = cfg.mode === 'vae';
-  if (cfg.eval.codes === 'hidden') return reclusterHidden(cfg, runDir, ck, source);
-  if (!stored && !isVae) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; uvhe runs keep one, vae runs are re-encoded)`);
+  const hidden = cfg.eval.codes === 'hidden';
+  if (hidden && cfg.mode === 'vhe') throw new ConfigError(`recluster: ${runDir} is a vhe run, which trains on the true labels; there is nothing to re-cluster`);
+  if (!stored && !isVae && !hidden) throw new ConfigError(`recluster: ${source} holds no code store (mode ${String(ck.meta.mode)}; uvhe runs keep one, vae runs are re-encoded)`);
   const split = loadDataset(datasetSpecOf(cfg));
   const { n, labels } = split.train;
   if (!labels) throw new ConfigError(`recluster: the training data of ${runDir} has no labels to score against`);
-  if (isVae && ck.meta.n !== n) throw new ConfigError(`recluster: ${source} was written for ${String(ck.meta.n)} training examples, the data now has ${n}`);
-  // vae: its final re-clustering's codes, the means of q(z|x), encoded again from the checkpoint's weights on the
-  // run's own backend (its neighbours came from TypeScript, with no pool, so they are rebuilt the same way)
-  if (isVae) await initBackend(cfg.runtime.backend);
+  if ((isVae || hidden) && ck.meta.n !== n) throw new ConfigError(`recluster: ${source} was written for ${String(ck.meta.n)} training examples, the data now has ${n}`);
+  const k = cfg.eval.finalK || split.train.numClasses;
+  if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
+  // vae, and hidden features: encoded again from the checkpoint's weights on the run's own backend (a vae's
+  // neighbours came from TypeScript, with no pool, so they are rebuilt the same way)
+  if (isVae || hidden) await initBackend(cfg.runtime.backend);
+  if (hidden) return reclusterHidden(cfg, ck, split.train, k, source);
   const codes = stored ?? await vaeCodesFromCheckpoint(cfg, ck, split.train);
   const d = isVae ? cfg.model.zDim : cfg.model.zDim + cfg.model.cDim;
   if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
-  const k = cfg.eval.finalK || split.train.numClasses;
-  if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
   // The run's final weights unless a weighting key was changed (then they are recomputed as at the last epoch;
   // mi weighting then has no rates to use and weighs by variance only).
   const same = !isVae && ran && WEIGHT_KEYS.every((key) => JSON.stringify(ran.cluster[key]) === JSON.stringify(cfg.cluster[key]));
@@ -84,16 +86,9 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
 
 /** eval.codes = "hidden": the run's hidden features, encoded again from its checkpoint's weights (any mode with a
  *  final re-clustering), clustered by the final rule on their own pool. */
-async function reclusterHidden(cfg: Config, runDir: string, ck: ReturnType<typeof loadCheckpoint>, source: string): Promise<ReclusterResult> {
-  if (cfg.mode === 'vhe') throw new ConfigError(`recluster: ${runDir} is a vhe run, which trains on the true labels; there is nothing to re-cluster`);
-  const split = loadDataset(datasetSpecOf(cfg));
-  const { n, labels } = split.train;
-  if (!labels) throw new ConfigError(`recluster: the training data of ${runDir} has no labels to score against`);
-  if (ck.meta.n !== n) throw new ConfigError(`recluster: ${source} was written for ${String(ck.meta.n)} training examples, the data now has ${n}`);
-  const k = cfg.eval.finalK || split.train.numClasses;
-  if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
-  await initBackend(cfg.runtime.backend);
-  const out = await hiddenScoresFromCheckpoint(cfg, ck, split.train, k);
+async function reclusterHidden(cfg: Config, ck: ReturnType<typeof loadCheckpoint>, data: Split['train'], k: number, source: string): Promise<ReclusterResult> {
+  const n = data.n;
+  const out = await hiddenScoresFromCheckpoint(cfg, ck, data, k);
   const m = Math.min(cfg.eval.components, cfg.model.hidden, n);
   const space = `hidden features (${cfg.mode === 'vae' ? 'q(z|x)' : 'q(c|·)'}'s ${cfg.model.hidden} units, top ${m} principal components: ${(out.explained * 100).toFixed(1)} % of their variance)`;
   return { source, n, k, rule: ruleText(cfg, finalEmbed(cfg), space, n, k), accuracy: out.acc, nmi: out.nmi, accuracySd: out.accSd, nmiSd: out.nmiSd, draws: out.accs, labels: out.labels };
