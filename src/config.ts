@@ -85,6 +85,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.consensus': { type: int(0, 200), default: 24, doc: 'spectral: each relabel in training takes the consensus of this many KMeans fits on the embedding (as eval.consensus does for the final one); 0 = the lowest-inertia of restarts + 3 fits' },
   'cluster.restarts': { type: int(0, 100), default: 0, doc: 'extra KMeans fits from fresh k-means++ seeds at each relabel; the lowest inertia wins' },
   'cluster.warmup': { type: int(1), default: 1, doc: 'epochs trained on the initial random partition before the first relabel (1 = the seed: relabel after every epoch). Longer lets z learn VAE-like codes before c learns the first clusters, which the loop then tends to keep (measured on Fashion: experiments/results/fashion-warmup-gamma.md)' },
+  'cluster.start': { type: oneOf('random', 'pixels'), default: 'random', doc: 'the first partition, which epoch 1 (and every cluster.warmup epoch) trains on: random = KMeans on the random initial codes (the seed); pixels = the relabel rule (cluster.embed) on the top cluster.startComponents principal components of the training pixels, as DEC and VaDE start from a clustering of the data' },
+  'cluster.startComponents': { type: int(1, 784), default: 64, doc: 'cluster.start = pixels: principal components of the pixels the first partition is found on (64 hold 88 % of Fashion-MNIST\'s variance)' },
   'cluster.warmStart': { type: bool, default: true, doc: 'start each relabel from the previous centroids (else only from fresh seeds)' },
 
   'eval.every': { type: int(0), default: 1, doc: 'evaluate on the test split every N epochs (0 = never); the last epoch always' },
@@ -129,6 +131,7 @@ export interface Config {
     restarts: number; consensus: number;
     warmStart: boolean;
     warmup: number;
+    start: 'random' | 'pixels'; startComponents: number;
   };
   eval: { every: number; limit: number; finalK: number; codes: 'store' | 'hidden'; components: number; consensus: number; graphs: number; consensusRestarts: number; draws: number; space: 'same' | 'zc' | 'z' | 'c'; embed: 'same' | 'none' | 'spectral' | 'umap' };
   checkpoint: { every: number };
