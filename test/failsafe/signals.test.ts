@@ -50,24 +50,36 @@ describe.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during training'
 
 describe('a second SIGINT', () => {
   it('exits at once (non-zero) and the previous checkpoint still loads', async () => {
-    const dir = join(OUT, 'twice');
-    const child = startCli(tinyArgs(OUT, 'twice', LONG));
-    await waitFor(() => metricsLines(dir).length >= 1 && existsSync(join(dir, 'checkpoint.bin')), 'the first checkpoint', 90_000, child);
-    child.proc.kill('SIGINT');
-    // the first one has been handled once its message is out; the graceful stop then still has to write the
-    // checkpoint, the image grids and the report (hundreds of ms), which the second SIGINT cuts short
-    await waitFor(() => child.stderr().includes('SIGINT: stopping after this step'), 'the first SIGINT to be handled', 20_000, child);
-    const t0 = performance.now();
-    child.proc.kill('SIGINT');
-    const r = await child.exited;
-    const ms = performance.now() - t0;
-    expect(r.code).not.toBe(0);
-    expect(r.code).toBe(130);
-    expect(ms).toBeLessThan(3_000);
-    expect(child.stderr()).not.toContain('stopped: checkpoint written');
-    expect(child.stderr()).not.toMatch(/^\s+at /m);
-    const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
-    expect(Number(ck.meta.epoch)).toBeGreaterThanOrEqual(1);
-    parseMetrics(dir);
-  });
+    // The graceful stop after the first SIGINT takes hundreds of ms (checkpoint, image grids, report); on a loaded
+    // machine it can finish before the second signal is sent, and then there is nothing left to cut short. Such an
+    // attempt proves nothing either way, so it is run again, up to 3 times.
+    for (let attempt = 1; ; attempt++) {
+      const dir = join(OUT, `twice-${attempt}`);
+      const child = startCli(tinyArgs(OUT, `twice-${attempt}`, LONG));
+      await waitFor(() => metricsLines(dir).length >= 1 && existsSync(join(dir, 'checkpoint.bin')), 'the first checkpoint', 90_000, child);
+      child.proc.kill('SIGINT');
+      // the first one has been handled once its message is out
+      await waitFor(() => child.stderr().includes('SIGINT: stopping after this step'), 'the first SIGINT to be handled', 20_000, child);
+      if (child.stderr().includes('stopped: checkpoint written')) {
+        await child.exited;
+        if (attempt < 3) continue;
+        throw new Error('the graceful stop finished before the second SIGINT in all 3 attempts');
+      }
+      const t0 = performance.now();
+      child.proc.kill('SIGINT');
+      const r = await child.exited;
+      const ms = performance.now() - t0;
+      const out = child.stderr();
+      // the stop finished between the check above and the signal's arrival: the same lost race
+      if (out.includes('stopped: checkpoint written') && attempt < 3) continue;
+      expect(r.code).toBe(130);
+      expect(ms).toBeLessThan(3_000);
+      expect(out).not.toContain('stopped: checkpoint written');
+      expect(out).not.toMatch(/^\s+at /m);
+      const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
+      expect(Number(ck.meta.epoch)).toBeGreaterThanOrEqual(1);
+      parseMetrics(dir);
+      return;
+    }
+  }, 300_000);
 });
