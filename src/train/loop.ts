@@ -365,10 +365,14 @@ export async function finalClusters(cfg: Config, engine: ClusterEngine | null, c
     return pooledSpectral(cfg, engine, codes, n, d, k, weights, `final-spectral${tag}`, cache);
   }
   if (embed !== 'none') return graphRelabel(cfg, embed, engine, codes, n, d, k, weights, `final-spectral${tag}`, 5, cfg.eval.consensus, cache);
-  const rng = new ClusterRng(deriveSeed(cfg.seed, `final${tag}`));
+  return bestKmeans(codes, n, d, k, weights, 5, new ClusterRng(deriveSeed(cfg.seed, `final${tag}`)));
+}
+
+/** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of n×d rows: labels. */
+function bestKmeans(rows: Float32Array, n: number, d: number, k: number, weights: Float32Array | null, fits: number, rng: ClusterRng): Int32Array {
   let best: ReturnType<typeof kmeansFit> | null = null;
-  for (let r = 0; r < 5; r++) {
-    const f = kmeansFit(codes, n, d, { k, weights, iters: 50, init: 'kmeans++', rng });
+  for (let r = 0; r < fits; r++) {
+    const f = kmeansFit(rows, n, d, { k, weights, iters: 50, init: 'kmeans++', rng });
     if (!best || f.inertia < best.inertia) best = f;
   }
   return best!.labels;
@@ -578,13 +582,8 @@ export async function pixelStartLabels(cfg: Config, data: Split['train'], k: num
   const pca = pcaFit(X, n, P, m);
   const rows = pcaProject(pca, X, n, P); // n×m
   if (cfg.cluster.embed === 'none') {
-    const rng = new ClusterRng(deriveSeed(cfg.seed, 'start'));
-    let best: ReturnType<typeof kmeansFit> | null = null;
-    for (let r = 0; r <= cfg.cluster.restarts + 2; r++) {
-      const f = kmeansFit(rows, n, m, { k, weights: null, iters: 50, init: 'kmeans++', rng });
-      if (!best || f.inertia < best.inertia) best = f;
-    }
-    return { labels: best!.labels, components: m, explained: pca.explained };
+    const labels = bestKmeans(rows, n, m, k, null, cfg.cluster.restarts + 3, new ClusterRng(deriveSeed(cfg.seed, 'start')));
+    return { labels, components: m, explained: pca.explained };
   }
   let engine: ClusterEngine | null = null;
   if (cfg.runtime.workers !== 0) {
