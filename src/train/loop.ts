@@ -585,17 +585,10 @@ export async function pixelStartLabels(cfg: Config, data: Split['train'], k: num
     const labels = bestKmeans(rows, n, m, k, null, cfg.cluster.restarts + 3, new ClusterRng(deriveSeed(cfg.seed, 'start')));
     return { labels, components: m, explained: pca.explained };
   }
-  let engine: ClusterEngine | null = null;
-  if (cfg.runtime.workers !== 0) {
-    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), dz: m, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' })).engine;
-  }
-  try {
-    engine?.writeCodes(Int32Array.from({ length: n }, (_, i) => i), rows);
-    const labels = await graphRelabel(cfg, cfg.cluster.embed, engine, rows, n, m, k, null, 'start', cfg.cluster.restarts + 3, cfg.cluster.consensus);
-    return { labels, components: m, explained: pca.explained };
-  } finally {
-    await engine?.close();
-  }
+  const embed = cfg.cluster.embed;
+  const labels = await withRowsEngine(cfg, rows, n, m, true,
+    (engine) => graphRelabel(cfg, embed, engine, rows, n, m, k, null, 'start', cfg.cluster.restarts + 3, cfg.cluster.consensus));
+  return { labels, components: m, explained: pca.explained };
 }
 
 /** n×dims rows f(xT) of every training example (f: [P, B] → [dims, B]), in batches, without touching the
@@ -638,13 +631,21 @@ export async function hiddenFinalScores(cfg: Config, shape: ModelShape, params: 
   const m = Math.min(cfg.eval.components, H, n);
   const pca = pcaFit(feats, n, H, m);
   const rows = pcaProject(pca, feats, n, H);
+  const f = await withRowsEngine(cfg, rows, n, m, finalEmbed(cfg) !== 'none', (engine) => finalScores(cfg, engine, rows, n, m, k, null, truth));
+  return { ...f, explained: pca.explained };
+}
+
+/** `use` with a cluster engine of its own that holds n×m feature rows (its neighbours run on the pool), closed
+ *  after it; no engine (null: neighbours in TypeScript) with runtime.workers = 0 or when `wanted` is false. */
+async function withRowsEngine<T>(cfg: Config, rows: Float32Array, n: number, m: number, wanted: boolean,
+  use: (engine: ClusterEngine | null) => Promise<T>): Promise<T> {
   let engine: ClusterEngine | null = null;
-  if (cfg.runtime.workers !== 0 && finalEmbed(cfg) !== 'none') {
+  if (wanted && cfg.runtime.workers !== 0) {
     engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), dz: m, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' })).engine;
   }
   try {
     engine?.writeCodes(Int32Array.from({ length: n }, (_, i) => i), rows);
-    return { ...(await finalScores(cfg, engine, rows, n, m, k, null, truth)), explained: pca.explained };
+    return await use(engine);
   } finally {
     await engine?.close();
   }
