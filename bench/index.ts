@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, each comparing against a baseline in the same run and printing the ratio.
-//   BENCH_ONLY=cluster|train-step|overlap|spectral|graph   run one of them
+//   BENCH_ONLY=cluster|train-step|overlap|spectral|graph|pca   run one of them
 //   BENCH_SPECTRAL_N=60000                  rows of the spectral eigen-step benchmark
 //   BENCH_GRAPH_N=8000                      rows of the whole-relabel benchmark (spectral vs umap)
 //   BENCH_QUICK=1                           a smaller clustering grid (d=64, n=60,000)
@@ -9,11 +9,13 @@ import { runTrainStepBench } from './train-step.bench.js';
 import { runOverlapBench } from './overlap.bench.js';
 import { runSpectralBench } from './spectral.bench.js';
 import { runGraphBench } from './graph.bench.js';
+import { runPcaBench } from './pca.bench.js';
 
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'train-step') await runTrainStepBench();
 if (!only || only === 'cluster') await runClusterBench();
 if (!only || only === 'spectral') await runSpectralBench();
 if (!only || only === 'graph') await runGraphBench();
+if (!only || only === 'pca') await runPcaBench();
 if (!only || only === 'overlap') await runOverlapBench();
 process.exit(0);

@@ -2,7 +2,7 @@
 // H = 512 ReLU units per x). Why: exact neighbours cost O(n²·d), so at 60,000 rows 512 dimensions take minutes
 // where the top 64 components take seconds, and Euclidean distances in the top components are the closest
 // m-dimensional approximation of the full ones (Eckart–Young). Plain TypeScript, f64 accumulation.
-import { jacobiEigen } from './spectral.js';
+import { symmetricEigen } from './eigen.js';
 
 export interface Pca {
   /** d: the mean row (f64) */
@@ -18,11 +18,31 @@ export interface Pca {
 /**
  * The top m principal directions of rows X (n×d, row-major f32), from the covariance of at most `sample` rows
  * (every ⌈n/sample⌉-th row, so the estimate is deterministic; the full covariance costs n·d² multiply-adds,
- * 16·10⁹ at 60,000 × 512). The eigen-decomposition is cyclic Jacobi on the d×d covariance (d ≤ 1,024).
+ * 16·10⁹ at 60,000 × 512). The eigen-decomposition is Householder tridiagonalisation plus implicit QR on the d×d
+ * covariance (d ≤ 1,024; eigen.ts says why not Jacobi).
  */
 export function pcaFit(X: Float32Array, n: number, d: number, m: number, sample = 20000): Pca {
   if (!(m >= 1 && m <= d)) throw new Error(`pca: components must be in [1, ${d}]; got ${m}`);
   if (d > 1024) throw new Error(`pca: at most 1,024 dimensions (the d×d eigen-solver is O(d³)); got ${d}`);
+  const { mean, C } = covariance(X, n, d, sample);
+  let total = 0;
+  for (let a = 0; a < d; a++) total += C[a * d + a];
+  const { values, V } = symmetricEigen(C, d);
+  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => values[b] - values[a]);
+  const basis = new Float64Array(d * m), variances = new Float64Array(m);
+  let kept = 0;
+  for (let c = 0; c < m; c++) {
+    const e = order[c];
+    variances[c] = Math.max(0, values[e]);
+    kept += variances[c];
+    for (let t = 0; t < d; t++) basis[t * m + c] = V[t * d + e];
+  }
+  return { mean, basis, variances, explained: total > 0 ? kept / total : 1 };
+}
+
+/** The mean (d) and the full symmetric covariance (d×d, row-major, 1/rows normalisation) of every
+ *  ⌈n/sample⌉-th row of X (n×d). Exported for the eigen-solver benchmark. */
+export function covariance(X: Float32Array, n: number, d: number, sample = 20000): { mean: Float64Array; C: Float64Array } {
   const stride = Math.max(1, Math.ceil(n / sample));
   const rows: number[] = [];
   for (let i = 0; i < n; i += stride) rows.push(i);
@@ -40,19 +60,8 @@ export function pcaFit(X: Float32Array, n: number, d: number, m: number, sample 
       for (let b = a; b < d; b++) C[o + b] += va * xc[b];
     }
   }
-  let total = 0;
-  for (let a = 0; a < d; a++) { total += C[a * d + a]; for (let b = a + 1; b < d; b++) C[b * d + a] = C[a * d + b]; }
-  const { values, V } = jacobiEigen(C, d);
-  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => values[b] - values[a]);
-  const basis = new Float64Array(d * m), variances = new Float64Array(m);
-  let kept = 0;
-  for (let c = 0; c < m; c++) {
-    const e = order[c];
-    variances[c] = Math.max(0, values[e]);
-    kept += variances[c];
-    for (let t = 0; t < d; t++) basis[t * m + c] = V[t * d + e];
-  }
-  return { mean, basis, variances, explained: total > 0 ? kept / total : 1 };
+  for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) C[b * d + a] = C[a * d + b];
+  return { mean, C };
 }
 
 /** Rows X (n×d) in the fit's m principal coordinates: (x − μ)·basis, n×m f32. */
