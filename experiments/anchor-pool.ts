@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { datasetSpecOf, loadDataset } from '../src/data/dataset.js';
-import { PoolEngine } from '../src/cluster/pool.js';
+import { poolNeighbours as neighbours } from './neighbours.js';
 import { spectralFits, type Neighbours } from '../src/cluster/spectral.js';
 import { consensusLabels } from '../src/cluster/consensus.js';
 import { Rng } from '../src/cluster/reference.js';
@@ -13,13 +13,6 @@ import { pcaFit, pcaProject } from '../src/cluster/pca.js';
 import { clusterAccuracy } from '../src/eval/metrics.js';
 
 const m = Number(process.env.PCA ?? 64), FITS = Number(process.env.FITS ?? 24), k = 10;
-async function neighbours(f: Float32Array, n: number, d: number, K: number): Promise<Neighbours> {
-  const eng = await PoolEngine.create({ n, dz: d, dc: 0, k: 2, seed: 1, weights: { z: 1, c: 1 }, iters: 1, init: 'random', batchSize: 256, refit: 'epoch', workers: 2, knnK: K });
-  eng.writeCodes(Int32Array.from({ length: n }, (_, i) => i), f);
-  const nb = await eng.knn(K);
-  await eng.close();
-  return nb;
-}
 let pix = null as { key: string; rows: Float32Array; nb: Neighbours } | null;
 for (const dir of process.argv.slice(2)) {
   const cfg = JSON.parse(readFileSync(dir + '/config.json', 'utf8'));

@@ -3,7 +3,7 @@
 // components of the training pixels, 3 draws, on the first N Fashion-MNIST images (session 14).
 //   npx tsx experiments/pixel-start.ts     env N (60000), PCA (64; 0 = raw 784), K (50), DRAWS (3)
 import { loadIdxDir } from '../src/data/dataset.js';
-import { PoolEngine } from '../src/cluster/pool.js';
+import { poolNeighbours } from './neighbours.js';
 import { spectralLabels } from '../src/cluster/spectral.js';
 import { clusterAccuracy, nmi } from '../src/eval/metrics.js';
 import { pcaFit, pcaProject } from '../src/cluster/pca.js';
@@ -16,10 +16,7 @@ let t0 = Date.now();
 let f: Float32Array = X, d = 784;
 if (m > 0) { const pc = pcaFit(X, n, 784, m); f = pcaProject(pc, X, n, 784); d = m; console.log(`pca ${m}: ${(100 * pc.explained).toFixed(1)} % in ${((Date.now() - t0) / 1000).toFixed(0)} s`); }
 t0 = Date.now();
-const eng = await PoolEngine.create({ n, dz: d, dc: 0, k: 2, seed: 1, weights: { z: 1, c: 1 }, iters: 1, init: 'random', batchSize: 256, refit: 'epoch', workers: 2, knnK: K });
-eng.writeCodes(Int32Array.from({ length: n }, (_, i) => i), f);
-const nb = await eng.knn(K);
-await eng.close();
+const nb = await poolNeighbours(f, n, d, K);
 console.log(`knn K=${K}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 const accs: number[] = [];
 for (let s = 1; s <= Number(process.env.DRAWS ?? 3); s++) {

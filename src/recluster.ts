@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalGraphKs, finalScores, graphNeighbors, hiddenScoresFromCheckpoint, vaeCodesFromCheckpoint, type FinalScores } from './train/loop.js';
+import { clusterEngineOptions, embedDims, engineSnapshotOf, finalEmbed, finalGraphKs, finalScores, graphNeighbors, hiddenScoresFromCheckpoint, vaeCodesFromCheckpoint, withRowsEngine, type FinalScores } from './train/loop.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
@@ -76,7 +76,9 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     if (engine) {
       await engine.restore(engineSnapshotOf((name) => ck.arrays[name]));
     }
-    out = await finalScores(cfg, engine, codes, n, d, k, weights, labels);
+    // a vae's means get a pool of their own, as in the run's final re-clustering (loop.ts)
+    out = isVae ? await withRowsEngine(cfg, codes, n, d, embed !== 'none', (e) => finalScores(cfg, e, codes, n, d, k, null, labels))
+      : await finalScores(cfg, engine, codes, n, d, k, weights, labels);
   } finally {
     await engine?.close();
   }
