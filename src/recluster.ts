@@ -106,5 +106,5 @@ function ruleText(cfg: Config, embed: Config['cluster']['embed'], space: string,
     : embed === 'umap'
       ? `umap (space ${space}, ${K} neighbours, ${embedDims(cfg, embed, k, n)}-d layout, ${cfg.cluster.layoutEpochs} epochs, ${cfg.cluster.layouts > 1 ? `consensus of ${cfg.cluster.layouts} layouts, ` : ''}best of ${cfg.cluster.mixtures} Gaussian mixtures${cfg.cluster.layouts > 1 ? ' each' : ''})`
       : `KMeans (space ${space})`;
-  return rule;
+  return cfg.eval.candidates > 1 ? `${rule}, the most even of ${cfg.eval.candidates} fits` : rule;
 }

@@ -59,6 +59,16 @@ describe('resolveConfig', () => {
     }
   });
 
+  it('the committed run configs resolve: run.json (embedded digits) and fashion.json (Fashion-MNIST from Debian)', () => {
+    const read = (f: string): unknown => JSON.parse(readFileSync(new URL(`../${f}`, import.meta.url), 'utf8'));
+    const run = resolveConfig(read('run.json'));
+    expect([run.data.source, run.eval.embed, run.eval.space]).toEqual(['mnist', 'umap', 'z']);
+    const fashion = resolveConfig(read('fashion.json'));
+    expect([fashion.data.source, fashion.data.dir, fashion.data.limit]).toEqual(['idx', '/usr/share/datasets/fashion-mnist', 0]);
+    expect([fashion.cluster.start, fashion.cluster.warmup, fashion.cluster.embed, fashion.cluster.neighbors]).toEqual(['pixels', 5, 'spectral', 0]);
+    expect([fashion.train.epochs, fashion.eval.embed, fashion.eval.space, fashion.eval.draws]).toEqual([15, 'same', 'same', 3]);
+  });
+
   it('the committed run.schema.json is the current schema (regenerate: npm start -- --write-schema run.schema.json)', () => {
     const committed = readFileSync(new URL('../run.schema.json', import.meta.url), 'utf8');
     expect(committed).toBe(JSON.stringify(jsonSchema(), null, 2) + '\n');

@@ -172,3 +172,14 @@ export function neighbourPurity(trueLabels: Int32Array, idx: Int32Array, K: numb
   }
   return same / (n * K);
 }
+
+/** How even the sizes of a partition's k clusters are: the entropy of the sizes over log k, in [0, 1] (1: all
+ *  equal; empty clusters count as 0). Label-free: the final rule's eval.candidates keeps the most even partition. */
+export function sizeEvenness(labels: Int32Array, k: number): number {
+  if (k < 2) return 1;
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < labels.length; i++) sizes[labels[i]] += 1;
+  let h = 0;
+  for (const c of sizes) if (c > 0) { const q = c / labels.length; h -= q * Math.log(q); }
+  return h / Math.log(k);
+}

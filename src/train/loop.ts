@@ -20,7 +20,7 @@ import { buildClusterIndex, kmeansFit, sampleSubsets, Rng as ClusterRng, type Cl
 import { clusterDimWeights } from './cluster-weights.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { pcaFit, pcaProject } from '../cluster/pca.js';
-import { clusterAccuracy, nmi, emptyClusters } from '../eval/metrics.js';
+import { clusterAccuracy, nmi, emptyClusters, sizeEvenness } from '../eval/metrics.js';
 
 /** One metrics.jsonl line. Keys are namespaced: loss/*, test/*, grad/*, cluster/*, time/*. */
 export type MetricsRecord = Record<string, number | string | number[] | null>;
@@ -360,11 +360,12 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
  * (src/cluster/consensus.ts); umap: the most likely of cluster.mixtures Gaussian mixtures.
  */
 export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  trainWeights: Float32Array | null, draw = 0, cache?: NeighbourCache): Promise<Int32Array> {
+  trainWeights: Float32Array | null, draw = 0, cache?: NeighbourCache, candidate = 0): Promise<Int32Array> {
   const weights = finalSpaceWeights(cfg, trainWeights, d);
   const embed = finalEmbed(cfg);
-  // draw 0 keeps the seed names of every earlier run, so their final/acc stays reproducible
-  const tag = draw === 0 ? '' : `-draw${draw}`;
+  // draw 0 keeps the seed names of every earlier run, so their final/acc stays reproducible; so does each
+  // draw's first candidate (eval.candidates)
+  const tag = (draw === 0 ? '' : `-draw${draw}`) + (candidate === 0 ? '' : `-cand${candidate}`);
   if (finalPooled(cfg)) {
     return pooledSpectral(cfg, engine, codes, n, d, k, weights, `final-spectral${tag}`, cache);
   }
@@ -400,7 +401,14 @@ export async function finalScores(cfg: Config, engine: ClusterEngine | null, cod
   const accs: number[] = [], nmis: number[] = [];
   const cache: NeighbourCache = new Map();
   for (let draw = 0; draw < cfg.eval.draws; draw++) {
-    const l = await finalClusters(cfg, engine, codes, n, d, k, trainWeights, draw, cache);
+    let l = await finalClusters(cfg, engine, codes, n, d, k, trainWeights, draw, cache);
+    // eval.candidates: the most even of several fits (the first wins ties), chosen without the labels
+    let even = cfg.eval.candidates > 1 ? sizeEvenness(l, k) : 1;
+    for (let c = 1; c < cfg.eval.candidates; c++) {
+      const lc = await finalClusters(cfg, engine, codes, n, d, k, trainWeights, draw, cache, c);
+      const e = sizeEvenness(lc, k);
+      if (e > even) { l = lc; even = e; }
+    }
     labels ??= l;
     accs.push(clusterAccuracy(truth, l, k).accuracy);
     nmis.push(nmi(truth, l));
