@@ -66,7 +66,7 @@ describe('resolveConfig', () => {
     const fashion = resolveConfig(read('fashion.json'));
     expect([fashion.data.source, fashion.data.dir, fashion.data.limit]).toEqual(['idx', '/usr/share/datasets/fashion-mnist', 0]);
     expect([fashion.cluster.start, fashion.cluster.warmup, fashion.cluster.embed, fashion.cluster.neighbors]).toEqual(['pixels', 5, 'spectral', 0]);
-    expect([fashion.train.epochs, fashion.eval.embed, fashion.eval.space, fashion.eval.draws]).toEqual([15, 'same', 'same', 3]);
+    expect([fashion.train.epochs, fashion.eval.embed, fashion.eval.space, fashion.eval.draws, fashion.eval.candidates]).toEqual([15, 'same', 'same', 1, 8]);
   });
 
   it('the committed run.schema.json is the current schema (regenerate: npm start -- --write-schema run.schema.json)', () => {
