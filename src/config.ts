@@ -83,6 +83,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.anneal.to.c': { type: num(0), default: 1, doc: 'anneal: c weight from cluster.anneal.epochs on' },
   'cluster.anneal.epochs': { type: int(0), default: 0, doc: 'anneal: epochs over which the weights move linearly (0 = all of train.epochs)' },
   'cluster.consensus': { type: int(0, 200), default: 24, doc: 'spectral: each relabel in training takes the consensus of this many KMeans fits on the embedding (as eval.consensus does for the final one); 0 = the lowest-inertia of restarts + 3 fits' },
+  'cluster.candidates': { type: int(1, 64), default: 1, doc: 'spectral, umap: each relabel in training (and the pixels start) fits its rule this many times on the one neighbour graph, from different seeds, and keeps the partition whose cluster sizes are the most even, as eval.candidates does for the final one; 1 = one fit, the seed\'s rule' },
   'cluster.restarts': { type: int(0, 100), default: 0, doc: 'extra KMeans fits from fresh k-means++ seeds at each relabel; the lowest inertia wins' },
   'cluster.warmup': { type: int(1), default: 1, doc: 'epochs trained on the initial random partition before the first relabel (1 = the seed: relabel after every epoch). Longer lets z learn VAE-like codes before c learns the first clusters, which the loop then tends to keep (measured on Fashion: experiments/results/fashion-warmup-gamma.md)' },
   'cluster.start': { type: oneOf('random', 'pixels'), default: 'random', doc: 'the first partition, which epoch 1 (and every cluster.warmup epoch) trains on: random = KMeans on the random initial codes (the seed); pixels = the relabel rule (cluster.embed) on the top cluster.startComponents principal components of the training pixels, as DEC and VaDE start from a clustering of the data' },
@@ -129,7 +130,7 @@ export interface Config {
     standardize: boolean;
     weighting: 'fixed' | 'anneal' | 'gradient' | 'mi';
     anneal: { from: { z: number; c: number }; to: { z: number; c: number }; epochs: number };
-    restarts: number; consensus: number;
+    restarts: number; consensus: number; candidates: number;
     warmStart: boolean;
     warmup: number;
     start: 'random' | 'pixels'; startComponents: number;

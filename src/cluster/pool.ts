@@ -431,7 +431,7 @@ export class PoolEngine implements ClusterEngine {
     const run = this.enqueue(async () => {
       const t0 = performance.now();
       await this.knnNow(KK, o.dimWeights);
-      const rule: GraphRule = { embed: o.embed ?? 'spectral', K: o.K, dims: o.dims, iters: o.iters, epochs: o.epochs ?? 0, fits: o.fits, consensus: o.consensus ?? 0, seed: o.seed };
+      const rule: GraphRule = { embed: o.embed ?? 'spectral', K: o.K, dims: o.dims, iters: o.iters, epochs: o.epochs ?? 0, fits: o.fits, consensus: o.consensus ?? 0, seed: o.seed, candidates: o.candidates };
       await this.exec({ op: 'graph', k: this.k, rule });
       const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
       return { ...this.adopt(labels), ms: performance.now() - t0 };

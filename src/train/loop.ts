@@ -476,10 +476,10 @@ export function graphNeighbors(cfg: Config, n: number): number {
 }
 
 /** The graph rule (graph.ts) of a relabel at k by `embed` with `fits` fits. */
-function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: number, fits: number, consensus: number): GraphRule {
+function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: number, fits: number, consensus: number, candidates = 1): GraphRule {
   return {
     embed, K: graphNeighbors(cfg, n), dims: embedDims(cfg, embed, k, n), iters: cfg.cluster.eigenIters, epochs: cfg.cluster.layoutEpochs,
-    fits: embed === 'umap' ? cfg.cluster.mixtures : fits, consensus: embed === 'umap' ? cfg.cluster.layouts : consensus, seed,
+    fits: embed === 'umap' ? cfg.cluster.mixtures : fits, consensus: embed === 'umap' ? cfg.cluster.layouts : consensus, seed, candidates,
   };
 }
 
@@ -489,8 +489,8 @@ function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seed: n
  * weights: per-dimension distance weights (null: all 1).
  */
 async function graphRelabel(cfg: Config, embed: GraphEmbed, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  weights: Float32Array | null, seedName: string, fits: number, consensus = 0, cache?: NeighbourCache): Promise<Int32Array> {
-  const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, consensus);
+  weights: Float32Array | null, seedName: string, fits: number, consensus = 0, cache?: NeighbourCache, candidates = 1): Promise<Int32Array> {
+  const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, consensus, candidates);
   const nb = cache ? await neighboursOf(engine, codes, n, d, rule.K, weights, cache) : engine?.knn ? await engine.knn(rule.K, weights ?? undefined) : undefined;
   return graphLabels(codes, n, d, k, rule, weights, nb);
 }
@@ -561,12 +561,12 @@ function graphRefit(cfg: Config, engine: ClusterEngine, codes: Float32Array, n: 
   const embed = cfg.cluster.embed as GraphEmbed, k = cfg.cluster.k, fits = cfg.cluster.restarts + 3;
   const seedName = `spectral-${epoch}`;
   if (engine.graphRelabelOnPool) {
-    const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, cfg.cluster.consensus);
+    const rule = graphRule(cfg, embed, k, n, deriveSeed(cfg.seed, seedName), fits, cfg.cluster.consensus, cfg.cluster.candidates);
     const p = engine.graphRelabelOnPool({ ...rule, dimWeights: w ?? undefined, background });
     if (background) p.catch(() => undefined); // awaited at the next epoch boundary; no unhandled rejection meanwhile
     return p;
   }
-  return (async () => engine.assignLabels(await graphRelabel(cfg, embed, engine, codes, n, d, k, w, seedName, fits, cfg.cluster.consensus), w ?? undefined))();
+  return (async () => engine.assignLabels(await graphRelabel(cfg, embed, engine, codes, n, d, k, w, seedName, fits, cfg.cluster.consensus, undefined, cfg.cluster.candidates), w ?? undefined))();
 }
 
 /** Start a relabel that runs alongside the next epoch's steps. The promise gets a no-op handler at once, so a
@@ -599,7 +599,7 @@ export async function pixelStartLabels(cfg: Config, data: Split['train'], k: num
   }
   const embed = cfg.cluster.embed;
   const labels = await withRowsEngine(cfg, rows, n, m, true,
-    (engine) => graphRelabel(cfg, embed, engine, rows, n, m, k, null, 'start', cfg.cluster.restarts + 3, cfg.cluster.consensus));
+    (engine) => graphRelabel(cfg, embed, engine, rows, n, m, k, null, 'start', cfg.cluster.restarts + 3, cfg.cluster.consensus, undefined, cfg.cluster.candidates));
   return { labels, components: m, explained: pca.explained };
 }
 

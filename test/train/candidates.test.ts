@@ -1,8 +1,13 @@
 // eval.candidates: each final draw keeps the most even of several fits of its rule. Checked against the fits
 // themselves (finalClusters with each candidate's seed) and against a plain entropy of the cluster sizes.
+// cluster.candidates: the same choice in training's relabels and the pixels start (the rule itself:
+// test/cluster/graph-candidates.test.ts); here, that the loop hands it to them.
 import { describe, expect, it } from 'vitest';
+import { join, resolve } from 'node:path';
+import { initBackend } from '../../src/backend.js';
 import { resolveConfig } from '../../src/config.js';
-import { finalClusters, finalScores } from '../../src/train/loop.js';
+import { loadDataset, type Dataset } from '../../src/data/dataset.js';
+import { finalClusters, finalScores, pixelStartLabels, train } from '../../src/train/loop.js';
 import { sizeEvenness } from '../../src/eval/metrics.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -46,5 +51,37 @@ describe('eval.candidates', () => {
 
   it('is refused outside [1, 64] by name', () => {
     expect(() => resolveConfig({ eval: { candidates: 0 } })).toThrow(/eval\.candidates/);
+  });
+});
+
+describe('cluster.candidates', () => {
+  const ROOT = resolve(import.meta.dirname, '../..');
+
+  it('makes the training relabel keep a more even partition of the same codes, on the pool and off it', async () => {
+    await initBackend('wasm');
+    const split = loadDataset({ source: 'idx', dir: join(ROOT, 'test/fixtures/tiny-mnist-idx'), testFraction: 0.2, seed: 1 });
+    for (const workers of [1, 0]) {
+      const run = async (candidates: number) => train(resolveConfig({
+        mode: 'uvhe', train: { epochs: 1, batchSize: 16, progress: 'none' }, model: { hidden: 32 },
+        cluster: { k: 6, embed: 'spectral', neighbors: 8, candidates }, eval: { every: 0 }, runtime: { backend: 'wasm', workers },
+      }), split, {});
+      const one = await run(1), four = await run(4);
+      expect([...four.codes!], 'the same training, so the same codes').toEqual([...one.codes!]);
+      expect(sizeEvenness(four.trainLabels!, 6), `workers ${workers}`).toBeGreaterThan(sizeEvenness(one.trainLabels!, 6));
+    }
+  }, 120_000);
+
+  it('makes the pixels start keep a more even partition', async () => {
+    // 8×8 images of pure noise: no kinds to find, so the start's fits from different seeds disagree
+    const g = new Rng(4), n = 200;
+    const data: Dataset = { n, rows: 8, cols: 8, images: Uint8Array.from({ length: n * 64 }, () => Math.floor(g.next() * 256)), labels: null, numClasses: 0, name: 'noise' };
+    const start = async (candidates: number) => (await pixelStartLabels(resolveConfig({
+      cluster: { k: 6, start: 'pixels', startComponents: 8, embed: 'spectral', neighbors: 8, candidates }, runtime: { workers: 0 },
+    }), data, 6)).labels;
+    expect(sizeEvenness(await start(4), 6)).toBeGreaterThan(sizeEvenness(await start(1), 6));
+  }, 60_000);
+
+  it('is refused outside [1, 64] by name', () => {
+    expect(() => resolveConfig({ cluster: { candidates: 65 } })).toThrow(/cluster\.candidates/);
   });
 });
