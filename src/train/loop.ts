@@ -119,7 +119,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const t0 = performance.now();
       const st = await pixelStartLabels(cfg, data, cfg.cluster.k);
       rel = await engine.assignLabels(st.labels);
-      hooks.onMessage?.(`first partition: the ${cfg.cluster.embed === 'none' ? 'KMeans' : cfg.cluster.embed} rule on ${st.components} principal components of the pixels (${(100 * st.explained).toFixed(0)} % of their variance), ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      hooks.onMessage?.(`first partition: the ${cfg.cluster.embed === 'none' ? 'KMeans' : cfg.cluster.embed} rule on ${st.components} principal components of the pixels (${(100 * st.explained).toFixed(0)} % of their variance)${cfg.cluster.embed !== 'none' && cfg.cluster.candidates > 1 ? `, the most even of ${cfg.cluster.candidates} fits` : ''}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       if (data.labels) hooks.onMessage?.(`first partition: accuracy ${clusterAccuracy(data.labels, st.labels, cfg.cluster.k).accuracy.toFixed(3)}, NMI ${nmi(data.labels, st.labels).toFixed(3)}`);
     }
   }
