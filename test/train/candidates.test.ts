@@ -84,4 +84,10 @@ describe('cluster.candidates', () => {
   it('is refused outside [1, 64] by name', () => {
     expect(() => resolveConfig({ cluster: { candidates: 65 } })).toThrow(/cluster\.candidates/);
   });
+
+  it('is refused with the KMeans relabel, which has no fits to choose among, and named with what to use', () => {
+    expect(() => resolveConfig({ cluster: { candidates: 4, embed: 'none' } })).toThrow(/cluster\.candidates .*cluster\.embed "none" use cluster\.restarts, got candidates 4/);
+    expect(resolveConfig({ cluster: { candidates: 1, embed: 'none' } }).cluster.candidates).toBe(1);
+    expect(resolveConfig({ cluster: { candidates: 4, embed: 'umap' } }).cluster.candidates).toBe(4);
+  });
 });
