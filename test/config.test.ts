@@ -65,7 +65,7 @@ describe('resolveConfig', () => {
     expect([run.data.source, run.eval.embed, run.eval.space]).toEqual(['mnist', 'umap', 'z']);
     const fashion = resolveConfig(read('fashion.json'));
     expect([fashion.data.source, fashion.data.dir, fashion.data.limit]).toEqual(['idx', '/usr/share/datasets/fashion-mnist', 0]);
-    expect([fashion.cluster.start, fashion.cluster.warmup, fashion.cluster.embed, fashion.cluster.neighbors]).toEqual(['pixels', 5, 'spectral', 0]);
+    expect([fashion.cluster.start, fashion.cluster.warmup, fashion.cluster.embed, fashion.cluster.neighbors, fashion.cluster.candidates]).toEqual(['pixels', 5, 'spectral', 0, 4]);
     expect([fashion.train.epochs, fashion.eval.embed, fashion.eval.space, fashion.eval.draws, fashion.eval.candidates]).toEqual([15, 'same', 'same', 1, 8]);
   });
 
