@@ -255,7 +255,7 @@ export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> =
   if (c.train.invariance > 0 && !c.train.shift && !c.train.flip) throw new ConfigError(`config: train.invariance needs train.shift or train.flip (two views of x that differ), got invariance ${c.train.invariance} with neither`);
   if (c.train.invariance > 0 && c.train.invarianceOn === 'c' && c.mode === 'vae') throw new ConfigError('config: train.invarianceOn "c" needs a class code: mode vae has none (use "z")');
   if (c.train.viewsFor !== 'all' && !(c.train.invariance > 0)) throw new ConfigError(`config: train.viewsFor "${c.train.viewsFor}" needs train.invariance > 0 (it draws views for that term)`);
-  // The KMeans relabel already keeps the lowest-inertia start (cluster.restarts); choosing among fits by evenness is the graph rules' only
+  // The KMeans relabel already keeps its lowest-inertia start (cluster.restarts); the evenness choice is for the graph rules only
   if (c.cluster.candidates > 1 && c.cluster.embed === 'none') throw new ConfigError(`config: cluster.candidates chooses among fits of the graph rules (cluster.embed "spectral" or "umap"); with cluster.embed "none" use cluster.restarts, got candidates ${c.cluster.candidates}`);
   if (c.eval.codes === 'hidden' && c.eval.components > c.model.hidden) throw new ConfigError(`config: eval.components must be at most model.hidden (${c.model.hidden}) with eval.codes "hidden", got ${c.eval.components}`);
   if (c.eval.codes === 'hidden' && c.eval.space !== 'same') throw new ConfigError(`config: eval.space "${c.eval.space}" picks parts of the code store, which eval.codes "hidden" does not cluster (leave it "same")`);
