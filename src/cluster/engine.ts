@@ -112,13 +112,15 @@ export interface ClusterEngine {
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;
-  /** A copy of the whole code store, n×(dz+dc) f32 unweighted [z‖c] (checkpoints, evaluation). */
+  /** A copy of the whole code store, n×(dz+dc) f32 unweighted [z‖c] (checkpoints, evaluation), with every write
+   *  issued before it. Does not wait for a background relabel. */
   readCodes(): Promise<Float32Array>;
   /** Current labels (copy). */
   labels(): Promise<Int32Array>;
   /** Pool only: worker deaths survived so far (the replacement re-ran the task on the shared memory). */
   readonly workerRestarts?: number;
-  /** A copy of the whole engine state, after every write issued before it has landed. */
+  /** A copy of the whole engine state, after every write issued before it has landed. While a background relabel
+   *  runs it does not wait: the clustering state is the one that relabel started from (the sampler's). */
   snapshot(): Promise<EngineSnapshot>;
   /** Replace the engine state by a snapshot of an engine with the same options. */
   restore(s: EngineSnapshot): Promise<void>;

@@ -92,8 +92,15 @@ export class PoolEngine implements ClusterEngine {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
   private indexDirty = false;
-  /** While a background relabel runs: the labels and cluster index it started from, which sample() draws from. */
-  private frozen: { labels: Int32Array; offsets: Int32Array; members: Int32Array } | null = null;
+  /** While a background relabel runs: the labels and cluster index it started from, which sample() draws from, and
+   *  the rest of the clustering state as it was then, which snapshot() returns (the relabel rewrites it in place). */
+  private frozen: {
+    labels: Int32Array; offsets: Int32Array; members: Int32Array;
+    centroids: Float32Array; dist: Float32Array; counts: Int32Array; onlineCounts: Int32Array; rngKmeans: Uint32Array;
+  } | null = null;
+  /** Writes issued but not yet applied to the store, oldest first. While a background relabel holds the queue,
+   *  readCodes() and snapshot() lay them over the store instead of waiting behind the relabel for them. */
+  private readonly unapplied: { rows: Int32Array; codes: Float32Array }[] = [];
   private waitMs = 0;
   private closed = false;
   private readonly freeWriteSlots: number[];
@@ -276,26 +283,30 @@ export class PoolEngine implements ClusterEngine {
   private queueWrite(rows: Int32Array, codes: Float32Array): void {
     const B = rows.length;
     const online = this.opts.refit === 'online';
-    // Copy into a free ring slot now (no allocation); when the ring is full, stage a JS copy until one frees.
+    // A JS copy stays in `unapplied` until the write lands (B×d f32: 20 KB for a 128-row batch of 40-d codes), and
+    // goes into a free ring slot now, or, when the ring is full, once one frees.
+    const entry = { rows: rows.slice(), codes: codes.slice() };
+    this.unapplied.push(entry);
     let slot = this.freeWriteSlots.pop();
-    let staged: { rows: Int32Array; codes: Float32Array } | null = null;
-    const fill = (s: number, r: Int32Array, c: Float32Array): void => {
+    const fill = (s: number): void => {
       const ws = this.layout.writeSlots[s];
-      new Int32Array(this.memory.buffer, ws.rows, B).set(r);
-      new Float32Array(this.memory.buffer, ws.codes, B * this.d).set(c);
+      new Int32Array(this.memory.buffer, ws.rows, B).set(entry.rows);
+      new Float32Array(this.memory.buffer, ws.codes, B * this.d).set(entry.codes);
     };
-    if (slot !== undefined) fill(slot, rows, codes);
-    else staged = { rows: rows.slice(), codes: codes.slice() };
+    if (slot !== undefined) fill(slot);
     if (online) this.indexDirty = true;
     void this.enqueue(async () => {
       if (slot === undefined) {
         slot = this.freeWriteSlots.pop()!; // the queue is serial, so a slot is free by now
-        fill(slot, staged!.rows, staged!.codes);
+        fill(slot);
       }
       try {
         await this.exec({ op: 'write', slot, B, online });
       } finally {
         this.freeWriteSlots.push(slot);
+        // (writes land in issue order, so this is the oldest entry)
+        const i = this.unapplied.indexOf(entry);
+        if (i >= 0) this.unapplied.splice(i, 1);
       }
     }).catch((err: unknown) => {
       this.failure ??= err;
@@ -309,8 +320,23 @@ export class PoolEngine implements ClusterEngine {
     if (this.frozen) return false;
     const v = this.views;
     if (this.indexDirty) { this.local.run({ op: 'index' }); this.indexDirty = false; }
-    this.frozen = { labels: v.labels.slice(), offsets: v.offsets.slice(), members: v.members.slice() };
+    this.frozen = {
+      labels: v.labels.slice(), offsets: v.offsets.slice(), members: v.members.slice(),
+      centroids: v.centroids.slice(), dist: v.dist.slice(), counts: v.counts.slice(), onlineCounts: v.onlineCounts.slice(),
+      rngKmeans: v.rngKmeans.slice(),
+    };
     return true;
+  }
+
+  /** n×d: the store as every write issued so far leaves it, without queueing (the store, then the writes not yet
+   *  applied laid over it in issue order; a write a worker is applying right now is laid over its own rows). */
+  private latestCodes(): Float32Array {
+    const out = this.views.codes.slice();
+    const d = this.d;
+    for (const w of this.unapplied) {
+      for (let i = 0; i < w.rows.length; i++) out.set(w.codes.subarray(i * d, (i + 1) * d), w.rows[i] * d);
+    }
+    return out;
   }
 
   /** Full refit (the contract's relabel). opts.bounds overrides PoolOptions.bounds for this call (same results).
@@ -487,6 +513,8 @@ export class PoolEngine implements ClusterEngine {
 
   readCodes(): Promise<Float32Array> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
+    // behind a background relabel the queue may be busy for minutes: answer from the store and the unapplied writes
+    if (this.frozen) return Promise.resolve(this.latestCodes());
     return trackWait(this.enqueue(() => this.views.codes.slice()), (ms) => { this.waitMs += ms; });
   }
 
@@ -524,6 +552,17 @@ export class PoolEngine implements ClusterEngine {
 
   snapshot(): Promise<EngineSnapshot> {
     try { this.live(); } catch (e) { return Promise.reject(e); }
+    const f = this.frozen;
+    if (f) {
+      // A background relabel is running: the state the sampler draws from (its start), with every code written
+      // since, at once. Restored, it is the engine as if that relabel had not begun; the run restarts one.
+      const rng = new Uint32Array(8);
+      rng.set(this.views.rngSample, 0); rng.set(f.rngKmeans, 4);
+      return Promise.resolve({
+        codes: this.latestCodes(), labels: f.labels.slice(), dist: f.dist.slice(), centroids: f.centroids.slice(),
+        counts: f.counts.slice(), onlineCounts: f.onlineCounts.slice(), rng,
+      });
+    }
     return this.enqueue(() => {
       const v = this.views;
       const rng = new Uint32Array(8);
@@ -558,6 +597,14 @@ export class PoolEngine implements ClusterEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.frozen) {
+      // A background relabel nobody will collect (a stopped run; its checkpoint already holds the state it started
+      // from): stop the workers instead of waiting it out, which takes minutes at 60,000 codes. Its tasks, and the
+      // writes queued behind it, then fail at once (closed: no retry), and the queue drains.
+      await this.pool.destroy();
+      await this.tail;
+      return;
+    }
     await this.tail;
     await this.pool.destroy();
   }

@@ -154,24 +154,33 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     if (trueSampler) arrays['sampler/rng'] = trueSampler.rng.s.slice();
     if (dimW) arrays['cluster/dimWeights'] = dimW.slice();
     return {
-      // bgPending: a background relabel of this epoch's codes starts right after this checkpoint; resume restarts it
-      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n, lastGrad, bgPending: startBackground !== null },
+      // bgPending: a background relabel of this epoch's codes starts right after this checkpoint, or one is still
+      // running (the engine's snapshot is then the state it started from); resume starts one on the restored codes
+      meta: { epoch: epochDone, stepInEpoch, step: globalStep, adamT: st.t, rng: rng.getState(), partial, mode: cfg.mode, n: data.n, lastGrad, bgPending: startBackground !== null || bgRunning() },
       arrays,
     };
   };
 
-  // cluster.refit = "background": the refit in flight, and the one to start after this epoch's checkpoint
+  // cluster.refit = "background": the refit in flight (at most one), whether it has settled, and the one to start
+  // after this epoch's checkpoint
   const background = cfg.mode === 'uvhe' && cfg.cluster.refit === 'background';
   let bgRelabel: Promise<RelabelResult> | null = null;
+  let bgSettled = false;
+  const launch = (p: Promise<RelabelResult>): void => {
+    bgRelabel = p; bgSettled = false;
+    const done = (): void => { if (bgRelabel === p) bgSettled = true; };
+    p.then(done, done);
+  };
+  const bgRunning = (): boolean => bgRelabel !== null && !bgSettled;
   let startBackground: (() => Promise<RelabelResult>) | null = null;
   if (background && engine && resume?.meta.bgPending === true && startStep === 0 && startEpoch <= cfg.train.epochs) {
     // the checkpoint was taken just before the background refit of the previous epoch's codes started: start it again
     const e = engine;
     if (cfg.cluster.embed !== 'none') {
       const codes = await e.readCodes();
-      bgRelabel = graphRefit(cfg, e, codes, data.n, shape.zDim + shape.cDim, dimW, startEpoch - 1, true);
+      launch(graphRefit(cfg, e, codes, data.n, shape.zDim + shape.cDim, dimW, startEpoch - 1, true));
     } else {
-      bgRelabel = startRelabelInBackground(e, { dimWeights: dimW ?? undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart });
+      launch(startRelabelInBackground(e, { dimWeights: dimW ?? undefined, restarts: cfg.cluster.restarts, warmStart: cfg.cluster.warmStart }));
     }
   }
 
@@ -244,10 +253,19 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch (the seed's "before each epoch").
     // cluster.warmup: epochs before it keep the initial random partition (D is then a random draw, so c carries little
     // and z learns what a VAE's code would); the last epoch always refits, because the run's final labels are its codes'.
-    if (engine && (epoch >= cfg.cluster.warmup || epoch === cfg.train.epochs)) {
+    const relabelDue = engine !== null && (epoch >= cfg.cluster.warmup || epoch === cfg.train.epochs);
+    if (relabelDue && background && epoch < cfg.train.epochs && bgRunning()) {
+      // cluster.refit = "background" and the refit started at an earlier boundary is still running (at 60,000 codes
+      // a spectral relabel can outlast several epochs): train on with the labels in use, and start no new refit
+      // until it lands (at most one in flight), so that the trainer never waits for the clustering.
+      rec['cluster/inFlight'] = 1;
+      waitMs += engine!.takeWaitMs();
+    } else if (engine && relabelDue) {
       // The seed relabels between epochs, so the trainer waits for this full refit; it is counted as pool wait.
       // cluster.refit = "background": the refit of epoch e's codes runs during epoch e+1 (started below, after the
-      // checkpoint) and its labels take over when it lands; here we only collect the one started last epoch.
+      // checkpoint) and its labels take over when it lands; here we only collect it once it has (or, at the last
+      // epoch, wait for it: the run's final labels are its final codes').
+      if (background && epoch < cfg.train.epochs) rec['cluster/inFlight'] = 0;
       const tr = performance.now();
       // the steps' waits so far; what the engine tracks from here on lies inside [tr, now] and is counted once, below
       const stepWaits = engine.takeWaitMs();
@@ -339,7 +357,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     const every = cfg.checkpoint.every;
     stopped = hooks.shouldStop?.() ?? false;
     if (epoch === cfg.train.epochs || stopped || (every > 0 && epoch % every === 0)) hooks.onCheckpoint?.(await snapshot(epoch, 0, null));
-    if (startBackground && !stopped) bgRelabel = startBackground();
+    if (startBackground && !stopped) launch(startBackground());
     startBackground = null;
   }
   } catch (e) {
