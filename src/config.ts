@@ -62,7 +62,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'cluster.iters': { type: int(1, 1000), default: 10, doc: 'Lloyd iterations per relabel, warm-started from the previous centroids' },
   'cluster.init': { type: oneOf('kmeans++', 'random'), default: 'kmeans++', doc: 'seeding of the first fit' },
   'cluster.simd': { type: oneOf('auto', 'relaxed', 'strict'), default: 'auto', doc: 'kernel build of the pool: relaxed = fused multiply-adds (WebAssembly relaxed SIMD, ~1.35× at k=1000), strict = bit-identical to the TypeScript oracle, auto = relaxed where supported' },
-  'cluster.refit': { type: oneOf('epoch', 'online', 'background'), default: 'epoch', doc: 'epoch: relabel before each epoch (the seed); online: also mini-batch updates as codes arrive; background: the relabel of epoch e\'s codes runs during epoch e+1 and its labels take over when it lands (the trainer never waits for it)' },
+  'cluster.refit': { type: oneOf('epoch', 'online', 'background'), default: 'epoch', doc: 'epoch: relabel before each epoch (the seed); online: also mini-batch updates as codes arrive; background: the relabel of epoch e\'s codes runs during epoch e+1 and its labels take over when it lands; one that outlasts its epoch keeps running and no new one starts until it lands (metric cluster/inFlight), so the trainer never waits for it; the last epoch always refits at once' },
   'cluster.batchSize': { type: int(1), default: 1024, doc: 'mini-batch size of online KMeans updates' },
   'cluster.weights.z': { type: num(0), default: 1, doc: 'weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|² (cluster.weighting=fixed)' },
   'cluster.weights.c': { type: num(0), default: 1, doc: 'weight of c in the clustering distance (cluster.weighting=fixed)' },

@@ -83,6 +83,7 @@ export function epochLine(r: MetricsRecord, epochs: number): string {
   if (r['test/total'] !== undefined) parts.push(`test ${fmt(r['test/total'])} nats`);
   parts.push(`(bce ${fmt(r['loss/bce'], 1)} klZ ${fmt(r['loss/klZ'], 1)} klC ${fmt(r['loss/klC'], 1)})`);
   if (r['cluster/acc'] !== undefined) parts.push(`acc ${fmt(r['cluster/acc'], 3)} nmi ${fmt(r['cluster/nmi'], 3)}`);
+  if (r['cluster/inFlight'] === 1) parts.push('relabel still running');
   if (r['grad/ratio'] !== undefined && r['grad/ratio'] !== null) parts.push(`|dz|/|dc| ${fmt(r['grad/ratio'])}`);
   parts.push(`${Math.round(Number(r['speed/examplesPerSec']))} ex/s`, `${fmt(r['time/epoch'], 1)} s`);
   return parts.join('  ');

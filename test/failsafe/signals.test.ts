@@ -1,6 +1,7 @@
 // Fail safe, signals: SIGINT / SIGTERM during a real run finish the step, write a loadable checkpoint and whole
 // metrics lines, exit 130 / 143 within seconds, and --resume completes; a second SIGINT exits at once and the
-// previous checkpoint still loads.
+// previous checkpoint still loads. A background relabel still running when the signal comes is stopped, not
+// waited for, and the resumed run starts one again.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,4 +83,33 @@ describe('a second SIGINT', () => {
       return;
     }
   }, 300_000);
+});
+
+describe('SIGINT while a background relabel is still running', () => {
+  it('stops it instead of waiting for it, checkpoints bgPending, and --resume completes', async () => {
+    const dir = join(OUT, 'inflight');
+    // One step per epoch against relabels of 64 candidate spectral fits with 200-fit consensuses and 5,000 eigen
+    // iterations each: every relabel outlasts many epochs, so epochs end with it still running.
+    const slow = ['train.epochs=2000', 'train.batchSize=1024', 'cluster.refit=background', 'cluster.embed=spectral',
+      'cluster.candidates=64', 'cluster.consensus=200', 'cluster.eigenIters=5000', 'eval.every=0', 'checkpoint.every=0'];
+    const child = startCli(tinyArgs(OUT, 'inflight', slow));
+    await waitFor(() => metricsLines(dir).some((l) => (JSON.parse(l) as Record<string, unknown>)['cluster/inFlight'] === 1),
+      'an epoch that ends with the relabel still running', 90_000, child);
+    const t0 = performance.now();
+    child.proc.kill('SIGINT');
+    const r = await child.exited;
+    const ms = performance.now() - t0;
+    expect(r.code, child.stderr().slice(-800)).toBe(130);
+    expect(ms).toBeLessThan(10_000);
+    expect(child.stderr()).toContain('stopped: checkpoint written');
+    expect(child.stderr()).not.toMatch(/^\s+at /m);
+    const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
+    expect(ck.meta.bgPending).toBe(true);
+    const epoch = Number(ck.meta.epoch);
+    const res = runCli(['--resume', dir, '--set', `train.epochs=${epoch + 2}`, '--set', 'cluster.candidates=1', '--set', 'cluster.consensus=24', '--set', 'cluster.eigenIters=100']);
+    expect(res.code, res.stderr.slice(-800)).toBe(0);
+    const last = parseMetrics(dir).filter((l) => l.kind === 'epoch').at(-1)!;
+    expect(last.epoch).toBe(epoch + 2);
+    expect((last['cluster/sizes'] as number[]).reduce((a, b) => a + b, 0)).toBe(60);
+  }, 180_000);
 });
