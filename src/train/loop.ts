@@ -174,7 +174,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const bgRunning = (): boolean => bgRelabel !== null && !bgSettled;
   let startBackground: (() => Promise<RelabelResult>) | null = null;
   if (background && engine && resume?.meta.bgPending === true && startStep === 0 && startEpoch <= cfg.train.epochs) {
-    // the checkpoint was taken just before the background refit of the previous epoch's codes started: start it again
+    // the checkpoint was taken just before the background refit of the previous epoch's codes started, or while an
+    // earlier one still ran (its snapshot is the state that one started from): start one on the restored codes
     const e = engine;
     if (cfg.cluster.embed !== 'none') {
       const codes = await e.readCodes();
