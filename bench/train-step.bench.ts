@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { initBackend, type BackendChoice } from '../src/backend.js';
 import { createParams, disposeParams, type ModelShape } from '../src/model/vhe.js';
 import { setGradientMode } from '../src/model/layers.js';
-import { BatchBuilder, disposeBatch, type Augment } from '../src/train/batch.js';
-import { trainStep, type StepOptions } from '../src/train/step.js';
+import { BatchBuilder, disposeBatch } from '../src/train/batch.js';
+import { trainStep } from '../src/train/step.js';
 import { Adam } from '../src/train/adam.js';
 import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets, Rng as ClusterRng } from '../src/cluster/reference.js';
@@ -30,33 +30,26 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
   for (const name of wanted) {
     let info;
     try { info = await initBackend(name); } catch (e) { console.log(`train-step: ${name} skipped (${(e as Error).message})`); continue; }
-    // the last variant prices train.invariance (on c, views for D and the term, as measured in
-    // experiments/results/fashion-invariance.md): two more c-encoder passes and two augmented gathers per step
-    const invariance: [Augment, StepOptions] = [
-      { rows: 28, cols: 28, shift: 2, flip: true, secondView: true, viewsFor: 'subsets' },
-      { invariance: 50, invarianceOn: 'c', temperature: 0.2 },
-    ];
-    const variants: Array<[string, 'builtin' | 'custom', boolean, [Augment, StepOptions] | null]> = [
-      ['built-in gradients, one D per x', 'builtin', false, null],
-      ['custom gradients, one D per x', 'custom', false, null],
-      ['custom gradients, D shared per cluster', 'custom', true, null],
-      ['  + invariance term on c (subsets views)', 'custom', true, invariance],
+    const variants: Array<[string, 'builtin' | 'custom', boolean]> = [
+      ['built-in gradients, one D per x', 'builtin', false],
+      ['custom gradients, one D per x', 'custom', false],
+      ['custom gradients, D shared per cluster', 'custom', true],
     ];
     const slow = info.name === 'cpu';
     const bench = new Bench({ name: `train step ${info.name}`, time: 0, iterations: slow ? 2 : 12, warmupIterations: slow ? 1 : 3 });
     const cleanups: Array<() => void> = [];
-    for (const [label, mode, share, extra] of variants) {
+    for (const [label, mode, share] of variants) {
       const shape: ModelShape = { mode: 'uvhe', pixels: P, hidden: 512, zDim: 20, cDim: 20, logStdBound: 5 };
       const params = createParams(shape, 1);
       const opt = new Adam(params, 1e-3);
-      const bb = new BatchBuilder(images, N, P, B, M, 20, 20, extra?.[0] ?? null);
+      const bb = new BatchBuilder(images, N, P, B, M, 20, 20);
       cleanups.push(() => disposeParams(params));
       bench.add(label, () => {
         const xr = Int32Array.from({ length: B }, () => rng.int(N));
         const sub = sampleSubsets(xr, labels, index, K, M, false, share, crng);
         const batch = bb.build(xr, sub.subsets, M, sub.setSize, rng);
         setGradientMode(mode);
-        trainStep(shape, params, opt, batch, extra?.[1]);
+        trainStep(shape, params, opt, batch);
         disposeBatch(batch);
       });
     }

@@ -17,14 +17,14 @@ const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
   --resume DIR         continue the run in DIR (runs/<name>) from its checkpoint; --set may extend train.epochs
   --recluster DIR      re-cluster the codes of the run in DIR (uvhe: its code store; vae: the means of q(z|x),
                        encoded again from its checkpoint) at k = classes by the run's final rule, with --set
-                       overriding cluster.* / eval.* keys (e.g. cluster.eigenvectors=16), and print accuracy
-                       and NMI; trains nothing, writes nothing
+                       overriding cluster.neighbors / eval.* keys (e.g. eval.embed=spectral), and print
+                       accuracy and NMI; trains nothing, writes nothing
   --set KEY=VALUE      override one key (repeatable); VALUE is JSON where it parses (3, true, "x"), else a string
   --print-config       print the resolved config and exit
   --write-schema FILE  write the JSON Schema of the config (for editor completion) and exit
   --help               this text
 
-config keys (type, default, meaning):
+config keys (type, default, meaning), the common ones first:
 `;
 
 function lineCol(text: string, pos: number): string {
@@ -43,6 +43,7 @@ export function readConfigFile(path: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(`config: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
   }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte-order mark, as some editors write
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -97,9 +98,6 @@ export function parseCli(argv: string[]): ParsedCli {
       const shown = JSON.stringify(fileObj);
       throw new ConfigError(`config: ${source}: must hold a JSON object, got ${shown.length > 40 ? shown.slice(0, 37) + '...' : shown}`);
     }
-    // A run folder from before data.deskew existed trained on raw pixels: keep it so (the default is now "auto").
-    const data = (fileObj as { data?: Record<string, unknown> }).data;
-    if (fromRun && data && typeof data === 'object' && !('deskew' in data)) data.deskew = 'off';
   }
   const sets: Array<[string, unknown]> = (v.set ?? []).map((s) => {
     const eq = s.indexOf('=');
@@ -130,10 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     if (action === 'recluster') {
       const { recluster } = await import('./recluster.js');
       const r = await recluster(cfg, reclusterDir!, ran);
-      const over = r.draws.length > 1
-        ? ` ± ${r.accuracySd.toFixed(4)}  NMI ${r.nmi.toFixed(4)} ± ${r.nmiSd.toFixed(4)}  (${r.draws.length} draws of the rule: ${r.draws.map((a) => a.toFixed(4)).join(', ')})`
-        : `  NMI ${r.nmi.toFixed(4)}`;
-      process.stdout.write(`${r.source}: ${r.n} codes, k = ${r.k}, ${r.rule}: accuracy ${r.accuracy.toFixed(4)}${over}\n`);
+      process.stdout.write(`${r.source}: ${r.n} codes, k = ${r.k}, ${r.rule}: accuracy ${r.accuracy.toFixed(4)}  NMI ${r.nmi.toFixed(4)}\n`);
       return 0;
     }
     const { runTraining } = await import('./run.js');

@@ -5,7 +5,7 @@
 // Every run config is resolved (and so validated) before the first run starts, so a typo fails in a second.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, SCHEMA, closestKey, resolveConfig, type Config } from './config.js';
+import { ConfigError, closestKey, isKey, resolveConfig, type Config } from './config.js';
 import { runTraining, type RunOutcome } from './run.js';
 import { writeReport } from './report/html.js';
 
@@ -53,7 +53,7 @@ export function flattenSets(obj: Record<string, unknown>, prefix = ''): Array<[s
 function checkKeys(obj: Record<string, unknown>, where: string): void {
   for (const [key] of flattenSets(obj)) {
     if (key === '$schema') continue;
-    if (!(key in SCHEMA)) {
+    if (!isKey(key)) {
       const near = closestKey(key);
       fail(`${where}.${key} is not a config key${near ? ` (did you mean ${near}?)` : ''}`);
     }
@@ -120,7 +120,7 @@ export function planCompare(spec: CompareSpec, baseDir: string, overrides: Array
   for (const [k] of overrides) if (k === 'seed' || k === 'name') fail(`--set ${k} cannot be used with a compare file: each run's ${k} comes from compare.seeds and its label`);
   const rel = (p: string): string => (p && !isAbsolute(p) ? resolve(baseDir, p) : p);
   const rethrow = (where: string, e: unknown): never => {
-    if (e instanceof ConfigError) fail(`${where}: ${e.message.replace(/^config: /, '').replace(/ in --set/, '')}`);
+    if (e instanceof ConfigError) fail(e.problems.map((p) => `${where}: ${p.replace(/^config: /, '').replace(/ in --set/, '')}`).join('\ncompare: '));
     throw e;
   };
   let baseCfg: Config;

@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
-import { train, disposeParams, finalEmbed, type MetricsRecord } from './train/loop.js';
+import { train, disposeParams, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
@@ -89,20 +89,22 @@ export function epochLine(r: MetricsRecord, epochs: number): string {
   return parts.join('  ');
 }
 
-/** Above this many training examples the spectral relabel's O(n²·d) neighbour search is refused (at 60,000 it
- *  takes ~7 s per epoch on one worker; 200,000 would be ~80 s). */
+/** Above this many training examples the graph rules' O(n²·d) neighbour search is refused. */
 export const SPECTRAL_MAX_N = 200_000;
 
-/** Config keys whose valid range depends on the data. */
+/** Config keys whose valid range depends on the data (known only once it is loaded): every problem at once. */
 export function checkAgainstData(cfg: Config, split: Split): void {
-  if (cfg.mode === 'uvhe' && cfg.cluster.k > split.train.n) {
-    throw new ConfigError(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${split.train.n})`);
+  const n = split.train.n, problems: string[] = [];
+  if (cfg.mode === 'uvhe' && cfg.cluster.k > n) {
+    problems.push(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${n}, from data.source and data.limit)`);
   }
-  const graph = cfg.cluster.embed !== 'none' ? { key: 'cluster.embed', embed: cfg.cluster.embed } : finalEmbed(cfg) !== 'none' ? { key: 'eval.embed', embed: finalEmbed(cfg) } : null;
-  if (graph && cfg.mode !== 'vhe' && split.train.n > SPECTRAL_MAX_N) {
-    throw new ConfigError(`config: ${graph.key} "${graph.embed}" searches neighbours in O(n²); ${split.train.n} training examples is above its limit of ${SPECTRAL_MAX_N} (set ${graph.key} "none")`);
+  const graphs = ([['cluster.embed', cfg.mode === 'uvhe' ? cfg.cluster.embed : 'none'], ['eval.embed', cfg.mode === 'vhe' ? 'none' : cfg.eval.embed]] as const)
+    .filter(([, embed]) => embed !== 'none');
+  if (n > SPECTRAL_MAX_N) {
+    for (const [key, embed] of graphs) problems.push(`config: ${key} "${embed}" searches neighbours in O(n²); ${n} training examples (data.source, data.limit) is above its limit of ${SPECTRAL_MAX_N} (set ${key} "none")`);
   }
-  if (cfg.mode === 'vhe' && !split.train.labels) throw new ConfigError(`config: mode "vhe" needs labels, and ${split.source} has none for training`);
+  if (cfg.mode === 'vhe' && !split.train.labels) problems.push(`config: mode "vhe" needs labels, and ${split.source} (data.source) has none for training`);
+  if (problems.length) throw new ConfigError(problems.join('\n'), problems);
 }
 
 export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<RunOutcome> {

@@ -1,5 +1,7 @@
 // Config validation: every bad input is one line naming the key path; defaults fill the rest; frozen.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closestKey, ConfigError, helpText, jsonSchema, resolveConfig, SCHEMA } from '../src/config.js';
 
@@ -19,9 +21,9 @@ const bad: Array<[string, unknown, Array<[string, unknown]>, RegExp]> = [
   ['idx without dir', { data: { source: 'idx' } }, [], /data\.dir must name a folder/],
   ['k = 0', { cluster: { k: 0 } }, [], /cluster\.k must be an integer >= 1/],
   ['negative weight', { cluster: { weights: { z: -1 } } }, [], /cluster\.weights\.z must be a number >= 0/],
-  ['shift past 8 pixels', {}, [['train.shift', 9]], /train\.shift must be an integer in \[0, 8\], got 9/],
-  ['a temperature of 0', {}, [['train.temperature', 0]], /train\.temperature must be a number in \[0\.01, 10\], got 0/],
-  ['negative betaZ', { train: { betaZ: -0.5 } }, [], /train\.betaZ must be a number in \[0, 20\], got -0\.5/],
+  ['neighbours past the kernel\'s 56', { cluster: { neighbors: 57 } }, [], /cluster\.neighbors must be an integer in \[0, 56\], got 57/],
+  ['eval.space "same" is gone', { eval: { space: 'same' } }, [], /eval\.space must be one of "zc" \| "z" \| "c", got "same"/],
+  ['eval.embed "same" is gone', {}, [['eval.embed', 'same']], /eval\.embed must be one of "spectral" \| "umap" \| "none", got "same"/],
 ];
 
 describe('resolveConfig rejects bad input with one line naming the key', () => {
@@ -62,37 +64,81 @@ describe('resolveConfig', () => {
   it('the committed run configs resolve: run.json (embedded digits) and fashion.json (Fashion-MNIST from Debian)', () => {
     const read = (f: string): unknown => JSON.parse(readFileSync(new URL(`../${f}`, import.meta.url), 'utf8'));
     const run = resolveConfig(read('run.json'));
-    expect([run.data.source, run.eval.embed, run.eval.space]).toEqual(['mnist', 'umap', 'z']);
+    const defaults = resolveConfig({});
+    // the schema's defaults are the recommended run: run.json only names what a user is likely to change
+    expect(run).toEqual(defaults);
+    expect([run.data.source, run.train.epochs, run.cluster.refit, run.eval.embed, run.eval.space]).toEqual(['mnist', 30, 'background', 'umap', 'z']);
     const fashion = resolveConfig(read('fashion.json'));
     expect([fashion.data.source, fashion.data.dir, fashion.data.limit]).toEqual(['idx', '/usr/share/datasets/fashion-mnist', 0]);
-    expect([fashion.cluster.start, fashion.cluster.warmup, fashion.cluster.embed, fashion.cluster.neighbors, fashion.cluster.candidates]).toEqual(['pixels', 5, 'spectral', 0, 4]);
-    expect([fashion.train.epochs, fashion.eval.embed, fashion.eval.space, fashion.eval.draws, fashion.eval.candidates]).toEqual([15, 'same', 'same', 1, 8]);
+    expect({ ...fashion, data: defaults.data, eval: { ...fashion.eval, limit: 0 } }).toEqual(defaults);
   });
 
   it('the committed run.schema.json is the current schema (regenerate: npm start -- --write-schema run.schema.json)', () => {
     const committed = readFileSync(new URL('../run.schema.json', import.meta.url), 'utf8');
     expect(committed).toBe(JSON.stringify(jsonSchema(), null, 2) + '\n');
   });
-});
 
-describe('cluster.eigenvectors', () => {
-  it('0 means ⌈1.6·k⌉ up to 48; a set value wins; never more than the examples', async () => {
-    const { embedDims } = await import('../src/train/loop.js');
-    const spectralDims = (cfg: ReturnType<typeof resolveConfig>, k: number, n: number): number => embedDims(cfg, 'spectral', k, n);
-    const at = (set: Record<string, unknown>) => resolveConfig({ cluster: set });
-    expect(spectralDims(at({}), 10, 8000)).toBe(16);
-    expect(spectralDims(at({}), 4, 8000)).toBe(7);
-    expect(spectralDims(at({}), 100, 8000)).toBe(48);
-    expect(spectralDims(at({}), 10, 12)).toBe(12);
-    expect(spectralDims(at({ eigenvectors: 16 }), 10, 8000)).toBe(16);
-    expect(spectralDims(at({ eigenvectors: 16 }), 10, 12)).toBe(12);
-    expect(() => at({ eigenvectors: 65 })).toThrow(/cluster\.eigenvectors/);
+  it('has the 45 keys, each documented in one short sentence', () => {
+    expect(Object.keys(SCHEMA)).toHaveLength(45);
+    for (const [k, s] of Object.entries(SCHEMA)) {
+      expect(s.doc.length, k).toBeLessThanOrEqual(200);
+      expect(s.doc, k).not.toMatch(/experiments\/|README|issue/);
+    }
   });
 });
 
-describe('cluster.neighbors', () => {
-  it('0 means one per 1,000 codes within [10, 50]; a set value wins; never more than n − 1', async () => {
-    const { graphNeighbors } = await import('../src/train/loop.js');
+describe('resolveConfig reports problems', () => {
+  it('refuses removed keys as unknown keys', () => {
+    for (const [obj, key] of [[{ train: { betaZ: 2 } }, 'train.betaZ'], [{ cluster: { warmup: 3 } }, 'cluster.warmup'], [{ data: { gamma: 0.5 } }, 'data.gamma'],
+      [{ eval: { draws: 3 } }, 'eval.draws'], [{ cluster: { space: 'z' } }, 'cluster.space']] as Array<[object, string]>) {
+      expect(() => resolveConfig(obj)).toThrow(new RegExp(`unknown key ${key.replace('.', '\\.')}`));
+    }
+    expect(() => resolveConfig({}, [['cluster.candidates', 4]])).toThrow(/unknown key cluster\.candidates in --set/);
+  });
+
+  it('lists every problem at once, one line each, naming its key', () => {
+    let err: unknown;
+    try {
+      resolveConfig({ mdoe: 'vae', train: { epochs: 0, lr: 'fast' }, data: { source: 'idx' } }, [['cluster.k', 0], ['nope.key', 1]]);
+    } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
+    const e = err as ConfigError;
+    expect(e.problems).toHaveLength(6);
+    expect(e.message.split('\n')).toEqual(e.problems);
+    for (const re of [/unknown key mdoe/, /train\.epochs must be an integer >= 1, got 0/, /train\.lr must be a finite number/, /cluster\.k must be an integer >= 1, got 0/,
+      /unknown key nope\.key in --set/, /data\.dir must name a folder when data\.source is "idx"/]) {
+      expect(e.problems.filter((p) => re.test(p))).toHaveLength(1);
+    }
+  });
+
+  it('refuses JavaScript object property names as keys, in files and in --set', () => {
+    const file = JSON.parse('{"__proto__": {"mode": "vae"}, "train": {"constructor": 1, "toString": 2}}');
+    let err: unknown;
+    try { resolveConfig(file); } catch (e) { err = e; }
+    expect((err as ConfigError).problems).toEqual([
+      'config: __proto__ is not allowed: __proto__ is a JavaScript object property name, not a config key',
+      'config: train.constructor is not allowed: constructor is a JavaScript object property name, not a config key',
+      'config: train.toString is not allowed: toString is a JavaScript object property name, not a config key',
+    ]);
+    expect(() => resolveConfig({}, [['hasOwnProperty', 1]])).toThrow(/hasOwnProperty in --set is not allowed/);
+    expect(() => resolveConfig({}, [['train.__proto__', 1]])).toThrow(/train\.__proto__ in --set is not allowed/);
+    expect(({} as Record<string, unknown>).mode).toBeUndefined(); // nothing leaked into Object.prototype
+  });
+});
+
+describe('graph rules derived from the config', () => {
+  it('spectral embeds in ⌈1.6·k⌉ eigenvectors up to 48, umap in k dimensions up to 32; never more than the examples', async () => {
+    const { embedDims } = await import('../src/eval/rules.js');
+    expect(embedDims('spectral', 10, 8000)).toBe(16);
+    expect(embedDims('spectral', 4, 8000)).toBe(7);
+    expect(embedDims('spectral', 100, 8000)).toBe(48);
+    expect(embedDims('spectral', 10, 12)).toBe(12);
+    expect(embedDims('umap', 10, 8000)).toBe(10);
+    expect(embedDims('umap', 40, 8000)).toBe(32);
+  });
+
+  it('cluster.neighbors 0 means one per 1,000 codes within [10, 50]; a set value wins; never more than n − 1', async () => {
+    const { graphNeighbors, graphRule, clusterEngineOptions } = await import('../src/eval/rules.js');
     const at = (set: Record<string, unknown>) => resolveConfig({ cluster: set });
     expect(graphNeighbors(at({}), 8000)).toBe(10);
     expect(graphNeighbors(at({}), 10_000)).toBe(10);
@@ -102,69 +148,59 @@ describe('cluster.neighbors', () => {
     expect(graphNeighbors(at({}), 8)).toBe(7);
     expect(graphNeighbors(at({ neighbors: 15 }), 60_000)).toBe(15);
     expect(graphNeighbors(at({ neighbors: 15 }), 12)).toBe(11);
-    expect(() => at({ neighbors: 57 })).toThrow(/cluster\.neighbors/);
-    expect(at({}).cluster.eigenIters).toBe(100);
-    expect(() => at({ eigenIters: 0 })).toThrow(/cluster\.eigenIters/);
+    // the fixed rule parameters: 100 eigen iterations; spectral's consensus of 24 fits; umap's 3 layouts of 10 mixtures
+    const spectral = graphRule(at({}), 'spectral', 10, 8000, 'spectral-1', 3);
+    expect([spectral.K, spectral.dims, spectral.iters, spectral.fits, spectral.consensus, spectral.candidates]).toEqual([10, 16, 100, 3, 24, 1]);
+    const umap = graphRule(at({}), 'umap', 10, 8000, 'final-spectral', 5);
+    expect([umap.dims, umap.iters, umap.epochs, umap.fits, umap.consensus]).toEqual([10, 100, 200, 10, 3]);
+    // the engine's neighbour pass serves the graph of training or of the final rule; none when neither uses one
+    expect(clusterEngineOptions(at({}), 20_000).knnK).toBe(20);
+    expect(clusterEngineOptions(resolveConfig({ cluster: { embed: 'none' }, eval: { embed: 'none' } }), 20_000).knnK).toBe(0);
+    expect(clusterEngineOptions(at({}), 100).init).toBe('kmeans++');
   });
 });
 
 describe('eval.space and eval.embed (the final re-clustering)', () => {
-  it('eval.space keeps training\'s weights on the part it names and zeroes the other; same and vae leave them', async () => {
-    const { finalSpaceWeights, finalEmbed } = await import('../src/train/loop.js');
+  it('eval.space keeps training\'s weights on the part it names and zeroes the other; vae leaves them', async () => {
+    const { finalSpaceWeights } = await import('../src/eval/final.js');
     const at = (evalSet: Record<string, unknown>, top: Record<string, unknown> = {}) => resolveConfig({ model: { zDim: 2, cDim: 2 }, eval: evalSet, ...top });
     const w = Float32Array.from([2, 2, 3, 3]);
-    expect(Array.from(finalSpaceWeights(at({ space: 'z' }), w, 4)!)).toEqual([2, 2, 0, 0]);
+    expect(Array.from(finalSpaceWeights(at({}), w, 4)!)).toEqual([2, 2, 0, 0]); // the default: z
     expect(Array.from(finalSpaceWeights(at({ space: 'c' }), w, 4)!)).toEqual([0, 0, 3, 3]);
-    expect(finalSpaceWeights(at({}), w, 4)).toBe(w);
+    expect(Array.from(finalSpaceWeights(at({ space: 'zc' }), w, 4)!)).toEqual([2, 2, 3, 3]);
     expect(finalSpaceWeights(at({ space: 'z' }, { mode: 'vae' }), null, 2)).toBe(null);
-    // a part training left out (cluster.space = z: c weights 0) counts with weight 1 when asked for
+    // a part training weighed 0 throughout counts with weight 1 when asked for
     expect(Array.from(finalSpaceWeights(at({ space: 'zc' }), Float32Array.from([1, 1, 0, 0]), 4)!)).toEqual([1, 1, 1, 1]);
     expect(Array.from(finalSpaceWeights(at({ space: 'c' }), null, 4)!)).toEqual([0, 0, 1, 1]);
-    expect(finalEmbed(at({}))).toBe('spectral');
-    expect(finalEmbed(at({ embed: 'umap' }))).toBe('umap');
-    expect(finalEmbed(at({}, { cluster: { embed: 'none' } }))).toBe('none');
+    expect(resolveConfig({}).eval.embed).toBe('umap');
     expect(() => at({ space: 'x' })).toThrow(/eval\.space/);
     expect(() => at({ embed: 'pca' })).toThrow(/eval\.embed/);
   });
-
-  it('eval.codes: the store by default; hidden keeps at most model.hidden components and no store part', () => {
-    expect(resolveConfig({}).eval.codes).toBe('store');
-    expect(resolveConfig({}).eval.components).toBe(64);
-    expect(resolveConfig({ eval: { codes: 'hidden', components: 512 } }).eval.components).toBe(512);
-    expect(() => resolveConfig({ eval: { codes: 'hidden', components: 65 }, model: { hidden: 64 } }))
-      .toThrow('config: eval.components must be at most model.hidden (64) with eval.codes "hidden", got 65');
-    expect(() => resolveConfig({ eval: { codes: 'hidden', space: 'z' } })).toThrow(/eval\.space "z" picks parts of the code store/);
-    expect(() => resolveConfig({ eval: { codes: 'pixels' } })).toThrow(/eval\.codes/);
-    expect(() => resolveConfig({ eval: { components: 1 } })).toThrow(/eval\.components/);
-  });
 });
 
-describe('eval.graphs and eval.consensusRestarts (the pooled final rule)', () => {
-  it('spreads the graphs over [10, 50], shrinks the range below 10,000 codes, floors it at 10, and says when it pools', async () => {
-    const { finalGraphKs, finalPooled, graphNeighbors, clusterEngineOptions } = await import('../src/train/loop.js');
-    const at = (ev: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => resolveConfig({ eval: { graphs: 4, consensusRestarts: 40, ...ev }, ...top });
-    expect(resolveConfig({}).eval.graphs).toBe(1);
-    expect(resolveConfig({}).eval.consensusRestarts).toBe(5);
-    expect(finalPooled(resolveConfig({}))).toBe(false);
-    expect(at().eval.graphs).toBe(4);
-    expect(finalGraphKs(at(), 10_000)).toEqual([10, 23, 37, 50]);
-    expect(finalGraphKs(at(), 60_000)).toEqual([10, 23, 37, 50]);
-    expect(finalGraphKs(at(), 8_000)).toEqual([10, 19, 29, 40]);
-    expect(finalGraphKs(at(), 2_000)).toEqual([10]); // every K at the floor: one graph
-    expect(finalGraphKs(at(), 8)).toEqual([7]);
-    expect(finalGraphKs(at({ graphs: 2 }), 60_000)).toEqual([10, 50]);
-    expect(finalGraphKs(at({ graphs: 1 }), 60_000)).toEqual([graphNeighbors(at(), 60_000)]);
-    // pooled: spectral with a consensus and either several graphs or other than 5 starts
-    expect(finalPooled(at())).toBe(true);
-    expect(finalPooled(at({ graphs: 1, consensusRestarts: 5 }))).toBe(false);
-    expect(finalPooled(at({ graphs: 1 }))).toBe(true);
-    expect(finalPooled(at({ consensus: 0 }))).toBe(false);
-    expect(finalPooled(at({ embed: 'umap' }))).toBe(false);
-    // the engine's neighbour pass covers the largest graph either side asks for
-    expect(clusterEngineOptions(at(), 10_000).knnK).toBe(50);
-    expect(clusterEngineOptions(at({ graphs: 1, consensusRestarts: 5 }), 10_000).knnK).toBe(10);
-    expect(() => at({ graphs: 0 })).toThrow(/eval\.graphs must be an integer in \[1, 8\]/);
-    expect(() => at({ graphs: 9 })).toThrow(/eval\.graphs/);
-    expect(() => at({ consensusRestarts: 0 })).toThrow(/eval\.consensusRestarts must be an integer in \[1, 200\]/);
+describe('--help and config files', () => {
+  it('--help lists the common keys first, then the rest by section', async () => {
+    const { main } = await import('../src/cli.js');
+    let out = '';
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => { out += chunk; return true; }) as typeof process.stdout.write;
+    try { expect(await main(['--help'])).toBe(0); } finally { process.stdout.write = write; }
+    const keyLines = out.split('\n').map((l) => /^ {2}(\S+) /.exec(l)?.[1]).filter((k): k is string => k !== undefined && Object.hasOwn(SCHEMA, k));
+    const common = Object.keys(SCHEMA).filter((k) => SCHEMA[k].common);
+    expect(common).toEqual(expect.arrayContaining(['mode', 'seed', 'data.source', 'train.epochs', 'cluster.k', 'runtime.backend']));
+    expect(keyLines.slice(0, common.length)).toEqual(common);
+    expect(new Set(keyLines)).toEqual(new Set(Object.keys(SCHEMA)));
+    const sections = keyLines.slice(common.length).map((k) => (k.includes('.') ? k.split('.')[0] : 'run'));
+    expect([...new Set(sections)]).toEqual(['run', 'data', 'model', 'train', 'cluster', 'eval', 'checkpoint']); // runtime's keys are all common
+  });
+
+  it('a config file may start with a UTF-8 byte-order mark', async () => {
+    const { readConfigFile } = await import('../src/cli.js');
+    const dir = mkdtempSync(join(tmpdir(), 'uvhe-bom-'));
+    const path = join(dir, 'run.json');
+    writeFileSync(path, '\uFEFF{ "mode": "vae", "train": { "epochs": 2 } }\n', 'utf8');
+    expect(readFileSync(path)[0]).toBe(0xef);
+    const cfg = resolveConfig(readConfigFile(path));
+    expect([cfg.mode, cfg.train.epochs]).toEqual(['vae', 2]);
   });
 });

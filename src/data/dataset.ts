@@ -6,7 +6,6 @@ import { DataError } from './data-error.js';
 import { checkCountsAgree, readIdxImages, readIdxLabels } from './idx.js';
 import { readEmbeddedMnist } from './mnist-embedded.js';
 import { deskewImages } from './deskew.js';
-import { gammaImages } from './intensity.js';
 import { Rng } from '../util/rng.js';
 
 export { DataError } from './data-error.js';
@@ -49,15 +48,13 @@ export interface DatasetSpec {
   limit?: number;
   /** deskew every image of both splits (deskew.ts) */
   deskew?: boolean;
-  /** intensity exponent: each pixel v/255 becomes (v/255)^gamma after any deskew (intensity.ts); 1 or absent = raw */
-  gamma?: number;
 }
 
 /** The DatasetSpec of a config's `data` section (the split seed is the run's root seed). */
-export function datasetSpecOf(cfg: { seed: number; data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number; deskew: 'auto' | 'on' | 'off'; gamma: number } }): DatasetSpec {
+export function datasetSpecOf(cfg: { seed: number; data: { source: 'mnist' | 'idx'; dir: string; testFraction: number; limit: number; deskew: 'auto' | 'on' | 'off' } }): DatasetSpec {
   const { data } = cfg;
   const deskew = data.deskew === 'on' || (data.deskew === 'auto' && data.source === 'mnist');
-  return { source: data.source, dir: data.dir || undefined, testFraction: data.testFraction, seed: cfg.seed, limit: data.limit || undefined, deskew, gamma: data.gamma };
+  return { source: data.source, dir: data.dir || undefined, testFraction: data.testFraction, seed: cfg.seed, limit: data.limit || undefined, deskew };
 }
 
 function checkLimit(limit: number | undefined): void {
@@ -261,18 +258,12 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
 }
 
 /** Loads the split a config asks for. For "idx", testFraction and seed are unused (the files fix the split).
- *  With `deskew`, both splits' images are deskewed, then with `gamma` ≠ 1 their intensities are raised to that
- *  power (labels are never read for either). */
+ *  With `deskew`, both splits' images are deskewed (labels are never read). */
 export function loadDataset(spec: DatasetSpec): Split {
   let split = loadRaw(spec);
   if (spec.deskew) {
     const desk = (d: Dataset): Dataset => ({ ...d, images: deskewImages(d.images, d.rows, d.cols) });
     split = { train: desk(split.train), test: desk(split.test), source: `${split.source}, deskewed` };
-  }
-  const g = spec.gamma ?? 1;
-  if (g !== 1) {
-    const pow = (d: Dataset): Dataset => ({ ...d, images: gammaImages(d.images, g) });
-    split = { train: pow(split.train), test: pow(split.test), source: `${split.source}, intensities ^${g}` };
   }
   return split;
 }

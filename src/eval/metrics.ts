@@ -160,7 +160,7 @@ export function emptyClusters(sizes: Int32Array): number {
 /**
  * Neighbour label purity: the fraction of (row, neighbour) pairs whose true labels agree, over n rows and their
  * K nearest neighbours (idx: n×K row indices, row-major). How well a code's local neighbourhood already
- * separates the classes, independent of any clustering rule: the ceiling diagnostic of the README's issue 6 notes.
+ * separates the classes, independent of any clustering rule: a ceiling for what a graph rule can find.
  */
 export function neighbourPurity(trueLabels: Int32Array, idx: Int32Array, K: number): number {
   const n = trueLabels.length;
@@ -174,7 +174,7 @@ export function neighbourPurity(trueLabels: Int32Array, idx: Int32Array, K: numb
 }
 
 /** How even the sizes of a partition's k clusters are: the entropy of the sizes over log k, in [0, 1] (1: all
- *  equal; empty clusters count as 0). Label-free: the final rule's eval.candidates keeps the most even partition. */
+ *  equal; empty clusters count as 0). Label-free, so a rule may use it to choose among its own fits. */
 export function sizeEvenness(labels: Int32Array, k: number): number {
   if (k < 2) return 1;
   const sizes = new Float64Array(k);

@@ -81,21 +81,3 @@ export function vheLoss(x: Tensor2D, f: Forward, invSetSize?: Tensor2D): LossTer
     klCDims,
   };
 }
-
-/** NT-Xent (SimCLR's normalised-temperature cross-entropy), mean over the 2B views, nats: u1, u2 [d, B] are the
- *  codes of two augmented views of the same B images (column b of each is one image). Every column is scaled to
- *  unit length, S = UᵀU/τ over the 2B columns U = [u1 u2], and view i must pick its partner (i ± B) out of the
- *  other 2B − 1: loss_i = log Σ_{j≠i} e^{S_ij} − S_{i,partner}. Why this form: it pulls the views together and
- *  pushes other images apart, so it cannot be met by a constant code. */
-export function ntXent(u1: Tensor2D, u2: Tensor2D, tau: number): Scalar {
-  const B = u1.shape[1];
-  const unit = (u: Tensor2D): Tensor2D => tf.div(u, tf.sqrt(tf.add(tf.sum(tf.square(u), 0, true), 1e-12))) as Tensor2D;
-  const U = tf.concat([unit(u1), unit(u2)], 1) as Tensor2D; // [d, 2B]
-  const S = tf.div(tf.matMul(U, U, true, false), tau) as Tensor2D; // [2B, 2B]
-  // drop j = i: a column's similarity with itself is 1/τ, the largest, and says nothing
-  const self = tf.mul(tf.eye(2 * B), 1e9);
-  const lse = tf.logSumExp(tf.sub(S, self), 1); // [2B]
-  // the partner's similarity: u1_b · u2_b / τ, once for each of the two views
-  const pos = tf.div(tf.sum(tf.mul(unit(u1), unit(u2)), 0), tau) as Tensor1D; // [B]
-  return tf.sub(tf.mean(lse), tf.mean(pos)) as Scalar;
-}

@@ -94,13 +94,6 @@ export interface Gauss { mu: Tensor2D; s: Tensor2D }
 export interface BatchTensors {
   /** [P, B] pixels in [0, 1]: what the encoders read */
   xT: Tensor2D;
-  /** [P, B] what the decoder must reconstruct when it is not xT (train.target = "original" with augmentation:
-   *  the images as stored) */
-  xTarget?: Tensor2D;
-  /** [P, B] the invariance term's two augmented views of the same x (train.invariance): xViewA, or xT itself when
-   *  the bound sees views too (train.viewsFor = all), and xT2 */
-  xViewA?: Tensor2D;
-  xT2?: Tensor2D;
   /** [P, U] the distinct rows of all subsets D in the batch (vhe/uvhe) */
   xuT?: Tensor2D;
   /** [B, U] averaging matrix: row b holds multiplicity/|D| for the members of x_b's D; mixT is its transpose */
@@ -144,29 +137,12 @@ export function encodeC(s: ModelShape, p: Params, b: BatchTensors): Gauss {
   return head(hbar, s.hidden, p, 'encC', s.logStdBound);
 }
 
-/** q(c|{x}): the class code of each x on its own (D = {x}), from xT [P, B]. */
-export function encodeCSelf(s: ModelShape, p: Params, xT: Tensor2D): Gauss {
-  const h = tf.relu(linear([{ W: p['encC/W1'], xT, grad: false }], p['encC/b1'])) as Tensor2D; // [2H, B]
-  return head(h, s.hidden, p, 'encC', s.logStdBound);
-}
-
 /** q(z|c,x) for c [dc, B] (or none in vae mode). */
 export function encodeZ(s: ModelShape, p: Params, xT: Tensor2D, c: Tensor2D | undefined): Gauss {
   const terms = [{ W: p['encZ/Wx'], xT, grad: false }];
   if (c) terms.push({ W: p['encZ/Wc'], xT: c, grad: true });
   const h = tf.relu(linear(terms, p['encZ/b1'])) as Tensor2D;
   return head(h, s.hidden, p, 'encZ', s.logStdBound);
-}
-
-/**
- * The first-layer features [H, B] of x on its own in the encoder that pools a set: q(c|·)'s h = ReLU(W₁·x + b₁)
- * (uvhe, vhe), whose mean over D is all that q(c|D) sees of D; vae has no set encoder, so its q(z|x)'s. Only the
- * mean head's H units (the first H rows of the fused layer). What eval.codes = "hidden" re-clusters.
- */
-export function encodeHidden(s: ModelShape, p: Params, xT: Tensor2D): Tensor2D {
-  const H = s.hidden;
-  const [W, b] = s.mode === 'vae' ? [p['encZ/Wx'], p['encZ/b1']] : [p['encC/W1'], p['encC/b1']];
-  return tf.tidy(() => tf.relu(tf.add(tf.matMul(tf.slice(W, [0, 0], [H, -1]), xT), tf.slice(b, [0, 0], [H, -1]))) as Tensor2D);
 }
 
 /** p(z|c). */

@@ -1,7 +1,6 @@
-// How much each code dimension counts in the clustering distance, decided afresh before every relabel. The seed
-// clusters plain [z‖c] with L2 and notes that z then splits true classes apart; these are its three ideas
-// (anneal, gradient, mutual information) plus simple baselines (z only, c only, standardised, fixed weights).
-//   d²(a, b) = Σ_j w_j (a_j − b_j)²,  w_j = part weight (z or c) × scale_j × info_j
+// How much each code dimension counts in the clustering distance, decided afresh before every relabel
+// (cluster.weighting): d²(a, b) = Σ_j w_j (a_j − b_j)², w_j = part weight (z or c), times, for mi, the
+// dimension's rate over its variance.
 import type { Config } from '../config.js';
 
 export interface WeightContext {
@@ -52,11 +51,9 @@ export function clusterDimWeights(c: Config['cluster'], x: WeightContext): DimWe
     wz = (2 * x.grad.z) / (x.grad.z + x.grad.c);
     wc = (2 * x.grad.c) / (x.grad.z + x.grad.c);
   }
-  if (c.space === 'z') wc = 0;
-  if (c.space === 'c') wz = 0;
-  // 2. per-dimension scale: unit variance when standardising (a dead dimension gets weight 0)
+  // 2. per-dimension scale (mi): unit variance, a dead dimension weight 0
   const w = new Float32Array(d);
-  const variance = c.standardize || c.weighting === 'mi' ? dimVariance(x.codes, x.n, d) : null;
+  const variance = c.weighting === 'mi' ? dimVariance(x.codes, x.n, d) : null;
   // 3. information: each dimension's rate relative to the mean rate (mi weighting)
   let meanRate = 0;
   if (c.weighting === 'mi' && x.rates) { for (let j = 0; j < d; j++) meanRate += x.rates[j]; meanRate /= d; }

@@ -13,6 +13,7 @@ import type { Dataset } from '../data/dataset.js';
 import { BatchBuilder, disposeBatch } from './batch.js';
 import { buildClusterIndex, sampleSubsets, Rng as ClusterRng } from '../cluster/reference.js';
 import { Rng } from '../util/rng.js';
+import { clusterAccuracy, nmi } from '../eval/metrics.js';
 
 export interface EvalInput {
   shape: ModelShape;
@@ -150,4 +151,20 @@ function assignTestClusters(shape: ModelShape, p: Params, xb: BatchBuilder, rows
     }
     out[i] = best;
   }
+}
+
+/** An epoch's evaluation as metrics: test nats, gradient norms and (uvhe) the test split's cluster scores against
+ *  its true labels; lastGrad feeds cluster.weighting "gradient". */
+export function evaluationRecord(ev: EvalResult, testLabels: Int32Array | null, k: number): { rec: Record<string, number | null>; lastGrad: { z: number; c: number } | null } {
+  const noC = Number.isNaN(ev.gradC);
+  const rec: Record<string, number | null> = {
+    'test/total': ev.total, 'test/bce': ev.bce, 'test/klZ': ev.klZ, 'test/klC': ev.klC, 'test/klCWeighted': ev.klCWeighted,
+    'grad/z': ev.gradZ, 'grad/c': noC ? null : ev.gradC, 'grad/ratio': noC ? null : ev.gradZ / ev.gradC,
+  };
+  if (ev.testClusters && testLabels) {
+    const tl = testLabels.subarray(0, ev.n);
+    rec['cluster/testNmi'] = nmi(tl, ev.testClusters);
+    rec['cluster/testAcc'] = clusterAccuracy(tl, ev.testClusters, k).accuracy;
+  }
+  return { rec, lastGrad: noC ? null : { z: ev.gradZ, c: ev.gradC } };
 }

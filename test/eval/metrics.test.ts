@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 
 const uniform = (seed: number): (() => number) => { const r = new Rng(seed); return () => r.nextFloat(); };
-import { clusterAccuracy, clusterSizes, contingency, emptyClusters, neighbourPurity, nmi } from '../../src/eval/metrics.js';
+import { clusterAccuracy, clusterSizes, contingency, emptyClusters, neighbourPurity, nmi, sizeEvenness } from '../../src/eval/metrics.js';
 
 const I = (a: number[]): Int32Array => Int32Array.from(a);
 
@@ -201,5 +201,16 @@ describe('neighbourPurity', () => {
     expect(neighbourPurity(y, idx, 2)).toBeCloseTo((1 + 1 + 2 + 1 + 0) / 10, 12);
     expect(neighbourPurity(y, I([1, 0, 3, 2, 4]), 1)).toBe(1); // a table, not a search: row 4 may list itself
     expect(() => neighbourPurity(y, idx, 3)).toThrow(/expected n·K = 5·3/);
+  });
+});
+
+describe('sizeEvenness', () => {
+  it('is the entropy of the cluster sizes over log k', () => {
+    expect(sizeEvenness(Int32Array.from([0, 1, 2, 0, 1, 2]), 3)).toBeCloseTo(1, 12);
+    expect(sizeEvenness(Int32Array.from([1, 1, 1, 1]), 3)).toBe(0);
+    // sizes 2, 1, 1 (and an empty fourth cluster): −Σ q ln q / ln 4
+    const want = -(0.5 * Math.log(0.5) + 2 * 0.25 * Math.log(0.25)) / Math.log(4);
+    expect(sizeEvenness(Int32Array.from([0, 0, 1, 2]), 4)).toBeCloseTo(want, 12);
+    expect(sizeEvenness(Int32Array.from([0, 0]), 1)).toBe(1);
   });
 });

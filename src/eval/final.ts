@@ -1,0 +1,120 @@
+// The final re-clustering of a run's codes at k = the number of true classes (or eval.finalK), scored against the
+// true labels as final/acc and final/nmi: at the end of training and again by --recluster on a finished run.
+import { tf } from '../backend.js';
+import type { Config } from '../config.js';
+import { encodeZ, type ModelShape, type Params } from '../model/vhe.js';
+import type { BatchBuilder } from '../train/batch.js';
+import type { Rng } from '../util/rng.js';
+import type { ClusterEngine } from '../cluster/engine.js';
+import { graphLabels } from '../cluster/graph.js';
+import { kmeansFit, Rng as ClusterRng } from '../cluster/reference.js';
+import { createClusterEngine } from '../cluster/index.js';
+import { deriveSeed } from '../util/rng.js';
+import { clusterAccuracy, nmi } from './metrics.js';
+import { clusterEngineOptions, graphRule } from './rules.js';
+import { engineNeighbours } from '../train/graph-refit.js';
+
+/** KMeans fits of the final rule (spectral without consensus, and none): the lowest inertia wins. */
+const FINAL_FITS = 5;
+
+/**
+ * The distance weights of the final re-clustering of an n×d store [z‖c]: training's weights on the part eval.space
+ * keeps (1 per dimension where training gave that whole part weight 0) and 0 on the other. A vae's codes are z
+ * alone, so its weights (null: all 1) pass unchanged.
+ */
+export function finalSpaceWeights(cfg: Config, w: Float32Array | null, d: number): Float32Array | null {
+  const space = cfg.eval.space, dz = cfg.model.zDim;
+  if (cfg.mode === 'vae' || d !== dz + cfg.model.cDim) return w;
+  const unused = (from: number, to: number): boolean => !w || w.subarray(from, to).every((v) => v === 0);
+  const zOff = unused(0, dz), cOff = unused(dz, d);
+  const out = new Float32Array(d);
+  for (let j = 0; j < d; j++) {
+    const isZ = j < dz;
+    const keep = space === 'zc' || (space === 'z') === isZ;
+    out[j] = !keep ? 0 : (isZ ? zOff : cOff) ? 1 : w![j]!;
+  }
+  return out;
+}
+
+/**
+ * Labels at k of n×d codes by the final rule (eval.embed on the codes eval.space picks), seeded from the run's
+ * seed so that --recluster gets the same labels from the checkpoint's store. Neighbours on the engine's pool where
+ * one is given, else in TypeScript. trainWeights: training's last per-dimension weights (null: all 1).
+ */
+export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
+  trainWeights: Float32Array | null): Promise<Int32Array> {
+  const weights = finalSpaceWeights(cfg, trainWeights, d);
+  const embed = cfg.eval.embed;
+  if (embed === 'none') return bestKmeans(codes, n, d, k, weights, FINAL_FITS, new ClusterRng(deriveSeed(cfg.seed, 'final')));
+  const rule = graphRule(cfg, embed, k, n, 'final-spectral', FINAL_FITS);
+  const nb = await engineNeighbours(engine, codes, n, d, rule.K, weights);
+  return graphLabels(codes, n, d, k, rule, weights, nb);
+}
+
+/** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of n×d rows: labels. */
+export function bestKmeans(rows: Float32Array, n: number, d: number, k: number, weights: Float32Array | null, fits: number, rng: ClusterRng): Int32Array {
+  let best: ReturnType<typeof kmeansFit> | null = null;
+  for (let r = 0; r < fits; r++) {
+    const f = kmeansFit(rows, n, d, { k, weights, iters: 50, init: 'kmeans++', rng });
+    if (!best || f.inertia < best.inertia) best = f;
+  }
+  return best!.labels;
+}
+
+export interface FinalScores {
+  labels: Int32Array;
+  /** Hungarian-matched accuracy and NMI against the true labels */
+  acc: number;
+  nmi: number;
+}
+
+/** The final re-clustering (finalClusters) scored against the true labels `truth`. */
+export async function finalScores(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
+  trainWeights: Float32Array | null, truth: Int32Array): Promise<FinalScores> {
+  const labels = await finalClusters(cfg, engine, codes, n, d, k, trainWeights);
+  return { labels, acc: clusterAccuracy(truth, labels, k).accuracy, nmi: nmi(truth, labels) };
+}
+
+/** `use` with a cluster engine of its own that holds n×m rows (so their neighbours run on the pool), closed after
+ *  it; no engine (null: neighbours in TypeScript) with runtime.workers = 0 or when `wanted` is false. */
+export async function withRowsEngine<T>(cfg: Config, rows: Float32Array, n: number, m: number, wanted: boolean,
+  use: (engine: ClusterEngine | null) => Promise<T>): Promise<T> {
+  let engine: ClusterEngine | null = null;
+  if (wanted && cfg.runtime.workers !== 0) {
+    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), dz: m, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' })).engine;
+  }
+  try {
+    engine?.writeCodes(Int32Array.from({ length: n }, (_, i) => i), rows);
+    return await use(engine);
+  } finally {
+    await engine?.close();
+  }
+}
+
+/** Codes to re-cluster: a uvhe run's store (on its own engine, with training's last weights), or a vae's means. */
+export type FinalCodes =
+  | { kind: 'store'; engine: ClusterEngine; codes: Float32Array; d: number; weights: Float32Array | null }
+  | { kind: 'means'; codes: () => Float32Array; d: number };
+
+/** Scores of the final re-clustering of n codes at `k`: the store's on its engine, a vae's means on a pool of
+ *  their own (so their neighbours run on the SIMD workers as the store's do). */
+export async function scoreFinalCodes(cfg: Config, c: FinalCodes, n: number, k: number, truth: Int32Array): Promise<FinalScores> {
+  if (c.kind === 'store') return finalScores(cfg, c.engine, c.codes, n, c.d, k, c.weights, truth);
+  const codes = c.codes();
+  return withRowsEngine(cfg, codes, n, c.d, cfg.eval.embed !== 'none', (e) => finalScores(cfg, e, codes, n, c.d, k, null, truth));
+}
+
+/** n×zDim means of q(z|x) of every training example (a vae's codes), in batches of B, leaving rng as it was. */
+export function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n: number, B: number, rng: Rng): Float32Array {
+  const out = new Float32Array(n * shape.zDim);
+  const state = rng.getState();
+  for (let s = 0; s < n; s += B) {
+    const rows = Int32Array.from({ length: Math.min(B, n - s) }, (_, i) => s + i);
+    const b = builder.buildX(rows, rng);
+    const y = tf.tidy(() => tf.transpose(encodeZ(shape, params, b.xT, undefined).mu).dataSync() as Float32Array);
+    out.set(y, s * shape.zDim);
+    b.xT.dispose(); b.epsZ.dispose();
+  }
+  rng.setState(state); // buildX drew noise; put the stream back so that a resumed run stays identical
+  return out;
+}

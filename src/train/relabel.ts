@@ -1,0 +1,152 @@
+// The relabel policy of uvhe (cluster.refit): when the pseudo-labels are refitted to the codes an epoch wrote,
+// with which per-dimension weights (cluster.weighting), and, in the background, at most one refit in flight.
+import type { Config } from '../config.js';
+import type { ClusterEngine, RelabelOptions, RelabelResult } from '../cluster/engine.js';
+import { clusterAccuracy, emptyClusters, nmi } from '../eval/metrics.js';
+import { graphRule } from '../eval/rules.js';
+import { clusterDimWeights } from './cluster-weights.js';
+import type { MetricsRecord } from './epoch.js';
+import { graphRefit } from './graph-refit.js';
+import type { Restored } from './resume.js';
+
+/** KMeans fits of a spectral relabel in training when its consensus is off. */
+const TRAIN_SPECTRAL_FITS = 3;
+/** A KMeans relabel: one fit, warm-started from the previous centroids. */
+const KMEANS_RELABEL: RelabelOptions = { restarts: 0, warmStart: true };
+
+export interface RelabelerOptions {
+  cfg: Config;
+  engine: ClusterEngine;
+  /** rows of the store and the code lengths (d = dz + dc) */
+  n: number;
+  dz: number;
+  dc: number;
+  /** true training labels, for the cluster/acc and cluster/nmi metrics (null: none) */
+  truth: Int32Array | null;
+}
+
+/** Pseudo-label metrics of a relabel against the true labels (where known). */
+function clusterMetrics(rel: RelabelResult, truth: Int32Array | null, k: number): MetricsRecord {
+  const rec: MetricsRecord = {
+    'cluster/sizes': Array.from(rel.sizes), 'cluster/empty': emptyClusters(rel.sizes),
+    'cluster/reseeded': rel.reseeded, 'cluster/inertia': rel.inertia, 'time/relabel': rel.ms / 1000,
+  };
+  if (truth) {
+    rec['cluster/nmi'] = nmi(truth, rel.labels);
+    rec['cluster/acc'] = clusterAccuracy(truth, rel.labels, k).accuracy;
+  }
+  return rec;
+}
+
+/**
+ * Refits the pseudo-labels at each epoch boundary. epoch and online: the trainer waits for the refit. background:
+ * the refit of epoch e's codes starts after e's checkpoint, runs during e+1, and its labels take over when it
+ * lands; one that outlasts its epoch keeps running and no new one starts until it lands, so the trainer never
+ * waits. The last epoch always refits at once: the run's final labels are its final codes'.
+ */
+export class Relabeler {
+  private rel: RelabelResult;
+  private dimW: Float32Array | null = null;
+  private inFlight: Promise<RelabelResult> | null = null;
+  private settled = false;
+  /** the background refit to start after this epoch's checkpoint */
+  private next: (() => Promise<RelabelResult>) | null = null;
+  private readonly background: boolean;
+
+  private constructor(private o: RelabelerOptions, labels: Int32Array) {
+    this.background = o.cfg.cluster.refit === 'background';
+    this.rel = { labels, sizes: new Int32Array(0), inertia: NaN, reseeded: 0, ms: 0 };
+  }
+
+  /** A policy over the engine's current (initial: KMeans on the random initial codes) partition. */
+  static async create(o: RelabelerOptions): Promise<Relabeler> {
+    return new Relabeler(o, await o.engine.labels());
+  }
+
+  /** The labels in use (n, in [0, k)). */
+  get labels(): Int32Array { return this.rel.labels; }
+  /** The clustering's current per-dimension weights (d; null: all 1). */
+  get dimWeights(): Float32Array | null { return this.dimW; }
+
+  /** Whether a checkpoint now must record a background refit (in flight, or starting right after it). */
+  pending(): boolean {
+    return this.next !== null || (this.inFlight !== null && !this.settled);
+  }
+
+  /** Take up a restored checkpoint's state; a refit it recorded as pending restarts on the restored codes. */
+  async restore(r: Restored): Promise<void> {
+    const { cfg, engine } = this.o;
+    this.rel = { ...this.rel, labels: await engine.labels() };
+    this.dimW = r.dimWeights;
+    if (!(this.background && r.bgPending && r.startStep === 0 && r.startEpoch <= cfg.train.epochs)) return;
+    // the checkpoint was taken just before the refit of the previous epoch's codes started, or while an earlier
+    // one still ran (its snapshot is the state that one started from)
+    const codes = cfg.cluster.embed !== 'none' ? await engine.readCodes() : null;
+    this.launch(this.refit(r.startEpoch - 1, codes, this.dimW, this.dimW ?? undefined, true));
+  }
+
+  /**
+   * The relabel at the end of `epoch`, given the epoch's mean rate per code dimension (nats) and the latest
+   * evaluation's gradient norms: its metrics and the ms the trainer waited on the engine since the last call.
+   */
+  async atEpochEnd(epoch: number, rates: Float32Array, lastGrad: { z: number; c: number } | null): Promise<{ rec: MetricsRecord; waitMs: number }> {
+    const { cfg, engine, n, dz, dc } = this.o;
+    const defer = this.background && epoch < cfg.train.epochs;
+    const rec: MetricsRecord = {};
+    if (defer && this.inFlight && !this.settled) {
+      rec['cluster/inFlight'] = 1; // train on with the labels in use; start no new refit until this one lands
+      return { rec, waitMs: engine.takeWaitMs() };
+    }
+    if (defer) rec['cluster/inFlight'] = 0;
+    const t0 = performance.now();
+    // the steps' waits so far; what the engine tracks from here on lies inside [t0, now] and is counted once
+    const stepWaits = engine.takeWaitMs();
+    let landed = !this.background;
+    if (this.inFlight) { this.rel = await this.inFlight; this.inFlight = null; landed = true; }
+    const codes = await engine.readCodes();
+    const dw = clusterDimWeights(cfg.cluster, { epoch, epochs: cfg.train.epochs, codes, n, dz, dc, rates, grad: lastGrad });
+    // new weights only when they changed: the pool's distance bounds survive a relabel with the same weights
+    const changed = !this.dimW || dw.w.some((v, j) => v !== this.dimW![j]);
+    this.dimW = dw.w;
+    const kmeansW = changed ? dw.w : undefined;
+    if (defer) this.next = () => this.refit(epoch, codes, dw.w, kmeansW, true);
+    else { this.rel = await this.refit(epoch, codes, dw.w, kmeansW, false); landed = true; }
+    rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
+    engine.takeWaitMs();
+    if (landed || epoch === cfg.train.epochs) Object.assign(rec, clusterMetrics(this.rel, this.o.truth, cfg.cluster.k));
+    return { rec, waitMs: stepWaits + (performance.now() - t0) };
+  }
+
+  /** After the epoch's checkpoint: start the deferred background refit, unless the run is stopping. */
+  afterCheckpoint(stopping: boolean): void {
+    if (this.next && !stopping) this.launch(this.next());
+    this.next = null;
+  }
+
+  /**
+   * The refit of epoch `epoch`'s codes: a graph relabel (cluster.embed spectral or umap) of the store `codes`
+   * (n×d, read by the caller) under weights w, or a KMeans relabel that sets kmeansW as the engine's weights
+   * (undefined: keep its current ones). Issued synchronously, so the refit sees the store as of this call.
+   */
+  private refit(epoch: number, codes: Float32Array | null, w: Float32Array | null, kmeansW: Float32Array | undefined,
+    background: boolean): Promise<RelabelResult> {
+    const { cfg, engine, n, dz, dc } = this.o;
+    const embed = cfg.cluster.embed;
+    if (embed !== 'none') {
+      const rule = graphRule(cfg, embed, cfg.cluster.k, n, `spectral-${epoch}`, TRAIN_SPECTRAL_FITS);
+      return graphRefit({ engine, codes: codes!, n, d: dz + dc, k: cfg.cluster.k, rule, weights: w, background });
+    }
+    const ro: RelabelOptions = { ...KMEANS_RELABEL, dimWeights: kmeansW };
+    if (!background) return engine.relabel(ro);
+    // a failure is not an unhandled rejection while nobody awaits it; the next epoch boundary awaits it
+    const p = engine.relabel({ ...ro, background: true });
+    p.catch(() => undefined);
+    return p;
+  }
+
+  private launch(p: Promise<RelabelResult>): void {
+    this.inFlight = p; this.settled = false;
+    const done = (): void => { if (this.inFlight === p) this.settled = true; };
+    p.then(done, done);
+  }
+}
