@@ -8,7 +8,7 @@ import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { engineSnapshotOf, vaeCodesFromCheckpoint } from './train/resume.js';
 import { finalScores, withRowsEngine, type FinalScores } from './eval/final.js';
-import { clusterEngineOptions, embedDims, graphNeighbors } from './eval/rules.js';
+import { SPECTRAL_CONSENSUS, UMAP_LAYOUTS, UMAP_MIXTURES, clusterEngineOptions, embedDims, graphNeighbors } from './eval/rules.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
 import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
@@ -76,7 +76,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
 /** The final rule in words, for the printed line. */
 function ruleText(cfg: Config, space: string, n: number, k: number): string {
   const embed = cfg.eval.embed, K = graphNeighbors(cfg, n);
-  if (embed === 'spectral') return `spectral (space ${space}, ${K} neighbours, ${embedDims(embed, k, n)} eigenvectors, consensus of fits)`;
-  if (embed === 'umap') return `umap (space ${space}, ${K} neighbours, ${embedDims(embed, k, n)}-d layout, consensus of layouts)`;
+  if (embed === 'spectral') return `spectral (space ${space}, ${K} neighbours, ${embedDims(embed, k, n)} eigenvectors, consensus of ${SPECTRAL_CONSENSUS} fits)`;
+  if (embed === 'umap') return `umap (space ${space}, ${K} neighbours, ${embedDims(embed, k, n)}-d layout, ${UMAP_LAYOUTS} layouts of ${UMAP_MIXTURES} Gaussian mixtures)`;
   return `KMeans (space ${space})`;
 }

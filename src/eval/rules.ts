@@ -9,8 +9,8 @@ import { deriveSeed } from '../util/rng.js';
 const EIGEN_ITERS = 100;
 /** umap: SGD epochs of each layout, Gaussian-mixture fits per layout, and layouts whose partitions vote. */
 const UMAP_LAYOUT_EPOCHS = 200;
-const UMAP_MIXTURES = 10;
-const UMAP_LAYOUTS = 3;
+export const UMAP_MIXTURES = 10;
+export const UMAP_LAYOUTS = 3;
 /** spectral: KMeans fits on the embedding whose consensus gives the labels, in training and in the final rule. */
 export const SPECTRAL_CONSENSUS = 24;
 

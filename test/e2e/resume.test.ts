@@ -23,9 +23,7 @@ const metrics = (dir: string): Array<Record<string, unknown>> =>
 const stable = (r: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/') && !k.startsWith('speed/') && !k.startsWith('final/')));
 
-// the augmented case also checks that the offsets (of x, of D and of the invariance term's second view) come from
-// the checkpointed training RNG
-describe.each([['uvhe', []], ['vhe', []], ['uvhe', ['--set', 'train.shift=2', '--set', 'train.flip=true', '--set', 'train.invariance=5', '--set', 'train.invarianceOn=c']]] as Array<[string, string[]]>)('resume in mode %s %j', (mode, extra) => {
+describe.each([['uvhe', []], ['vhe', []]] as Array<[string, string[]]>)('resume in mode %s %j', (mode, extra) => {
   it('2 epochs + resume for 2 more gives the same metrics as 4 epochs straight', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-resume-'));
     expect(cli([...tiny(out, mode), ...extra, '--set', 'name=straight', '--set', 'train.epochs=4']).code).toBe(0);
@@ -36,7 +34,6 @@ describe.each([['uvhe', []], ['vhe', []], ['uvhe', ['--set', 'train.shift=2', '-
     const a = metrics(join(out, 'straight')).map(stable), b = metrics(join(out, 'split')).map(stable);
     expect(b.map((x) => x.epoch)).toEqual([1, 2, 3, 4]);
     expect(b).toEqual(a);
-    if (extra.length) expect(b[3]['train/invariance']).toBeGreaterThan(0);
     const [la, lb] = [metrics(join(out, 'straight'))[3], metrics(join(out, 'split'))[3]];
     expect(lb['final/acc']).toEqual(la['final/acc']);
   });

@@ -242,7 +242,7 @@ describe('cluster.k above the number of training examples (checked when training
     expect(r.status).toBe(2);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: config: cluster\.k \(1000\) must not exceed the number of training examples \(60\)$/);
+    expect(lines[0]).toMatch(/^error: config: cluster\.k \(1000\) must not exceed the number of training examples \(60, from data\.source and data\.limit\)$/);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     // refused before anything was written: no run folder
     expect(existsSync(join(out, 'k1000'))).toBe(false);
@@ -250,15 +250,20 @@ describe('cluster.k above the number of training examples (checked when training
   });
 });
 
-describe('cluster.embed=spectral above its size limit (checked when training starts)', () => {
-  it('refuses more than SPECTRAL_MAX_N training examples with one ConfigError naming the key; embed=none passes', async () => {
+describe('the graph rules above their size limit (checked when training starts)', () => {
+  it('refuses more than SPECTRAL_MAX_N training examples with a ConfigError naming each graph key; embed none passes', async () => {
     const { checkAgainstData, SPECTRAL_MAX_N } = await import('../../src/run.js');
     const n = SPECTRAL_MAX_N + 1;
     // only n and labels are read: no need for the pixels
     const split = { train: { n, labels: null }, test: { n: 0 }, source: 'test' } as unknown as Parameters<typeof checkAgainstData>[1];
     expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), split)).toThrow(ConfigError);
-    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), split)).toThrow(/cluster\.embed "spectral".*200000.*cluster\.embed "none"/);
-    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', cluster: { embed: 'none' } }), split)).not.toThrow();
+    let err: unknown;
+    try { checkAgainstData(resolveConfig({ mode: 'uvhe' }), split); } catch (e) { err = e; }
+    expect((err as ConfigError).problems).toHaveLength(2);
+    expect((err as ConfigError).problems[0]).toMatch(/cluster\.embed "spectral".*200001.*cluster\.embed "none"/);
+    expect((err as ConfigError).problems[1]).toMatch(/eval\.embed "umap".*200001.*eval\.embed "none"/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'vae' }), split)).toThrow(/^config: eval\.embed "umap"[^\n]*$/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', cluster: { embed: 'none' }, eval: { embed: 'none' } }), split)).not.toThrow();
     const ok = { ...split, train: { n: SPECTRAL_MAX_N, labels: null } } as typeof split;
     expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), ok)).not.toThrow();
   });

@@ -1,5 +1,5 @@
-// cluster.refit = "background" when a relabel outlasts an epoch (at 60,000 codes one spectral relabel with
-// cluster.candidates takes several epochs' time): the trainer does not wait for it. The epoch ends with it still
+// cluster.refit = "background" when a relabel outlasts an epoch (at 60,000 codes one graph relabel can take
+// several epochs' time): the trainer does not wait for it. The epoch ends with it still
 // running (cluster/inFlight 1, no new refit started, no cluster metrics); a later boundary collects it; the last
 // epoch always has the final labels; and a checkpoint taken while it runs resumes (bgPending restarts a refit).
 import { join, resolve } from 'node:path';
@@ -16,11 +16,11 @@ describe('a background relabel that outlasts its epoch', () => {
   it('is left running: training goes on, a later boundary collects it, and a checkpoint taken meanwhile resumes', async () => {
     await initBackend('wasm');
     const split = loadDataset({ source: 'idx', dir: join(ROOT, 'test/fixtures/tiny-mnist-idx'), testFraction: 0.2, seed: 1 });
-    // One step per epoch (batch = the whole split) against a relabel of 64 candidate spectral fits, each with a
-    // consensus of 64 KMeans fits: the relabel is thousands of times the work of an epoch.
+    // One step per epoch (batch = the whole split) against a umap relabel (three layouts, ten Gaussian mixtures
+    // each): the relabel is many times the work of an epoch.
     const cfg = resolveConfig({
       mode: 'uvhe', train: { epochs: 6, batchSize: 1024, progress: 'none' }, model: { hidden: 16 },
-      cluster: { k: 4, refit: 'background', embed: 'spectral', candidates: 64, consensus: 64, eigenIters: 400 },
+      cluster: { k: 4, refit: 'background', embed: 'umap' },
       eval: { every: 0 }, runtime: { backend: 'wasm' },
     });
     const recs: MetricsRecord[] = [];
