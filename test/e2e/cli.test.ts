@@ -52,8 +52,8 @@ describe.each(['vae', 'vhe', 'uvhe'])('npm start in mode %s on tiny IDX data', (
 describe('cluster.embed=spectral', () => {
   it('relabels by spectral clustering of the codes and trains; --recluster re-scores its codes', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-e2e-spec-'));
-    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.neighbors=5', '--set', 'train.epochs=2',
-      '--set', 'eval.embed=spectral', '--set', 'eval.space=zc']);
+    const r = cli([...tiny(out, 'uvhe'), '--set', 'cluster.embed=spectral', '--set', 'cluster.refit=epoch', '--set', 'cluster.neighbors=5',
+      '--set', 'train.epochs=2', '--set', 'eval.embed=spectral', '--set', 'eval.space=zc']);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'uvhe', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -69,7 +69,7 @@ describe('cluster.embed=spectral', () => {
     const same = cli(['--recluster', dir]);
     expect(same.stderr).toBe('');
     expect(same.code).toBe(0);
-    const m = /k = (\d+), spectral \(space zc, 5 neighbours, 7 eigenvectors, consensus of 24 fits\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    const m = /k = (\d+), spectral \(space zc, 5 neighbours, 16 eigenvectors, consensus of 24 fits\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
     expect(m, same.stdout).not.toBeNull();
     expect(Number(m![1])).toBe(lines[1]['final/k']);
     expect(Number(m![2])).toBeCloseTo(lines[1]['final/acc'], 4);
@@ -80,7 +80,7 @@ describe('cluster.embed=spectral', () => {
     expect(other.stdout).toMatch(/KMeans \(space z\): accuracy (0|1)\.\d{4}  NMI/);
     const um = cli(['--recluster', dir, '--set', 'eval.embed=umap', '--set', 'eval.space=c', '--set', 'cluster.neighbors=8']);
     expect(um.code).toBe(0);
-    expect(um.stdout).toMatch(/umap \(space c, 8 neighbours, 4-d layout, 3 layouts of 10 Gaussian mixtures\): accuracy (0|1)\.\d{4}  NMI/);
+    expect(um.stdout).toMatch(/umap \(space c, 8 neighbours, 10-d layout, 3 layouts of 10 Gaussian mixtures\): accuracy (0|1)\.\d{4}  NMI/);
     // a key that no longer exists is refused, in one line, and writes nothing either
     const gone = cli(['--recluster', dir, '--set', 'eval.draws=3']);
     expect(gone.code).toBe(2);
@@ -100,7 +100,7 @@ describe('--recluster on a vae run re-encodes its codes from the checkpoint', ()
     const same = cli(['--recluster', dir]);
     expect(same.stderr).toBe('');
     expect(same.code).toBe(0);
-    const m = /k = (\d+), spectral \(space z \(vae\), 5 neighbours, 7 eigenvectors, consensus of 24 fits\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
+    const m = /k = (\d+), spectral \(space z \(vae\), 5 neighbours, 16 eigenvectors, consensus of 24 fits\): accuracy ([\d.]+)  NMI ([\d.]+)/.exec(same.stdout);
     expect(m, same.stdout).not.toBeNull();
     expect(Number(m![1])).toBe(last['final/k']);
     expect(Number(m![2])).toBeCloseTo(last['final/acc'], 4);
