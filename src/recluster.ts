@@ -64,8 +64,9 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   try {
     if (engine) await engine.restore(engineSnapshotOf((name) => ck.arrays[name]));
     // a vae's means get a pool of their own, as in the run's final re-clustering
-    out = isVae ? await withRowsEngine(cfg, codes, n, d, embed !== 'none', (e) => finalScores(cfg, e, codes, n, d, k, null, labels))
-      : await finalScores(cfg, engine, codes, n, d, k, weights, labels);
+    const rows = { rows: codes, n, d };
+    out = isVae ? await withRowsEngine(cfg, rows, embed !== 'none', (e) => finalScores(cfg, { engine: e, codes: rows, k, trainWeights: null }, labels))
+      : await finalScores(cfg, { engine, codes: rows, k, trainWeights: weights }, labels);
   } finally {
     await engine?.close();
   }

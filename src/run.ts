@@ -59,7 +59,7 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** runs/<name>/, never reusing a folder that already exists (an earlier run's results are never overwritten). */
+/** <outDir>/<name>/, never reusing a folder that already exists (another run's results are never overwritten). */
 export function makeRunDir(cfg: Config): string {
   const base = resolve(cfg.outDir, cfg.name || `${cfg.mode}-${stamp()}`);
   let dir = base;

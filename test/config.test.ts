@@ -149,9 +149,9 @@ describe('graph rules derived from the config', () => {
     expect(graphNeighbors(at({ neighbors: 15 }), 60_000)).toBe(15);
     expect(graphNeighbors(at({ neighbors: 15 }), 12)).toBe(11);
     // the fixed rule parameters: 100 eigen iterations; spectral's consensus of 24 fits; umap's 3 layouts of 10 mixtures
-    const spectral = graphRule(at({}), 'spectral', 10, 8000, 'spectral-1', 3);
+    const spectral = graphRule(at({}), { embed: 'spectral', k: 10, n: 8000, seedName: 'spectral-1', fits: 3 });
     expect([spectral.K, spectral.dims, spectral.iters, spectral.fits, spectral.consensus, spectral.candidates]).toEqual([10, 16, 100, 3, 24, 1]);
-    const umap = graphRule(at({}), 'umap', 10, 8000, 'final-spectral', 5);
+    const umap = graphRule(at({}), { embed: 'umap', k: 10, n: 8000, seedName: 'final-spectral', fits: 5 });
     expect([umap.dims, umap.iters, umap.epochs, umap.fits, umap.consensus]).toEqual([10, 100, 200, 10, 3]);
     // the engine's neighbour pass serves the graph of training or of the final rule; none when neither uses one
     expect(clusterEngineOptions(at({}), 20_000).knnK).toBe(20);

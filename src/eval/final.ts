@@ -14,6 +14,18 @@ import { clusterAccuracy, nmi } from './metrics.js';
 import { clusterEngineOptions, graphRule } from './rules.js';
 import { engineNeighbours } from '../train/graph-refit.js';
 
+/** n×d codes, row-major. */
+export interface Codes { rows: Float32Array; n: number; d: number }
+
+/** What the final re-clustering clusters: codes, at k, under training's last per-dimension weights (null: all 1),
+ *  with neighbours from `engine`'s pool where one is given (else in TypeScript). */
+export interface FinalInput {
+  engine: ClusterEngine | null;
+  codes: Codes;
+  k: number;
+  trainWeights: Float32Array | null;
+}
+
 /** KMeans fits of the final rule (spectral without consensus, and none): the lowest inertia wins. */
 const FINAL_FITS = 5;
 
@@ -37,25 +49,24 @@ export function finalSpaceWeights(cfg: Config, w: Float32Array | null, d: number
 }
 
 /**
- * Labels at k of n×d codes by the final rule (eval.embed on the codes eval.space picks), seeded from the run's
- * seed so that --recluster gets the same labels from the checkpoint's store. Neighbours on the engine's pool where
- * one is given, else in TypeScript. trainWeights: training's last per-dimension weights (null: all 1).
+ * Labels at k by the final rule (eval.embed on the codes eval.space picks), seeded from the run's seed so that
+ * --recluster gets the same labels from the checkpoint's store.
  */
-export async function finalClusters(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  trainWeights: Float32Array | null): Promise<Int32Array> {
-  const weights = finalSpaceWeights(cfg, trainWeights, d);
+export async function finalClusters(cfg: Config, o: FinalInput): Promise<Int32Array> {
+  const { codes, k } = o;
+  const weights = finalSpaceWeights(cfg, o.trainWeights, codes.d);
   const embed = cfg.eval.embed;
-  if (embed === 'none') return bestKmeans(codes, n, d, k, weights, FINAL_FITS, new ClusterRng(deriveSeed(cfg.seed, 'final')));
-  const rule = graphRule(cfg, embed, k, n, 'final-spectral', FINAL_FITS);
-  const nb = await engineNeighbours(engine, codes, n, d, rule.K, weights);
-  return graphLabels(codes, n, d, k, rule, weights, nb);
+  if (embed === 'none') return bestKmeans(codes, k, weights, FINAL_FITS, new ClusterRng(deriveSeed(cfg.seed, 'final')));
+  const rule = graphRule(cfg, { embed, k, n: codes.n, seedName: 'final-spectral', fits: FINAL_FITS });
+  const nb = await engineNeighbours(o.engine, codes, rule.K, weights);
+  return graphLabels(codes.rows, codes.n, codes.d, k, rule, weights, nb);
 }
 
-/** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of n×d rows: labels. */
-export function bestKmeans(rows: Float32Array, n: number, d: number, k: number, weights: Float32Array | null, fits: number, rng: ClusterRng): Int32Array {
+/** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of the codes under weights: labels. */
+export function bestKmeans(codes: Codes, k: number, weights: Float32Array | null, fits: number, rng: ClusterRng): Int32Array {
   let best: ReturnType<typeof kmeansFit> | null = null;
   for (let r = 0; r < fits; r++) {
-    const f = kmeansFit(rows, n, d, { k, weights, iters: 50, init: 'kmeans++', rng });
+    const f = kmeansFit(codes.rows, codes.n, codes.d, { k, weights, iters: 50, init: 'kmeans++', rng });
     if (!best || f.inertia < best.inertia) best = f;
   }
   return best!.labels;
@@ -69,22 +80,20 @@ export interface FinalScores {
 }
 
 /** The final re-clustering (finalClusters) scored against the true labels `truth`. */
-export async function finalScores(cfg: Config, engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, k: number,
-  trainWeights: Float32Array | null, truth: Int32Array): Promise<FinalScores> {
-  const labels = await finalClusters(cfg, engine, codes, n, d, k, trainWeights);
-  return { labels, acc: clusterAccuracy(truth, labels, k).accuracy, nmi: nmi(truth, labels) };
+export async function finalScores(cfg: Config, o: FinalInput, truth: Int32Array): Promise<FinalScores> {
+  const labels = await finalClusters(cfg, o);
+  return { labels, acc: clusterAccuracy(truth, labels, o.k).accuracy, nmi: nmi(truth, labels) };
 }
 
-/** `use` with a cluster engine of its own that holds n×m rows (so their neighbours run on the pool), closed after
+/** `use` with a cluster engine of its own that holds the codes (so their neighbours run on the pool), closed after
  *  it; no engine (null: neighbours in TypeScript) with runtime.workers = 0 or when `wanted` is false. */
-export async function withRowsEngine<T>(cfg: Config, rows: Float32Array, n: number, m: number, wanted: boolean,
-  use: (engine: ClusterEngine | null) => Promise<T>): Promise<T> {
+export async function withRowsEngine<T>(cfg: Config, codes: Codes, wanted: boolean, use: (engine: ClusterEngine | null) => Promise<T>): Promise<T> {
   let engine: ClusterEngine | null = null;
   if (wanted && cfg.runtime.workers !== 0) {
-    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), dz: m, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' })).engine;
+    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, codes.n), dz: codes.d, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' })).engine;
   }
   try {
-    engine?.writeCodes(Int32Array.from({ length: n }, (_, i) => i), rows);
+    engine?.writeCodes(Int32Array.from({ length: codes.n }, (_, i) => i), codes.rows);
     return await use(engine);
   } finally {
     await engine?.close();
@@ -99,13 +108,17 @@ export type FinalCodes =
 /** Scores of the final re-clustering of n codes at `k`: the store's on its engine, a vae's means on a pool of
  *  their own (so their neighbours run on the SIMD workers as the store's do). */
 export async function scoreFinalCodes(cfg: Config, c: FinalCodes, n: number, k: number, truth: Int32Array): Promise<FinalScores> {
-  if (c.kind === 'store') return finalScores(cfg, c.engine, c.codes, n, c.d, k, c.weights, truth);
-  const codes = c.codes();
-  return withRowsEngine(cfg, codes, n, c.d, cfg.eval.embed !== 'none', (e) => finalScores(cfg, e, codes, n, c.d, k, null, truth));
+  if (c.kind === 'store') return finalScores(cfg, { engine: c.engine, codes: { rows: c.codes, n, d: c.d }, k, trainWeights: c.weights }, truth);
+  const codes = { rows: c.codes(), n, d: c.d };
+  return withRowsEngine(cfg, codes, cfg.eval.embed !== 'none', (engine) => finalScores(cfg, { engine, codes, k, trainWeights: null }, truth));
 }
 
-/** n×zDim means of q(z|x) of every training example (a vae's codes), in batches of B, leaving rng as it was. */
-export function encodeMeans(shape: ModelShape, params: Params, builder: BatchBuilder, n: number, B: number, rng: Rng): Float32Array {
+/** The trained encoder q(z|x) over a builder of the n training images, in batches of B; rng draws the noise. */
+export interface MeansInput { shape: ModelShape; params: Params; builder: BatchBuilder; n: number; B: number; rng: Rng }
+
+/** n×zDim means of q(z|x) of every training example (a vae's codes), leaving rng as it was. */
+export function encodeMeans(o: MeansInput): Float32Array {
+  const { shape, params, builder, n, B, rng } = o;
   const out = new Float32Array(n * shape.zDim);
   const state = rng.getState();
   for (let s = 0; s < n; s += B) {

@@ -34,9 +34,13 @@ export function embedDims(embed: GraphEmbed, k: number, n: number): number {
   return Math.min(Math.ceil(1.6 * k), 48, n);
 }
 
-/** The graph rule (cluster/graph.ts) of a relabel at k by `embed`, seeded from the run's seed and `seedName`.
- *  fits: spectral KMeans fits when the consensus is off (umap always fits its mixtures). */
-export function graphRule(cfg: Config, embed: GraphEmbed, k: number, n: number, seedName: string, fits: number): GraphRule {
+/** A graph relabel of n codes at k clusters by `embed`, seeded from the run's seed and `seedName`; fits: the
+ *  spectral rule's KMeans fits (umap fits its mixtures). */
+export interface RuleInput { embed: GraphEmbed; k: number; n: number; seedName: string; fits: number }
+
+/** The graph rule (cluster/graph.ts) of a relabel. */
+export function graphRule(cfg: Config, o: RuleInput): GraphRule {
+  const { embed, k, n, seedName, fits } = o;
   const umap = embed === 'umap';
   return {
     embed, K: graphNeighbors(cfg, n), dims: embedDims(embed, k, n), iters: EIGEN_ITERS, epochs: UMAP_LAYOUT_EPOCHS,

@@ -2,11 +2,10 @@
 //
 // Layout: activations are [features, B] (one column per example) and weights are [out, in] (PyTorch's own
 // layout), so a layer is yᵀ = W·xᵀ + b. Why: tfjs-wasm hands matMuls to XNNPACK, which repacks its right-hand
-// operand on every call. With the weight on the left, what gets repacked is the small [in, B] activation
-// instead of the 784×1024 weight (measured: ~1.6× faster per matMul at B = 128, more at B = 50).
-// Why hand-written gradients: the wasm backend sends only non-transposed matMuls to XNNPACK; the built-in
-// matMul gradient uses transposed ones that fall into a scalar loop (~30× slower). Here every gradient matMul
-// gets explicitly transposed operands, and inputs that need no gradient (pixels, constants) get none computed.
+// operand on every call; with the weight on the left, what gets repacked is the small [in, B] activation
+// instead of the large weight. Why hand-written gradients: the wasm backend sends only non-transposed matMuls to
+// XNNPACK, and the built-in matMul gradient uses transposed ones that fall into a scalar loop. Here every
+// gradient matMul gets explicitly transposed operands, and inputs that need no gradient get none computed.
 import { tf } from '../backend.js';
 import type { Tensor2D, Variable } from '@tensorflow/tfjs-core';
 

@@ -1,7 +1,7 @@
 // Adam (Kingma & Ba; PyTorch's form: w −= lr·m̂/(√v̂ + ε)) with its state in plain Float32Arrays, so that it is
 // checkpointed as-is. On the wasm backend one fused JS loop updates the weights in place in the wasm heap:
-// tfjs's own Adam runs ~10 separate kernels over every weight and cost ~40% of a step (2.1 M weights). Elsewhere
-// (GPU, native, cpu) the same maths runs as tensor ops.
+// tfjs's own Adam runs about ten separate kernels over every weight, a large share of a step. Elsewhere (GPU,
+// native, cpu) the same maths runs as tensor ops.
 import { tf, wasmHeapF32 } from '../backend.js';
 import type { NamedTensorMap, Variable } from '@tensorflow/tfjs-core';
 

@@ -1,7 +1,7 @@
 // Per-epoch evaluation on the test split: test nats by the stated test-time rule for D and |X_x|, the gradient
 // norms ‖∂L/∂z‖ and ‖∂L/∂c‖ (the seed's plots), and test-set cluster assignment.
 //
-// Test-time rule (README, "Test nats"): D is always m examples of the TRAINING split and |X_x| is that
+// Test-time rule: D is always m examples of the TRAINING split and |X_x| is that
 // training class's size, so a test x pays the amortised cost of an existing class code, exactly as a training
 // x does. vhe: D from x's true class. uvhe: x's cluster is found by encoding x with D = {x}, taking its code
 // [μz‖μc] to the nearest training centroid (weighted distance), then D comes from that cluster.
@@ -102,7 +102,7 @@ export function evaluate(e: EvalInput): EvalResult {
       if (shape.mode === 'vhe') {
         for (let i = 0; i < bsz; i++) cls[i] = test.labels![rows[i]];
       } else {
-        assignTestClusters(shape, p, xb, rows, rng, means!, e.k, d, w, cls);
+        assignTestClusters({ shape, params: p, xb, rows, rng, means: means!, k: e.k, w }, cls);
         testClusters!.set(cls, s);
       }
       // D: m training members of that class (never x itself: x is not in the training split). sampleSubsets
@@ -129,9 +129,17 @@ export function evaluate(e: EvalInput): EvalResult {
   };
 }
 
-/** uvhe test-time cluster: encode x with D = {x}, code [μz‖μc] → nearest cluster mean (weighted L2). */
-function assignTestClusters(shape: ModelShape, p: Params, xb: BatchBuilder, rows: Int32Array, rng: Rng,
-  means: Float32Array, k: number, d: number, w: Float32Array, out: Int32Array): void {
+/** Test rows to assign: the model, a builder over the test images, the rows and the noise stream; k×d training
+ *  cluster means and the d per-dimension distance weights. */
+interface TestAssignment {
+  shape: ModelShape; params: Params; xb: BatchBuilder; rows: Int32Array; rng: Rng;
+  means: Float32Array; k: number; w: Float32Array;
+}
+
+/** uvhe test-time cluster into out: encode x with D = {x}, code [μz‖μc] → nearest cluster mean (weighted L2). */
+function assignTestClusters(o: TestAssignment, out: Int32Array): void {
+  const { shape, params: p, xb, rows, rng, means, k, w } = o;
+  const d = shape.zDim + shape.cDim;
   const b = xb.build(rows, rows, 1, new Int32Array(rows.length).fill(1), rng); // D = {x}: x's own pixels
   const codes = tf.tidy(() => {
     const qc = encodeC(shape, p, b);

@@ -5,12 +5,12 @@ import { graphLabels, type GraphRule } from '../cluster/graph.js';
 import { knn, type Neighbours } from '../cluster/spectral.js';
 
 /**
- * Each stored code's K nearest other codes under per-dimension weights w (null: all 1), from the engine's pool
- * where it has one, else in TypeScript (n×d codes, the same neighbours up to f32 near-ties).
+ * Each code's K nearest other codes under per-dimension weights w (null: all 1): from the engine's pool where it
+ * has one (it holds the same n×d codes), else in TypeScript; the same neighbours up to f32 near-ties.
  */
-export async function engineNeighbours(engine: ClusterEngine | null, codes: Float32Array, n: number, d: number, K: number,
+export async function engineNeighbours(engine: ClusterEngine | null, codes: { rows: Float32Array; n: number; d: number }, K: number,
   w: Float32Array | null): Promise<Neighbours> {
-  return engine?.knn ? engine.knn(K, w ?? undefined) : knn(codes, n, d, K, w);
+  return engine?.knn ? engine.knn(K, w ?? undefined) : knn(codes.rows, codes.n, codes.d, K, w);
 }
 
 /** A graph relabel of an engine's n×d store at k clusters. */

@@ -27,7 +27,7 @@ export interface TrainHooks {
   onStep?(epoch: number, step: number, steps: number, loss: number, rate: number): void;
   /** every train.logSteps steps */
   onStepRecord?(rec: MetricsRecord): void;
-  /** after each epoch, with everything measured in it */
+  /** after each epoch, with everything recorded in it */
   onEpoch?(rec: MetricsRecord): void;
   /** one-off messages (engine kind, fallbacks) */
   onMessage?(line: string): void;
@@ -135,7 +135,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         const tFinal = performance.now();
         const codes: FinalCodes = engine
           ? { kind: 'store', engine, codes: await engine.readCodes(), d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
-          : { kind: 'means', codes: () => encodeMeans(shape, params, builder, data.n, B, rng), d: shape.zDim };
+          : { kind: 'means', codes: () => encodeMeans({ shape, params, builder, n: data.n, B, rng }), d: shape.zDim };
         Object.assign(rec, await finalRecord(cfg, codes, data.n, data.numClasses, data.labels));
         rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
       }

@@ -133,7 +133,7 @@ export class Relabeler {
     const { cfg, engine, n, dz, dc } = this.o;
     const embed = cfg.cluster.embed;
     if (embed !== 'none') {
-      const rule = graphRule(cfg, embed, cfg.cluster.k, n, `spectral-${epoch}`, TRAIN_SPECTRAL_FITS);
+      const rule = graphRule(cfg, { embed, k: cfg.cluster.k, n, seedName: `spectral-${epoch}`, fits: TRAIN_SPECTRAL_FITS });
       return graphRefit({ engine, codes: codes!, n, d: dz + dc, k: cfg.cluster.k, rule, weights: w, background });
     }
     const ro: RelabelOptions = { ...KMEANS_RELABEL, dimWeights: kmeansW };

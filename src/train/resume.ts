@@ -145,5 +145,5 @@ async function withCheckpointModel<T>(cfg: Config, ck: CheckpointData, data: Spl
  */
 export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train']): Promise<Float32Array> {
   // the means do not read the noise
-  return withCheckpointModel(cfg, ck, data, (shape, params, builder, B) => encodeMeans(shape, params, builder, data.n, B, new Rng(0)));
+  return withCheckpointModel(cfg, ck, data, (shape, params, builder, B) => encodeMeans({ shape, params, builder, n: data.n, B, rng: new Rng(0) }));
 }
