@@ -2,8 +2,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { closestKey, ConfigError, helpText, jsonSchema, resolveConfig, SCHEMA } from '../src/config.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { closestKey, ConfigError, helpText, jsonSchema, resolveConfig, SCHEMA, type Config } from '../src/config.js';
 
 const bad: Array<[string, unknown, Array<[string, unknown]>, RegExp]> = [
   ['unknown top-level key', { mdoe: 'vae' }, [], /unknown key mdoe \(did you mean mode\?\)/],
@@ -202,5 +202,17 @@ describe('--help and config files', () => {
     expect(readFileSync(path)[0]).toBe(0xef);
     const cfg = resolveConfig(readConfigFile(path));
     expect([cfg.mode, cfg.train.epochs]).toEqual(['vae', 2]);
+  });
+});
+
+describe('the Config type', () => {
+  it('is derived from the schema: dotted keys nest, enums are literal unions', () => {
+    expectTypeOf<Config['mode']>().toEqualTypeOf<'vae' | 'vhe' | 'uvhe'>();
+    expectTypeOf<Config['eval']>().toEqualTypeOf<{ every: number; limit: number; finalK: number; embed: 'spectral' | 'umap' | 'none'; space: 'zc' | 'z' | 'c' }>();
+    expectTypeOf<Config['cluster']['anneal']>().toEqualTypeOf<{ from: { z: number; c: number }; to: { z: number; c: number }; epochs: number }>();
+    expectTypeOf<Config['train']['includeSelf']>().toEqualTypeOf<boolean>();
+    expectTypeOf<Config['data']['dir']>().toEqualTypeOf<string>();
+    expectTypeOf<keyof Config>().toEqualTypeOf<'name' | 'mode' | 'seed' | 'outDir' | 'data' | 'model' | 'train' | 'cluster' | 'eval' | 'checkpoint' | 'runtime'>();
+    expect(Object.keys(resolveConfig({})).sort()).toEqual(['checkpoint', 'cluster', 'data', 'eval', 'mode', 'model', 'name', 'outDir', 'runtime', 'seed', 'train']);
   });
 });
