@@ -7,7 +7,7 @@
 // [μz‖μc] to the nearest training centroid (weighted distance), then D comes from that cluster.
 import { tf } from '../backend.js';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
-import { decode, encodeC, encodeZ, forward, priorZ, type BatchTensors, type Gauss, type ModelShape, type Params } from '../model/vhe.js';
+import { decode, encodeC, encodeZ, forward, priorZ, type BatchTensors, type Forward, type ModelShape, type Params } from '../model/vhe.js';
 import { bcePerExample, klPerExample, vheLoss } from '../model/loss.js';
 import type { Dataset } from '../data/dataset.js';
 import { BatchBuilder, disposeBatch } from './batch.js';
@@ -57,7 +57,8 @@ export function clusterMeans(codes: Float32Array, labels: Int32Array, k: number,
 
 /** Gradient norms of the per-example loss w.r.t. the sampled latents, holding the encoders' outputs fixed:
  *  L(z, c) = BCE(x, dec(z, c)) + KL(q(z|c,x) ‖ p(z|c)). z [dz, B], c [dc, B]; returns [B] norms for z and c. */
-function latentGradNorms(shape: ModelShape, p: Params, x: Tensor2D, qz: Gauss, z: Tensor2D, c?: Tensor2D): tf.Tensor[] {
+function latentGradNorms(shape: ModelShape, p: Params, x: Tensor2D, f: Forward): tf.Tensor[] {
+  const { qz, z, c } = f;
   if (!c) {
     const g = tf.grad((zz: tf.Tensor) => tf.sum(tf.add(bcePerExample(x, decode(p, zz as Tensor2D, undefined)), klPerExample(qz))));
     return [tf.norm(g(z), 'euclidean', 0)];
@@ -114,7 +115,7 @@ export function evaluate(e: EvalInput): EvalResult {
     const out = tf.tidy(() => {
       const f = forward(shape, p, batch);
       const t = vheLoss(batch.xT, f, batch.invSetSize);
-      return [tf.stack([t.total, t.bce, t.klZ, t.klC, t.klCWeighted]), ...latentGradNorms(shape, p, batch.xT, f.qz, f.z, f.c)];
+      return [tf.stack([t.total, t.bce, t.klZ, t.klC, t.klCWeighted]), ...latentGradNorms(shape, p, batch.xT, f)];
     });
     const v = out[0].dataSync();
     for (let j = 0; j < 5; j++) sums[j] += v[j] * bsz;
