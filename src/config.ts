@@ -39,7 +39,7 @@ const EMBED = ['spectral', 'umap', 'none'] as const;
 /** Flat schema by dotted key path, in the order of its sections. */
 const SPEC = {
   name: key(str, '', 'Run name: the run writes <outDir>/<name>/ ("" = <mode>-<date>-<time>).', true),
-  mode: key(oneOf('vae', 'vhe', 'uvhe'), 'uvhe', 'vae: N(0,1) prior, no class code; vhe: D from the true class; uvhe: D from KMeans pseudo-classes of the codes.', true),
+  mode: key(oneOf('vae', 'vhe', 'uvhe'), 'uvhe', 'vae: N(0,1) prior, no class code; vhe: D from the true class; uvhe: D from pseudo-classes found by clustering the codes.', true),
   seed: key(int(0, 2 ** 32 - 1), 1, 'Root seed from which the initialisation, shuffling, noise and clustering seeds derive.', true),
   outDir: key(str, 'runs', 'Folder that holds the run folders.'),
 
@@ -66,7 +66,7 @@ const SPEC = {
 
   'cluster.k': key(int(1), 10, 'Number of pseudo-classes (uvhe).', true),
   'cluster.refit': key(oneOf('epoch', 'online', 'background'), 'background', 'epoch: relabel between epochs; online: also mini-batch updates as codes arrive; background: relabel during the next epoch, at most one in flight.'),
-  'cluster.embed': key(oneOf(...EMBED), 'spectral', 'Relabel rule: KMeans on the spectral embedding or on a UMAP-style layout of the codes\' neighbour graph, or KMeans on the codes (none).'),
+  'cluster.embed': key(oneOf(...EMBED), 'spectral', 'Relabel rule: spectral = KMeans on the spectral embedding of the codes\' neighbour graph; umap = Gaussian mixtures on a UMAP-style layout of it; none = KMeans on the codes.'),
   'cluster.neighbors': key(int(0, 56), 0, 'Neighbours per code in the graph of spectral and umap (0 = one per 1,000 codes, within [10, 50]).'),
   'cluster.iters': key(int(1, 1000), 10, 'Lloyd iterations per KMeans relabel, warm-started from the previous centroids.'),
   'cluster.batchSize': key(int(1), 1024, 'Mini-batch size of online KMeans updates (cluster.refit "online").'),
@@ -83,7 +83,7 @@ const SPEC = {
   'eval.every': key(int(0), 1, 'Evaluate on the test split every N epochs, and always after the last (0 = never).'),
   'eval.limit': key(int(0), 0, 'Test examples used for evaluation (0 = all).'),
   'eval.finalK': key(int(0), 0, 'k of the final re-clustering scored as final/acc and final/nmi (0 = the number of true classes).'),
-  'eval.embed': key(oneOf(...EMBED), 'umap', 'Rule of the final re-clustering (final/acc, --recluster): spectral, umap or KMeans on the codes (none).'),
+  'eval.embed': key(oneOf(...EMBED), 'umap', 'Rule of the final re-clustering scored as final/acc (and by --recluster), as for cluster.embed.'),
   'eval.space': key(oneOf('zc', 'z', 'c'), 'z', 'Codes the final re-clustering measures distance on: [z‖c], z or c (a vae\'s codes are z).'),
 
   'checkpoint.every': key(int(0), 1, 'Write checkpoint.bin every N epochs (0 = only at the end and on Ctrl-C).'),
