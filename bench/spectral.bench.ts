@@ -31,7 +31,7 @@ export async function runSpectralBench(opts: { n?: number; log?: (s: string) => 
     for (let t = 0; t < d; t++) codes[i * d + t] = centres[c * d + t] + (g.nextFloat() - 0.5) + (g.nextFloat() - 0.5);
   }
   const pool = await PoolEngine.create(
-    { n, dz, dc, k: 10, seed: 1, weights: { z: 1, c: 1 }, iters: 0, init: 'random', batchSize: 1024, refit: 'epoch', workers: 2, knnK: K },
+    { n, dz, dc, k: 10, seed: 1, weights: { z: 1, c: 1 }, iters: 0, batchSize: 1024, refit: 'epoch', workers: 2, knnK: K },
     { skipInitialFit: true, codes: (s) => s.set(codes) },
   );
   let nb: { idx: Int32Array; dist: Float64Array } | null = null;

@@ -7,10 +7,11 @@
 // Healy & Melville 2018), not from its code: fuzzy kNN graph, spectral start, SGD with negative sampling.
 // Plain TypeScript, typed arrays; O(n·K·epochs·(1 + negatives)·dims) for the layout.
 import { Rng } from '../util/rng.js';
-import { kmeansFit } from './reference.js';
+import { kmeansFit } from './kmeans.js';
 import { gmmFit } from './gmm.js';
 import { consensusLabels } from './consensus.js';
-import { topEigenvectors, type Neighbours } from './spectral.js';
+import { topEigenvectors } from './spectral.js';
+import type { Neighbours } from './types.js';
 
 /** Symmetric fuzzy neighbour graph in CSR form (rows sorted, both directions of every edge stored). */
 export interface FuzzyGraph { offsets: Int32Array; cols: Int32Array; vals: Float64Array }
@@ -193,7 +194,7 @@ export function umapLabels(n: number, k: number, o: UmapLabelOptions, nb: Neighb
     const Yf = Float32Array.from(Y);
     let best: { logLik: number; labels: Int32Array } | null = null;
     for (let r = 0; r < Math.max(1, o.fits); r++) {
-      const init = kmeansFit(Yf, n, o.dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels;
+      const init = kmeansFit(Yf, n, o.dims, { k, weights: null, iters: 100, rng }).labels;
       const f = gmmFit(Y, n, o.dims, k, { init, iters: 200, tol: 1e-6, reg: 1e-4 });
       if (!best || f.logLik > best.logLik) best = f;
     }

@@ -11,8 +11,8 @@ import { decode, encodeC, encodeZ, forward, priorZ, type BatchTensors, type Gaus
 import { bcePerExample, klPerExample, vheLoss } from '../model/loss.js';
 import type { Dataset } from '../data/dataset.js';
 import { BatchBuilder, disposeBatch } from './batch.js';
-import { buildClusterIndex, sampleSubsets, Rng as ClusterRng } from '../cluster/reference.js';
-import { Rng } from '../util/rng.js';
+import { buildClusterIndex, sampleSubsets } from '../cluster/sampler.js';
+import { Rng, Rng as ClusterRng } from '../util/rng.js';
 
 export interface EvalInput {
   shape: ModelShape;

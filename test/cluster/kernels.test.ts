@@ -5,10 +5,11 @@ import { TaskRunner } from '../../src/cluster/exec.js';
 import { compileKernels, createSharedMemory, instantiateKernels, relaxedSimdAvailable, type Kernels } from '../../src/cluster/kernels.js';
 import { layoutViews, planLayout, type Layout, type LayoutViews } from '../../src/cluster/layout.js';
 import {
-  Rng, assign, buildClusterIndex, countLabels, dimWeights, kmeansPlusPlus, lloydStep, miniBatchUpdate, reseedEmpty,
-  sampleSubsets, updateMeans,
-} from '../../src/cluster/reference.js';
-import { knn } from '../../src/cluster/spectral.js';
+  assign, countLabels, dimWeights, kmeansPlusPlus, lloydStep, miniBatchUpdate, reseedEmpty, updateMeans,
+} from '../../src/cluster/kmeans.js';
+import { knn } from '../../src/cluster/neighbours.js';
+import { buildClusterIndex, sampleSubsets } from '../../src/cluster/sampler.js';
+import { Rng } from '../../src/util/rng.js';
 
 let mod: WebAssembly.Module;
 

@@ -1,9 +1,12 @@
-// Oracle tests for src/cluster/reference.ts: KMeans, index, sampler invariants, the reference engine.
+// Oracle tests of the plain TypeScript clustering: KMeans (kmeans.ts), the cluster index and sampler invariants
+// (sampler.ts), and the reference engine (reference-engine.ts).
 import { describe, expect, it } from 'vitest';
 import {
-  Rng, assign, buildClusterIndex, createReferenceEngine, deriveSeed, dimWeights, kmeansFit, kmeansPlusPlus,
-  miniBatchUpdate, reseedEmpty, sampleSubsets, countLabels, sqDist,
-} from '../../src/cluster/reference.js';
+  assign, countLabels, dimWeights, kmeansFit, kmeansPlusPlus, miniBatchUpdate, randomInit, reseedEmpty, sqDist,
+} from '../../src/cluster/kmeans.js';
+import { createReferenceEngine } from '../../src/cluster/reference-engine.js';
+import { buildClusterIndex, sampleSubsets } from '../../src/cluster/sampler.js';
+import { Rng, deriveSeed } from '../../src/util/rng.js';
 import type { ClusterEngineOptions } from '../../src/cluster/engine.js';
 import { blobs, minCentreGap, samePartition } from './helpers.js';
 
@@ -46,7 +49,7 @@ describe('KMeans', () => {
     for (const [n, d, k] of [[301, 7, 5], [400, 16, 8], [99, 3, 1]] as const) {
       const { codes, truth, centres } = blobs(n, d, k, n + d);
       if (k > 1) expect(minCentreGap(centres, k, d)).toBeGreaterThan(20);
-      const fit = kmeansFit(codes, n, d, { k, weights: null, iters: 20, init: 'kmeans++', rng: new Rng(7) });
+      const fit = kmeansFit(codes, n, d, { k, weights: null, iters: 20, rng: new Rng(7) });
       expect(samePartition(fit.labels, truth)).toBe(true);
       const lab = new Int32Array(n);
       const inertia = assign(codes, n, d, fit.centroids, k, null, lab);
@@ -59,12 +62,14 @@ describe('KMeans', () => {
       }
     }
   });
-  it('random init also recovers blobs with a few restarts-free iterations', () => {
-    const { codes, truth } = blobs(200, 5, 4, 11, 200);
-    const fit = kmeansFit(codes, 200, 5, { k: 4, weights: null, iters: 30, init: 'random', rng: new Rng(2) });
-    // random init can merge blobs; all we require is a valid partition with no empty cluster
-    expect(fit.counts.every((c) => c > 0)).toBe(true);
-    expect(fit.labels.length).toBe(truth.length);
+  it('randomInit puts the k centroids on k distinct rows', () => {
+    const n = 37, d = 3, k = 12;
+    const codes = Float32Array.from({ length: n * d }, (_, i) => i); // every row distinct: row r starts with r·d
+    const cent = new Float32Array(k * d);
+    randomInit(codes, n, d, k, new Rng(2), cent);
+    const rows = Array.from({ length: k }, (_, c) => cent[c * d] / d);
+    expect(new Set(rows).size).toBe(k);
+    for (let c = 0; c < k; c++) expect(Array.from(cent.subarray(c * d, c * d + d))).toEqual(Array.from(codes.subarray(rows[c] * d, rows[c] * d + d)));
   });
   it('weights: wc=0 ignores the c part of the code', () => {
     const n = 120, dz = 3, dc = 4, d = dz + dc, k = 3;
@@ -75,14 +80,14 @@ describe('KMeans', () => {
       for (let t = 0; t < dz; t++) codes[i * d + t] = z[i * dz + t];
       for (let t = 0; t < dc; t++) codes[i * d + dz + t] = r.normal() * 1000; // loud noise in c
     }
-    const fit = kmeansFit(codes, n, d, { k, weights: dimWeights(dz, dc, 1, 0), iters: 20, init: 'kmeans++', rng: new Rng(1) });
+    const fit = kmeansFit(codes, n, d, { k, weights: dimWeights(dz, dc, 1, 0), iters: 20, rng: new Rng(1) });
     expect(samePartition(fit.labels, truth)).toBe(true);
   });
   it('k = n and duplicate points: no empty cluster', () => {
     const n = 9, d = 3;
     const codes = new Float32Array(n * d); // all zero: every row a duplicate
     for (let i = 6; i < 9; i++) codes[i * d] = 1;
-    const fit = kmeansFit(codes, n, d, { k: n, weights: null, iters: 5, init: 'kmeans++', rng: new Rng(4) });
+    const fit = kmeansFit(codes, n, d, { k: n, weights: null, iters: 5, rng: new Rng(4) });
     expect(Array.from(fit.counts)).toEqual(new Array(n).fill(1));
     expect(fit.inertia).toBeCloseTo(0, 6);
   });
@@ -219,7 +224,7 @@ describe('sampler', () => {
 
 describe('ReferenceEngine', () => {
   const opts: ClusterEngineOptions = {
-    n: 500, dz: 6, dc: 3, k: 7, seed: 123, weights: { z: 1, c: 2 }, iters: 10, init: 'kmeans++',
+    n: 500, dz: 6, dc: 3, k: 7, seed: 123, weights: { z: 1, c: 2 }, iters: 10,
     batchSize: 32, refit: 'epoch', workers: 1,
   };
   it('initialises N(0,1) codes, fits, relabels, samples; deterministic given the seed', async () => {
@@ -265,7 +270,7 @@ describe('ReferenceEngine', () => {
   it('rejects bad options and bad calls with named errors', async () => {
     await expect(createReferenceEngine({ ...opts, k: 0 })).rejects.toThrow(/cluster\.k/);
     await expect(createReferenceEngine({ ...opts, k: 501 })).rejects.toThrow(/cluster\.k/);
-    await expect(createReferenceEngine({ ...opts, init: 'x' as never })).rejects.toThrow(/cluster\.init/);
+    await expect(createReferenceEngine({ ...opts, refit: 'x' as never })).rejects.toThrow(/cluster\.refit/);
     const e = await createReferenceEngine(opts);
     expect(() => e.writeCodes(Int32Array.from([0]), new Float32Array(3))).toThrow(/writeCodes/);
     await expect(e.sample(Int32Array.from([999]), 2, true, false)).rejects.toThrow(/out of/);
