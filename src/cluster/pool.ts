@@ -2,7 +2,7 @@
 // queued in issue order on one chain (so a sample sees every earlier write); passes over the whole store are split
 // across workers by row ranges (store-passes.ts). sample() returns at once, so the trainer can prefetch.
 import { Rng, deriveSeed } from '../util/rng.js';
-import { BackgroundOverlay, type PendingWrite } from './background.js';
+import { BackgroundOverlay } from './background.js';
 import { CallQueue, trackWait } from './call-queue.js';
 import type {
   ClusterEngine, ClusterEngineOptions, EngineSnapshot, GraphRelabelOptions, RelabelOptions, RelabelResult, SubsetBatch,
@@ -12,12 +12,13 @@ import { TaskRunner, firstNeighbours } from './exec.js';
 import { ruleOf } from './graph.js';
 import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { adoptLabels, dimWeights, randomInit } from './kmeans.js';
-import { layoutViews, planLayout, type Layout, type LayoutViews } from './layout.js';
+import { layoutViews, planLayout, restoreViews, snapshotViews, type Layout, type LayoutViews } from './layout.js';
 import { sampleSubsets } from './sampler.js';
 import { CHUNKS_PER_WORKER, StorePasses, type PassStats } from './store-passes.js';
 import type { Neighbours } from './types.js';
 import { checkDimWeights, checkLabels, checkSample, checkSnapshot, checkWrite, validateEngineOptions } from './validate.js';
 import { WorkerPool } from './worker-pool.js';
+import { WriteRing } from './write-ring.js';
 
 export type { PassStats } from './store-passes.js';
 
@@ -71,7 +72,7 @@ export class PoolEngine implements ClusterEngine {
   private indexDirty = false;
   private waitMs = 0;
   private closed = false;
-  private readonly freeWriteSlots: number[];
+  private readonly writes: WriteRing;
   private readonly sampleRng: Rng;
   private readonly kmRng: Rng;
   private readonly useBounds: boolean;
@@ -90,7 +91,7 @@ export class PoolEngine implements ClusterEngine {
       splitFlops: popts.splitFlops ?? 2e7, useBounds: this.useBounds,
     });
     this.background = new BackgroundOverlay(this.views, this.d, this.k);
-    this.freeWriteSlots = this.layout.writeSlots.map((_, i) => i);
+    this.writes = new WriteRing(this.layout, this.memory, this.queue, this.pool, this.background);
     this.sampleRng = new Rng(this.views.rngSample);
     this.kmRng = new Rng(this.views.rngKmeans);
   }
@@ -168,40 +169,13 @@ export class PoolEngine implements ClusterEngine {
   writeCodes(rows: Int32Array, codes: Float32Array): void {
     this.live();
     const B = checkWrite(rows, codes, this.n, this.d);
+    const online = this.opts.refit === 'online';
+    if (online) this.indexDirty = true;
     const cap = this.layout.params.batchCap;
     for (let lo = 0; lo < B; lo += cap) {
       const hi = Math.min(B, lo + cap);
-      this.queueWrite(rows.subarray(lo, hi), codes.subarray(lo * this.d, hi * this.d));
+      this.writes.write(rows.subarray(lo, hi), codes.subarray(lo * this.d, hi * this.d), online);
     }
-  }
-
-  private queueWrite(rows: Int32Array, codes: Float32Array): void {
-    const B = rows.length;
-    const online = this.opts.refit === 'online';
-    // The copy goes into a free ring slot now or, when the ring is full, once one frees; the background overlay
-    // keeps it until the write lands.
-    const entry: PendingWrite = { rows: rows.slice(), codes: codes.slice() };
-    this.background.issue(entry);
-    let slot = this.freeWriteSlots.pop();
-    const fill = (s: number): void => {
-      const ws = this.layout.writeSlots[s];
-      new Int32Array(this.memory.buffer, ws.rows, B).set(entry.rows);
-      new Float32Array(this.memory.buffer, ws.codes, B * this.d).set(entry.codes);
-    };
-    if (slot !== undefined) fill(slot);
-    if (online) this.indexDirty = true;
-    this.queue.fireAndForget(async () => {
-      if (slot === undefined) {
-        slot = this.freeWriteSlots.pop()!; // the queue is serial, so a slot is free by now
-        fill(slot);
-      }
-      try {
-        await this.pool.run({ op: 'write', slot, B, online });
-      } finally {
-        this.freeWriteSlots.push(slot);
-        this.background.landed(entry);
-      }
-    });
   }
 
   /** Before a background relabel: rebuild a stale (online) index on this thread, then freeze what the sampler
@@ -374,24 +348,13 @@ export class PoolEngine implements ClusterEngine {
     try { this.live(); } catch (e) { return Promise.reject(e); }
     // A background relabel is running: the state the sampler draws from, at once (the run restarts the relabel).
     if (this.background.active) return Promise.resolve(this.background.snapshot());
-    return this.enqueue(() => {
-      const v = this.views;
-      const rng = new Uint32Array(8);
-      rng.set(v.rngSample, 0); rng.set(v.rngKmeans, 4);
-      return {
-        codes: v.codes.slice(), labels: v.labels.slice(), dist: v.dist.slice(), centroids: v.centroids.slice(),
-        counts: v.counts.slice(), onlineCounts: v.onlineCounts.slice(), rng,
-      };
-    });
+    return this.enqueue(() => snapshotViews(this.views));
   }
 
   restore(s: EngineSnapshot): Promise<void> {
     try { this.live(); checkSnapshot(s, this.n, this.d, this.k); } catch (e) { return Promise.reject(e); }
     return this.enqueue(() => {
-      const v = this.views;
-      v.codes.set(s.codes); v.labels.set(s.labels); v.dist.set(s.dist); v.centroids.set(s.centroids);
-      v.counts.set(s.counts); v.onlineCounts.set(s.onlineCounts);
-      v.rngSample.set(s.rng.subarray(0, 4)); v.rngKmeans.set(s.rng.subarray(4, 8));
+      restoreViews(this.views, s);
       this.local.run({ op: 'prepare' }); // centroid norms and panels for the assignment kernel
       this.local.run({ op: 'index' });
       this.indexDirty = false;

@@ -71,7 +71,7 @@ describe('eigen-solvers', () => {
     const n = 120, d = 4, K = 8;
     const codes = randomCodes(n, d, 9);
     const S = affinity(n, K, knn(codes, n, d, K, null));
-    const { U, values } = topEigenvectors(S, n, 3, 300, 1);
+    const { U, values } = topEigenvectors(S, n, { dims: 3, iters: 300, seed: 1 });
     expect(values[0]).toBeCloseTo(1, 6);
     expect(values[1]).toBeLessThan(1);
     let nrm = 0;
@@ -144,8 +144,8 @@ describe('topEigenvectors fast path', () => {
     const codes = new Float32Array(n * d);
     for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) codes[i * d + t] = (i % 3 === t ? 4 : 0) + g.nextFloat() - 0.5;
     const S = affinity(n, K, knn(codes, n, d, K, null));
-    const fast = topEigenvectors(S, n, 5, 200, 7);
-    const plain = topEigenvectors(S, n, 5, 200, 7, true);
+    const fast = topEigenvectors(S, n, { dims: 5, iters: 200, seed: 7 });
+    const plain = topEigenvectors(S, n, { dims: 5, iters: 200, seed: 7, plain: true });
     for (let c = 0; c < 5; c++) {
       expect(fast.values[c]).toBeCloseTo(plain.values[c], 8);
       // same vector up to sign: |⟨u_fast, u_plain⟩| = 1
