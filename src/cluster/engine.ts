@@ -102,7 +102,7 @@ export interface ClusterEngine {
    *  cluster index for sampling, as after a relabel. dimWeights as in RelabelOptions. */
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult>;
   /** Each row's K nearest other rows in the store under the weighted squared distance, ascending (n×K copies).
-   *  dimWeights as in RelabelOptions. */
+   *  dimWeights as in RelabelOptions. The pool serves K up to the knnK it was created with. */
   knn(K: number, dimWeights?: Float32Array): Promise<Neighbours>;
   /** Graph relabel: the store's K-nearest-neighbour graph, graphLabels (graph.ts) on it, then those labels adopted
    *  as by assignLabels. Both engines give the same labels for the same store, rule and weights (up to f32 near-ties
