@@ -1,5 +1,5 @@
 // CSR cluster index by counting sort: members[offsets[c] .. offsets[c+1]) are the rows of cluster c, ascending
-// (the same order as buildClusterIndex in reference.ts, so the sampler's draws map to the same rows).
+// (the same order as buildClusterIndex in src/cluster/sampler.ts, so the sampler's draws map to the same rows).
 
 /** labels n i32 in [0,k) → offsets (k+1 i32), members (n i32); cursor: k i32 scratch. */
 export function buildIndex(labels: usize, n: i32, k: i32, offsets: usize, members: usize, cursor: usize): void {

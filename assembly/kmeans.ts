@@ -1,5 +1,5 @@
 // KMeans steps over the shared store: Lloyd finish (reduce per-worker f64 sums, re-seed empties, means),
-// empty-cluster re-seeding, the Sculley mini-batch update, and k-means++ seeding. Same rules as reference.ts.
+// empty-cluster re-seeding, the Sculley mini-batch update, and k-means++ seeding. Same rules as src/cluster/kmeans.ts.
 import { assignRange, prepareGroup, wdist } from './distance';
 import { rngBelow, rngFloat, rngLoad, rngStore } from './rng';
 
@@ -150,7 +150,7 @@ export function miniBatchUpdate(
 }
 
 /**
- * k-means++ seeding (one candidate per step), the same draws as kmeansPlusPlus in reference.ts:
+ * k-means++ seeding (one candidate per step), the same draws as kmeansPlusPlus in src/cluster/kmeans.ts:
  * first = below(n); then r = float()·Σd² and the first row whose running sum exceeds r.
  * d2: n f64 scratch; cent: k×d f32 out; rngState: 4×u32.
  */

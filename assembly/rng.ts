@@ -1,4 +1,4 @@
-// xoshiro128** over a 4×u32 state kept in shared memory: the same generator as Rng in src/cluster/reference.ts,
+// xoshiro128** over a 4×u32 state kept in shared memory: the same generator as Rng in src/util/rng.ts,
 // so the wasm sampler and the TypeScript oracle make the same draws. Kernels load the state, draw, store it.
 
 let s0: u32 = 0;
@@ -38,7 +38,7 @@ let s3: u32 = 0;
   return r;
 }
 
-/** Uniform in [0, range): floor(u32·range / 2^32) (Rng.below in reference.ts). */
+/** Uniform in [0, range): floor(u32·range / 2^32) (Rng.below in src/util/rng.ts). */
 // @ts-ignore: decorator
 @inline export function rngBelow(range: u32): u32 {
   return <u32>((<u64>rngNext() * <u64>range) >> 32);

@@ -1,6 +1,6 @@
 // Same-cluster subset sampler: for each x, m rows of x's cluster (Floyd's algorithm without replacement when the
 // cluster has enough candidates, with replacement otherwise; optional self-exclusion and per-cluster shared D).
-// Draw for draw the same as sampleSubsets in reference.ts, on the same xoshiro128** stream.
+// Draw for draw the same as sampleSubsets in src/cluster/sampler.ts, on the same xoshiro128** stream.
 import { rngBelow, rngLoad, rngStore } from './rng';
 
 /**

@@ -6,7 +6,7 @@ import { PoolEngine } from '../src/cluster/pool.js';
 
 const n = Number(process.env.N ?? 60000), d = Number(process.env.D ?? 64), k = Number(process.argv[2] ?? 1000);
 const reps = Number(process.env.REPS ?? 5);
-const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 1, weights: { z: 1, c: 1 }, iters: 0, init: 'random', batchSize: 512, refit: 'epoch', workers: 2 };
+const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 1, weights: { z: 1, c: 1 }, iters: 0, batchSize: 512, refit: 'epoch', workers: 2 };
 const pool = await PoolEngine.create(eo, { skipInitialFit: true, codes: (s) => { for (let i = 0; i < s.length; i++) s[i] = Math.sin(i * 0.37) ; } });
 await pool.assignPass(1); await pool.assignPass(2); await pool.assignPass(2);
 for (const w of [1, 2]) {

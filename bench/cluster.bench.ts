@@ -12,7 +12,7 @@ import { kmeans as mlKmeans } from 'ml-kmeans';
 import skmeans from 'skmeans';
 import type { ClusterEngineOptions } from '../src/cluster/engine.js';
 import { PoolEngine } from '../src/cluster/pool.js';
-import { assign, miniBatchUpdate } from '../src/cluster/reference.js';
+import { assign, miniBatchUpdate } from '../src/cluster/kmeans.js';
 
 export interface ClusterBenchRow {
   op: 'assign' | 'minibatch' | 'relabel';
@@ -47,7 +47,7 @@ function fillClustered(a: Float32Array, n: number, d: number, k: number, sigma: 
  * moves a little (written back in training-sized batches, outside the timed relabel). Returns ms and pass stats.
  */
 async function benchRelabel(n: number, d: number, k: number, reps: number): Promise<Array<{ bounds: boolean; ms: number[]; passes: number; scored: number; rows: number }>> {
-  const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 3, weights: { z: 1, c: 1 }, iters: 3, init: 'random', batchSize: 512, refit: 'epoch', workers: 2 };
+  const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 3, weights: { z: 1, c: 1 }, iters: 3, batchSize: 512, refit: 'epoch', workers: 2 };
   const out = [false, true].map((bounds) => ({ bounds, ms: [] as number[], passes: 0, scored: 0, rows: 0 }));
   const pools = await Promise.all(out.map((o) => PoolEngine.create(eo, { skipInitialFit: true, bounds: o.bounds, codes: (s) => fillClustered(s, n, d, k, 0.3, n + d + k) })));
   try {
@@ -125,7 +125,7 @@ export async function runClusterBench(opts: { quick?: boolean; huge?: boolean; l
 
   for (const n of ns) for (const d of ds) for (const k of ks) {
     const flops = 2 * n * k * d;
-    const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 1, weights: { z: 1, c: 1 }, iters: 0, init: 'random', batchSize: B_MINI, refit: 'online', workers: 2 };
+    const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 1, weights: { z: 1, c: 1 }, iters: 0, batchSize: B_MINI, refit: 'online', workers: 2 };
     const pool = await PoolEngine.create(eo, { skipInitialFit: true, codes: (s) => fillUniform(s, n + d + k) });
     try {
       const codes = pool.views.codes; // the same data for every implementation
@@ -191,7 +191,7 @@ export async function runClusterBench(opts: { quick?: boolean; huge?: boolean; l
     const n = 10_000_000, d = 64, k = 1000;
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
-    const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 1, weights: { z: 1, c: 1 }, iters: 1, init: 'random', batchSize: 256, refit: 'epoch', workers: 2 };
+    const eo: ClusterEngineOptions = { n, dz: d, dc: 0, k, seed: 1, weights: { z: 1, c: 1 }, iters: 1, batchSize: 256, refit: 'epoch', workers: 2 };
     const pool = await PoolEngine.create(eo, { skipInitialFit: true, codes: (s) => fillUniform(s, 7) });
     const tBuild = performance.now() - t0;
     const r = await pool.relabel();

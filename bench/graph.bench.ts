@@ -5,8 +5,9 @@
 // the blobs so a fast but wrong path would show. Writes bench/results/graph.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { graphLabels, type GraphRule } from '../src/cluster/graph.js';
-import { knn } from '../src/cluster/spectral.js';
+import { graphLabels } from '../src/cluster/graph.js';
+import { knn } from '../src/cluster/neighbours.js';
+import type { GraphRule } from '../src/cluster/types.js';
 import { clusterAccuracy } from '../src/eval/metrics.js';
 import { Rng } from '../src/util/rng.js';
 import { timeOnce } from './spectral.bench.js';

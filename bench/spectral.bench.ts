@@ -31,7 +31,7 @@ export async function runSpectralBench(opts: { n?: number; log?: (s: string) => 
     for (let t = 0; t < d; t++) codes[i * d + t] = centres[c * d + t] + (g.nextFloat() - 0.5) + (g.nextFloat() - 0.5);
   }
   const pool = await PoolEngine.create(
-    { n, dz, dc, k: 10, seed: 1, weights: { z: 1, c: 1 }, iters: 0, init: 'random', batchSize: 1024, refit: 'epoch', workers: 2, knnK: K },
+    { n, dz, dc, k: 10, seed: 1, weights: { z: 1, c: 1 }, iters: 0, batchSize: 1024, refit: 'epoch', workers: 2, knnK: K },
     { skipInitialFit: true, codes: (s) => s.set(codes) },
   );
   let nb: { idx: Int32Array; dist: Float64Array } | null = null;
@@ -42,8 +42,8 @@ export async function runSpectralBench(opts: { n?: number; log?: (s: string) => 
     await pool.close();
   }
   const S = affinity(n, K, nb!);
-  const fast = await timeOnce('eigen', () => topEigenvectors(S, n, dims, iters, 1));
-  const plain = await timeOnce('eigen-plain', () => topEigenvectors(S, n, dims, iters, 1, true));
+  const fast = await timeOnce('eigen', () => topEigenvectors(S, n, { dims, iters, seed: 1 }));
+  const plain = await timeOnce('eigen-plain', () => topEigenvectors(S, n, { dims, iters, seed: 1, plain: true }));
   log(`spectral n=${n}: ${dims} eigenvectors, ${iters} steps: breadth-first order + CholeskyQR2 ${(fast / 1000).toFixed(1)} s, ` +
     `data order + Gram–Schmidt ${(plain / 1000).toFixed(1)} s: ${(plain / fast).toFixed(2)}× faster`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));

@@ -11,7 +11,7 @@ import { BatchBuilder, disposeBatch } from '../src/train/batch.js';
 import { trainStep } from '../src/train/step.js';
 import { Adam } from '../src/train/adam.js';
 import { Rng } from '../src/util/rng.js';
-import { buildClusterIndex, sampleSubsets, Rng as ClusterRng } from '../src/cluster/reference.js';
+import { buildClusterIndex, sampleSubsets } from '../src/cluster/sampler.js';
 
 const B = 128, M = 5, N = 8000, K = 10, P = 784;
 /** The goal for the CPU fallback: PyTorch on one core of the dev machine, same model (issue 2). */
@@ -25,7 +25,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
   const images = new Uint8Array(N * P).map(() => rng.int(256));
   const labels = Int32Array.from({ length: N }, (_, i) => i % K);
   const index = buildClusterIndex(labels, K);
-  const crng = new ClusterRng(9);
+  const crng = new Rng(9);
   const rows: Row[] = [];
   for (const name of wanted) {
     let info;

@@ -150,13 +150,12 @@ describe('graph rules derived from the config', () => {
     expect(graphNeighbors(at({ neighbors: 15 }), 12)).toBe(11);
     // the fixed rule parameters: 100 eigen iterations; spectral's consensus of 24 fits; umap's 3 layouts of 10 mixtures
     const spectral = graphRule(at({}), { embed: 'spectral', k: 10, n: 8000, seedName: 'spectral-1', fits: 3 });
-    expect([spectral.K, spectral.dims, spectral.iters, spectral.fits, spectral.consensus, spectral.candidates]).toEqual([10, 16, 100, 3, 24, 1]);
+    expect([spectral.K, spectral.dims, spectral.iters, spectral.fits, spectral.consensus]).toEqual([10, 16, 100, 3, 24]);
     const umap = graphRule(at({}), { embed: 'umap', k: 10, n: 8000, seedName: 'final-spectral', fits: 5 });
     expect([umap.dims, umap.iters, umap.epochs, umap.fits, umap.consensus]).toEqual([10, 100, 200, 10, 3]);
     // the engine's neighbour pass serves the graph of training or of the final rule; none when neither uses one
     expect(clusterEngineOptions(at({}), 20_000).knnK).toBe(20);
     expect(clusterEngineOptions(resolveConfig({ cluster: { embed: 'none' }, eval: { embed: 'none' } }), 20_000).knnK).toBe(0);
-    expect(clusterEngineOptions(at({}), 100).init).toBe('kmeans++');
   });
 });
 

@@ -1,10 +1,8 @@
 // Consensus of several KMeans fits (evidence accumulation): the final labels at k = classes are a KMeans
 // partition of the examples by how often the fits put them together, instead of the one fit with the lowest
-// inertia. Why: KMeans on the spectral embedding lands in different local optima from fit to fit (accuracy
-// 0.48–0.80 across 10 fits of one MNIST embedding), and the lowest inertia is a weak guide to which one matches
-// the classes (the slant split of the 1s is as cheap as the 4 | 9 split). Pairs that most fits keep together
-// are the stable part of the structure. Measured on 8 MNIST and 3 Fashion-MNIST code stores re-clustered
-// (experiments/results/consensus.md): 24 fits' consensus beat the best of 5 on every store, +0.04 on average.
+// inertia. Why: KMeans on a spectral embedding lands in different local optima from fit to fit, and the lowest
+// inertia is a weak guide to which one matches the classes (a split of one class by slant can cost as little as
+// the split between two classes). Pairs that most fits keep together are the stable part of the structure.
 //
 // Each example i is the row h_i = [onehot(l_1(i)) … onehot(l_M(i))] / √M (M fits, k labels each; M·k columns),
 // so ‖h_i − h_j‖² = 2·(1 − fraction of fits that put i and j together). KMeans on these rows is done without

@@ -1,9 +1,7 @@
 // The full eigen-decomposition of a dense symmetric matrix, for the PCA of pixels (d = 784) and of hidden units
 // (d = 512). Why not the cyclic Jacobi of spectral.ts: each Jacobi sweep costs about 6·d³ multiply-adds and it
 // needs several sweeps; Householder reduction to tridiagonal form plus implicit QR steps costs about
-// (4/3 + 2/3)·d³ for the reduction with its transform and ~3·d³ for the rotations, once. On the embedded digits'
-// 784×784 covariance: 2.9 s against 25.8 s for Jacobi (BENCH_ONLY=pca npm run bench). Plain
-// TypeScript, f64. The eigenvectors are kept as rows while they are built (W = Vᵀ), so every rotation and every
+// (4/3 + 2/3)·d³ for the reduction with its transform and ~3·d³ for the rotations, once. Plain TypeScript, f64. The eigenvectors are kept as rows while they are built (W = Vᵀ), so every rotation and every
 // reflection touches two or more contiguous rows instead of strided columns.
 
 /**

@@ -1,7 +1,6 @@
-// The one contract between the trainer and whatever keeps the code store, clusters it and samples
-// same-cluster subsets: the AssemblyScript SIMD pool (pool.ts) or the plain TypeScript oracle (reference.ts).
-
-import type { GraphRule } from './graph.js';
+// The one contract between the trainer and whatever keeps the code store, clusters it and samples same-cluster
+// subsets: the AssemblyScript SIMD pool (pool.ts) or the plain TypeScript engine (reference-engine.ts).
+import type { GraphRule, Neighbours } from './types.js';
 
 /** Options fixed for the life of an engine. */
 export interface ClusterEngineOptions {
@@ -17,10 +16,8 @@ export interface ClusterEngineOptions {
   seed: number;
   /** weight of z and c in the squared distance: d² = wz·|Δz|² + wc·|Δc|² (both >= 0) */
   weights: { z: number; c: number };
-  /** Lloyd iterations per epoch refit (warm-started from the previous centroids) */
+  /** Lloyd iterations of the first fit (from k-means++ seeds) and of each relabel (from the previous centroids) */
   iters: number;
-  /** "kmeans++" seeding or "random" rows as initial centroids */
-  init: 'kmeans++' | 'random';
   /** mini-batch size for online KMeans updates */
   batchSize: number;
   /** "epoch": relabel at each epoch boundary (the seed's rule); "online": mini-batch updates between steps too;
@@ -30,7 +27,8 @@ export interface ClusterEngineOptions {
   workers: number;
   /** SIMD build of the pool's kernels (default "auto": fused multiply-adds where the runtime has relaxed SIMD) */
   simd?: 'auto' | 'relaxed' | 'strict';
-  /** neighbours per row the pool's knn() serves (cluster.embed = "spectral"; 0/absent: none) */
+  /** the largest K that knn() and graphRelabel() are asked for: the pool reserves its neighbour lists for it
+   *  (0/absent: none; the reference engine takes any K < n) */
   knnK?: number;
 }
 
@@ -72,23 +70,18 @@ export interface EngineSnapshot {
   rng: Uint32Array;
 }
 
-/** Per-call choices of a relabel (issue "pseudo-labels that find the real classes"). */
+/** Per-call choices of a relabel. */
 export interface RelabelOptions {
   /** d per-dimension distance weights, replacing the current ones for this and later calls (and online updates) */
   dimWeights?: Float32Array;
-  /** extra fits from fresh k-means++ seeds; the fit with the lowest inertia wins (default 0) */
-  restarts?: number;
-  /** also fit from the previous centroids (default true); false with restarts = 0 means one fresh fit */
-  warmStart?: boolean;
   /** Run alongside training (cluster.refit = "background"): until this relabel lands, sample() keeps drawing D from
    *  the labels it started from, at once, without waiting behind the refit; writes issued meanwhile land after it
-   *  (the refit sees the store as of this call). The engine without workers refits at once instead. */
+   *  (the refit sees the store as of this call). The reference engine has no workers and refits at once. */
   background?: boolean;
 }
 
-/** A graph relabel on the pool (cluster.embed "spectral" or "umap"; embed defaults to spectral, consensus and
- *  epochs to 0): the rule of graph.ts, plus the distance weights of the neighbour search and whether it runs in
- *  the background (as in RelabelOptions). */
+/** A graph relabel (spectral or umap; embed defaults to spectral, consensus and epochs to 0): the rule of graph.ts,
+ *  plus the distance weights of the neighbour search and whether it runs in the background (as in RelabelOptions). */
 export type GraphRelabelOptions = Omit<GraphRule, 'embed' | 'epochs' | 'consensus'> & Partial<Pick<GraphRule, 'embed' | 'epochs' | 'consensus'>> & {
   dimWeights?: Float32Array;
   background?: boolean;
@@ -97,18 +90,24 @@ export type GraphRelabelOptions = Omit<GraphRule, 'embed' | 'epochs' | 'consensu
 export interface ClusterEngine {
   /** "wasm-simd-pool" or "reference"; printed and recorded by the run */
   readonly kind: string;
+  /** Worker deaths survived so far (the replacement re-ran the task on the shared memory); 0 without workers. */
+  readonly workerRestarts: number;
   /** Overwrite rows of the code store with fresh codes (means of q), B×(dz+dc) f32, [z‖c] per row.
    *  May return before the write lands; later calls observe writes in the order they were issued. */
   writeCodes(rows: Int32Array, codes: Float32Array): void;
-  /** Full refit: Lloyd iterations over every stored code, then labels and the cluster index for sampling. */
+  /** Full refit: Lloyd iterations over every stored code from the previous centroids, then labels and the cluster
+   *  index for sampling. */
   relabel(opts?: RelabelOptions): Promise<RelabelResult>;
   /** Adopt labels computed elsewhere (n, each in [0, k)): centroids become the means of their codes, then the
    *  cluster index for sampling, as after a relabel. dimWeights as in RelabelOptions. */
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult>;
-  /** Pool only: each row's K nearest other rows in the store (see PoolEngine.knn). */
-  knn?(K: number, dimWeights?: Float32Array): Promise<{ idx: Int32Array; dist: Float64Array }>;
-  /** Pool only: the whole graph relabel (spectral or umap) on the workers, optionally in the background (see PoolEngine). */
-  graphRelabelOnPool?(o: GraphRelabelOptions): Promise<RelabelResult>;
+  /** Each row's K nearest other rows in the store under the weighted squared distance, ascending (n×K copies).
+   *  dimWeights as in RelabelOptions. The pool serves K up to the knnK it was created with. */
+  knn(K: number, dimWeights?: Float32Array): Promise<Neighbours>;
+  /** Graph relabel: the store's K-nearest-neighbour graph, graphLabels (graph.ts) on it, then those labels adopted
+   *  as by assignLabels. Both engines give the same labels for the same store, rule and weights (up to f32 near-ties
+   *  among the neighbours); the pool can run it in the background. */
+  graphRelabel(o: GraphRelabelOptions): Promise<RelabelResult>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): Promise<SubsetBatch>;
@@ -117,8 +116,6 @@ export interface ClusterEngine {
   readCodes(): Promise<Float32Array>;
   /** Current labels (copy). */
   labels(): Promise<Int32Array>;
-  /** Pool only: worker deaths survived so far (the replacement re-ran the task on the shared memory). */
-  readonly workerRestarts?: number;
   /** A copy of the whole engine state, after every write issued before it has landed. While a background relabel
    *  runs it does not wait: the clustering state is the one that relabel started from (the sampler's). */
   snapshot(): Promise<EngineSnapshot>;

@@ -3,11 +3,11 @@
 import type { ClusterEngine, ClusterEngineOptions } from './engine.js';
 import { simdUnavailableReason } from './kernels.js';
 import { PoolEngine, type PoolOptions } from './pool.js';
-import { createReferenceEngine } from './reference.js';
+import { createReferenceEngine } from './reference-engine.js';
 
 export type { ClusterEngine, ClusterEngineOptions, RelabelResult, SubsetBatch } from './engine.js';
 export { PoolEngine, type PoolOptions } from './pool.js';
-export { ReferenceEngine, createReferenceEngine } from './reference.js';
+export { ReferenceEngine, createReferenceEngine } from './reference-engine.js';
 
 export interface CreatedEngine {
   engine: ClusterEngine;

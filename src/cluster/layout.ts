@@ -1,5 +1,6 @@
 // The one map of the shared WebAssembly.Memory: where the code store, labels, centroids, counts, the cluster
 // index, per-worker partial sums and the batch-slot rings live. Both threads compute offsets only from here.
+import type { EngineSnapshot } from './engine.js';
 
 /** What the layout is planned for. */
 export interface LayoutParams {
@@ -197,6 +198,23 @@ export function layoutViews(L: Layout, buffer: ArrayBufferLike): LayoutViews {
     upper: new Float32Array(buffer, L.upper, n),
     lower: new Float32Array(buffer, L.lower, n),
   };
+}
+
+/** A copy of the engine state in the views (the cluster index is rebuilt from the labels on restore). */
+export function snapshotViews(v: LayoutViews): EngineSnapshot {
+  const rng = new Uint32Array(8);
+  rng.set(v.rngSample, 0); rng.set(v.rngKmeans, 4);
+  return {
+    codes: v.codes.slice(), labels: v.labels.slice(), dist: v.dist.slice(), centroids: v.centroids.slice(),
+    counts: v.counts.slice(), onlineCounts: v.onlineCounts.slice(), rng,
+  };
+}
+
+/** Write a snapshot (of an engine with the same shape, see checkSnapshot) into the views. */
+export function restoreViews(v: LayoutViews, s: EngineSnapshot): void {
+  v.codes.set(s.codes); v.labels.set(s.labels); v.dist.set(s.dist); v.centroids.set(s.centroids);
+  v.counts.set(s.counts); v.onlineCounts.set(s.onlineCounts);
+  v.rngSample.set(s.rng.subarray(0, 4)); v.rngKmeans.set(s.rng.subarray(4, 8));
 }
 
 /** Row ranges [lo, hi) splitting n rows into `parts` near-equal pieces (multiples of 4 where possible). */

@@ -1,7 +1,7 @@
 // The typed thread boundary between PoolEngine (main thread) and worker.ts: tasks carry only small numbers
 // (offsets, ranges, slot ids); every big array lives in the shared memory described by Layout.
 import type { Layout } from './layout.js';
-import type { GraphRule } from './graph.js';
+import type { GraphRule } from './types.js';
 
 /** Posted once to every worker (structured clone shares the memory and the compiled module). */
 export interface WorkerInit {
@@ -27,7 +27,7 @@ export interface FinalizeTask { op: 'finalize' }
 export interface WriteTask { op: 'write'; slot: number; B: number; online: boolean }
 /** Sample D for B rows of sample slot `slot`; rebuildIndex first when labels changed since the last index. */
 export interface SampleTask { op: 'sample'; slot: number; B: number; m: number; includeSelf: boolean; shareD: boolean; rebuildIndex: boolean }
-/** k-means++ seeding from the kmeans RNG stream, then prepare. */
+/** k-means++ seeding from the kmeans RNG stream, then prepare (the first fit). */
 export interface SeedTask { op: 'kmeans++' }
 /** Rebuild the cluster index from the labels. */
 export interface IndexTask { op: 'index' }
@@ -35,9 +35,9 @@ export interface IndexTask { op: 'index' }
 export interface KnnPrepareTask { op: 'knnPrepare' }
 /** The K nearest other rows of rows [lo, hi) into knnIdx/knnDist, using assign scratch slot `part`. */
 export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: number }
-/** A graph relabel from the knn output (src/cluster/graph.ts): spectral (affinity, top `dims` eigenvectors, KMeans
- *  fits or their consensus) or umap (fuzzy graph, layout, Gaussian mixtures) at k; labels into knnLabels. Plain
- *  TypeScript, run on a worker so the trainer need not. */
+/** A graph relabel from the knn output (graph.ts): spectral (affinity, top `dims` eigenvectors, KMeans fits or
+ *  their consensus) or umap (fuzzy graph, layout, Gaussian mixtures) at k; labels into knnLabels. Plain
+ *  TypeScript, run on a worker so that the main thread need not. */
 export interface GraphTask { op: 'graph'; k: number; rule: GraphRule }
 
 export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | GraphTask;

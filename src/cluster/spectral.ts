@@ -5,8 +5,10 @@
 // pseudo-labels need. Plain TypeScript on the calling thread, typed arrays throughout: O(n²·d) for the graph
 // (brute-force neighbours), O(iters · dims · n·K) for the eigenvectors.
 import { Rng } from '../util/rng.js';
-import { kmeansFit } from './reference.js';
+import { kmeansFit } from './kmeans.js';
 import { consensusLabels } from './consensus.js';
+import { knn } from './neighbours.js';
+import type { Neighbours } from './types.js';
 
 export interface SpectralOptions {
   /** neighbours per row in the graph (K) */
@@ -19,50 +21,6 @@ export interface SpectralOptions {
   iters: number;
   /** seed of the random start block */
   seed: number;
-}
-
-/** Each row's K nearest other rows (n×K, ascending) and their weighted squared distances. */
-export interface Neighbours { idx: Int32Array; dist: Float64Array }
-
-/** The K nearest other rows of every row (weighted squared L2), ascending: idx and dist are n×K. Exact, brute
- *  force: ‖a‖²_w + ‖b‖²_w − 2a·(w∘b) in f64 over f32 codes. Ties keep the lower row index. */
-export function knn(codes: Float32Array, n: number, d: number, K: number, w: Float32Array | null): Neighbours {
-  if (!(K >= 1 && K < n)) throw new Error(`spectral: neighbours must be in [1, n − 1]; got ${K} for n = ${n}`);
-  // x, and xw = w∘x for the other side of each dot product (no √w: integer codes stay exact, ties stay ties)
-  const x = Float64Array.from(codes.subarray(0, n * d));
-  const xw = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) xw[i * d + t] = x[i * d + t] * (w ? w[t] : 1);
-  const sq = new Float64Array(n);
-  for (let i = 0; i < n; i++) { let s = 0; for (let t = 0; t < d; t++) s += x[i * d + t] * xw[i * d + t]; sq[i] = s; }
-  const idx = new Int32Array(n * K).fill(-1), dist = new Float64Array(n * K).fill(Infinity);
-  const worst = new Float64Array(n).fill(Infinity);
-  const insert = (i: number, j: number, dd: number): void => {
-    // into the sorted list of K (strictly smaller only, so the earlier row wins a tie)
-    const o = i * K;
-    let p = K - 1;
-    while (p > 0 && dist[o + p - 1] > dd) { dist[o + p] = dist[o + p - 1]; idx[o + p] = idx[o + p - 1]; p--; }
-    dist[o + p] = dd; idx[o + p] = j;
-    worst[i] = dist[o + K - 1];
-  };
-  // 4 rows at a time against every row: each x_j is read once per 4 dot products (the loop is load-bound)
-  for (let i0 = 0; i0 < n; i0 += 4) {
-    const i1 = Math.min(i0 + 1, n - 1), i2 = Math.min(i0 + 2, n - 1), i3 = Math.min(i0 + 3, n - 1);
-    const a0 = i0 * d, a1 = i1 * d, a2 = i2 * d, a3 = i3 * d;
-    for (let j = 0; j < n; j++) {
-      const xj = j * d;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = 0; t < d; t++) {
-        const v = xw[xj + t];
-        s0 += x[a0 + t] * v; s1 += x[a1 + t] * v; s2 += x[a2 + t] * v; s3 += x[a3 + t] * v;
-      }
-      const q = sq[j];
-      if (j !== i0) { const dd = Math.max(0, sq[i0] + q - 2 * s0); if (dd < worst[i0]) insert(i0, j, dd); }
-      if (i1 !== i0 && j !== i1) { const dd = Math.max(0, sq[i1] + q - 2 * s1); if (dd < worst[i1]) insert(i1, j, dd); }
-      if (i2 !== i1 && j !== i2) { const dd = Math.max(0, sq[i2] + q - 2 * s2); if (dd < worst[i2]) insert(i2, j, dd); }
-      if (i3 !== i2 && j !== i3) { const dd = Math.max(0, sq[i3] + q - 2 * s3); if (dd < worst[i3]) insert(i3, j, dd); }
-    }
-  }
-  return { idx, dist };
 }
 
 /** Symmetric normalised affinity S = D^-½ W D^-½ in CSR form (n+1 offsets, cols, vals), W the kNN graph made
@@ -102,8 +60,8 @@ export function affinity(n: number, K: number, nb: Neighbours): { offsets: Int32
 /** Orthonormalise the p columns of Q (n×p, row-major: row i's p values are contiguous) in place.
  *  CholeskyQR2: G = QᵀQ (p×p) in one pass over the rows, G = RᵀR, Q ← Q·R⁻¹ in a second pass; twice, which
  *  brings the columns to orthonormal in f64 whenever cond(Q) ≪ 1e8 (Yamamoto et al. 2015). It streams Q twice
- *  per round, where Gram–Schmidt walks one strided column per pair: at n = 60,000 and p = 24 (11.5 MB, beyond the
- *  caches) that was ~2,300 passes over memory per call and 100 s of a 60k relabel. If a pivot vanishes (columns
+ *  per round, where Gram–Schmidt walks one strided column per pair of columns (p²/2 passes over memory once Q
+ *  outgrows the caches). If a pivot vanishes (columns
  *  nearly dependent, e.g. a random start that is rank-deficient) it falls back to modified Gram–Schmidt. */
 export function orthonormalise(Q: Float64Array, n: number, p: number, rng: Rng): void {
   const G = new Float64Array(p * p), x = new Float64Array(p);
@@ -222,21 +180,33 @@ function permuteRows(S: { offsets: Int32Array; cols: Int32Array; vals: Float64Ar
   return { offsets, cols, vals };
 }
 
+export interface EigenOptions {
+  /** eigenvectors wanted (columns of U) */
+  dims: number;
+  /** subspace-iteration steps */
+  iters: number;
+  /** seed of the random start block */
+  seed: number;
+  /** the textbook iteration (the data's own row order, Gram–Schmidt) that tests and benchmarks hold the default
+   *  one against (default false) */
+  plain?: boolean;
+}
+
 /**
  * The top `dims` eigenvectors of S (the largest eigenvalues; the first is √degree up to sign, eigenvalue 1) by
  * subspace iteration on (S + I)/2, whose spectrum is S's shifted into [0, 1] so that "largest" is also "largest in
- * magnitude", with a few extra columns for convergence and Rayleigh–Ritz at the end. Returns U (n×dims,
- * row-major) and the eigenvalues of S, descending.
+ * magnitude", with a few extra columns for convergence and Rayleigh–Ritz at the end. S is n×n in CSR form.
+ * Returns U (n×dims, row-major) and the eigenvalues of S, descending.
  */
-export function topEigenvectors(S: { offsets: Int32Array; cols: Int32Array; vals: Float64Array }, n: number, dims: number, iters: number, seed: number, plain = false): { U: Float64Array; values: Float64Array } {
+export function topEigenvectors(S: { offsets: Int32Array; cols: Int32Array; vals: Float64Array }, n: number, o: EigenOptions): { U: Float64Array; values: Float64Array } {
+  const { dims, iters, seed, plain = false } = o;
   const p = Math.min(n, dims + Math.max(4, Math.ceil(dims / 2)));
   const rng = new Rng(seed);
   // Q and Z are n×p row-major, so each stored edge of S updates p contiguous values
   // Rows are renumbered in breadth-first order of the graph, so that a row's neighbours mostly sit a few rows
   // away: each product S·Q fetches one row of Q per stored edge, and in the data's own (shuffled) order every
-  // fetch is a cache miss once Q outgrows the caches (n = 60,000: 11.5 MB; ~0.4 s per product, 100 products).
+  // fetch is a cache miss once Q outgrows the caches.
   // The start block is drawn in the original order and permuted, so the result does not depend on the order.
-  // plain: the data's row order and Gram–Schmidt, as before both changes: the benchmark's baseline and the test's reference
   const perm = plain ? Int32Array.from({ length: n }, (_, i) => i) : bfsOrder(S.offsets, S.cols, n);
   const ortho = plain ? gramSchmidt : orthonormalise;
   const { offsets, cols, vals } = permuteRows(S, n, perm);
@@ -294,7 +264,7 @@ export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: 
   if (nb && nb.idx.length !== n * K) throw new Error(`spectral: got ${nb.idx.length / n} neighbours per row, expected ${K}`);
   const S = affinity(n, K, nb ?? knn(codes, n, d, K, o.weights));
   const dims = Math.min(o.dims, n);
-  const { U } = topEigenvectors(S, n, dims, o.iters, o.seed);
+  const { U } = topEigenvectors(S, n, { dims, iters: o.iters, seed: o.seed });
   const out = new Float32Array(n * dims);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -305,12 +275,13 @@ export function spectralEmbedding(codes: Float32Array, n: number, d: number, o: 
   return out;
 }
 
-/** The `count` single k-means++ KMeans fits on the embedding above that a consensus is taken of
- *  (./consensus.ts); several graphs' fits can be pooled into one consensus (train/loop.ts, eval.graphs). */
-export function spectralFits(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions, count: number, rng: Rng, nb?: Neighbours): Int32Array[] {
+/** `o.count` single k-means++ KMeans fits (drawing from o.rng) on the embedding above, of which a consensus is
+ *  taken (consensus.ts); several graphs' fits can be pooled into one consensus. */
+export function spectralFits(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { count: number; rng: Rng }, nb?: Neighbours): Int32Array[] {
+  const { count, rng } = o;
   const E = spectralEmbedding(codes, n, d, o, nb);
   const dims = E.length / n;
-  return Array.from({ length: count }, () => kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels);
+  return Array.from({ length: count }, () => kmeansFit(E, n, dims, { k, weights: null, iters: 100, rng }).labels);
 }
 
 /** Pseudo-labels by spectral clustering of the codes: the embedding above, then the best of `fits` k-means++
@@ -319,14 +290,14 @@ export function spectralFits(codes: Float32Array, n: number, d: number, k: numbe
 export function spectralLabels(codes: Float32Array, n: number, d: number, k: number, o: SpectralOptions & { fits: number; consensus?: number }, nb?: Neighbours): Int32Array {
   const rng = new Rng(o.seed ^ 0x5bd1e995);
   if (o.consensus && o.consensus > 0) {
-    const fits = spectralFits(codes, n, d, k, o, o.consensus, rng, nb);
+    const fits = spectralFits(codes, n, d, k, { ...o, count: o.consensus, rng }, nb);
     return consensusLabels(fits, n, k, k, { restarts: 5, iters: 100, rng }).labels;
   }
   const E = spectralEmbedding(codes, n, d, o, nb);
   const dims = E.length / n;
   let best: { inertia: number; labels: Int32Array } | null = null;
   for (let r = 0; r < Math.max(1, o.fits); r++) {
-    const f = kmeansFit(E, n, dims, { k, weights: null, iters: 100, init: 'kmeans++', rng });
+    const f = kmeansFit(E, n, dims, { k, weights: null, iters: 100, rng });
     if (!best || f.inertia < best.inertia) best = f;
   }
   return best!.labels;

@@ -3,14 +3,15 @@
 // spectral embedding keeps the graph's slow modes, and KMeans on it lands in different partitions from fit to
 // fit; the layout instead pulls each code towards its neighbours and pushes it from random others until the
 // classes are compact, well-separated blobs, on which a mixture finds the same partition from any start.
-// Measured on uvhe's deskewed MNIST codes: README, "Pseudo-labels". Written from the UMAP paper (McInnes,
-// Healy & Melville 2018), not from its code: fuzzy kNN graph, spectral start, SGD with negative sampling.
+// Written from the UMAP paper (McInnes, Healy & Melville 2018), not from its code: fuzzy kNN graph, spectral
+// start, SGD with negative sampling.
 // Plain TypeScript, typed arrays; O(n·K·epochs·(1 + negatives)·dims) for the layout.
 import { Rng } from '../util/rng.js';
-import { kmeansFit } from './reference.js';
+import { kmeansFit } from './kmeans.js';
 import { gmmFit } from './gmm.js';
 import { consensusLabels } from './consensus.js';
-import { topEigenvectors, type Neighbours } from './spectral.js';
+import { topEigenvectors } from './spectral.js';
+import type { Neighbours } from './types.js';
 
 /** Symmetric fuzzy neighbour graph in CSR form (rows sorted, both directions of every edge stored). */
 export interface FuzzyGraph { offsets: Int32Array; cols: Int32Array; vals: Float64Array }
@@ -113,8 +114,8 @@ export function umapLayout(g: FuzzyGraph, n: number, o: LayoutOptions): Float64A
       let d2 = 0;
       for (let c = 0; c < p; c++) { const v = Y[i + c]! - Y[j + c]!; d2 += v * v; }
       if (d2 > 0) {
-        // d2^(b−1) = d2^b / d2: one power per edge visit, taken as exp(b·ln d2), which V8 runs in about half the
-        // time of Math.pow (18 against 36 ns here); the layout got 1.2× faster (BENCH_ONLY=graph npm run bench)
+        // d2^(b−1) = d2^b / d2: one power per edge visit, taken as exp(b·ln d2), which V8 evaluates faster than
+        // Math.pow; this is the layout's innermost loop
         const pb = Math.exp(b * Math.log(d2));
         const coef = (-2 * a * b * pb) / (d2 * (1 + a * pb));
         for (let c = 0; c < p; c++) {
@@ -148,7 +149,7 @@ function spectralStart(g: FuzzyGraph, n: number, p: number, iters: number, seed:
     for (let q = g.offsets[i]!; q < g.offsets[i + 1]!; q++) vals[q] = g.vals[q]! / Math.sqrt(Math.max(deg[i]! * deg[g.cols[q]!]!, 1e-300));
   }
   const q = Math.min(p + 1, n);
-  const { U } = topEigenvectors({ offsets: g.offsets, cols: g.cols, vals }, n, q, iters, seed);
+  const { U } = topEigenvectors({ offsets: g.offsets, cols: g.cols, vals }, n, { dims: q, iters, seed });
   const Y = new Float64Array(n * p);
   for (let c = 0; c < p; c++) {
     const src = Math.min(c + 1, q - 1);
@@ -178,9 +179,9 @@ export interface UmapLabelOptions {
 /**
  * Pseudo-labels at k: fuzzy graph of the neighbours → `layouts` layouts (seeds seed, seed + 1, …) → on each, the
  * most likely of `fits` Gaussian mixtures → the consensus of those partitions (./consensus.ts) when layouts > 1.
- * Why several layouts: the SGD lands in different layouts from seed to seed, and on one MNIST store in three, one
- * seed's layout had two classes fused into one blob, where even the most likely mixture is wrong (0.82 against
- * 0.95 from the other seeds); no likelihood within one layout can see that, a vote across layouts does.
+ * Why several layouts: the SGD lands in different layouts from seed to seed, and a layout can fuse two classes
+ * into one blob, where even the most likely mixture is wrong; no likelihood within one layout can see that, a vote
+ * across layouts does.
  */
 export function umapLabels(n: number, k: number, o: UmapLabelOptions, nb: Neighbours): Int32Array {
   const K = Math.min(o.neighbors, n - 1);
@@ -193,7 +194,7 @@ export function umapLabels(n: number, k: number, o: UmapLabelOptions, nb: Neighb
     const Yf = Float32Array.from(Y);
     let best: { logLik: number; labels: Int32Array } | null = null;
     for (let r = 0; r < Math.max(1, o.fits); r++) {
-      const init = kmeansFit(Yf, n, o.dims, { k, weights: null, iters: 100, init: 'kmeans++', rng }).labels;
+      const init = kmeansFit(Yf, n, o.dims, { k, weights: null, iters: 100, rng }).labels;
       const f = gmmFit(Y, n, o.dims, k, { init, iters: 200, tol: 1e-6, reg: 1e-4 });
       if (!best || f.logLik > best.logLik) best = f;
     }

@@ -4,12 +4,11 @@ import { tf } from '../backend.js';
 import type { Config } from '../config.js';
 import { encodeZ, type ModelShape, type Params } from '../model/vhe.js';
 import type { BatchBuilder } from '../train/batch.js';
-import type { Rng } from '../util/rng.js';
+import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine } from '../cluster/engine.js';
 import { graphLabels } from '../cluster/graph.js';
-import { kmeansFit, Rng as ClusterRng } from '../cluster/reference.js';
+import { kmeansFit } from '../cluster/kmeans.js';
 import { createClusterEngine } from '../cluster/index.js';
-import { deriveSeed } from '../util/rng.js';
 import { clusterAccuracy, nmi } from './metrics.js';
 import { clusterEngineOptions, graphRule } from './rules.js';
 import { engineNeighbours } from '../train/graph-refit.js';
@@ -56,17 +55,17 @@ export async function finalClusters(cfg: Config, o: FinalInput): Promise<Int32Ar
   const { codes, k } = o;
   const weights = finalSpaceWeights(cfg, o.trainWeights, codes.d);
   const embed = cfg.eval.embed;
-  if (embed === 'none') return bestKmeans(codes, k, weights, FINAL_FITS, new ClusterRng(deriveSeed(cfg.seed, 'final')));
+  if (embed === 'none') return bestKmeans(codes, k, weights, FINAL_FITS, new Rng(deriveSeed(cfg.seed, 'final')));
   const rule = graphRule(cfg, { embed, k, n: codes.n, seedName: 'final-spectral', fits: FINAL_FITS });
   const nb = await engineNeighbours(o.engine, codes, rule.K, weights);
   return graphLabels(codes.rows, codes.n, codes.d, k, rule, weights, nb);
 }
 
 /** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of the codes under weights: labels. */
-export function bestKmeans(codes: Codes, k: number, weights: Float32Array | null, fits: number, rng: ClusterRng): Int32Array {
+export function bestKmeans(codes: Codes, k: number, weights: Float32Array | null, fits: number, rng: Rng): Int32Array {
   let best: ReturnType<typeof kmeansFit> | null = null;
   for (let r = 0; r < fits; r++) {
-    const f = kmeansFit(codes.rows, codes.n, codes.d, { k, weights, iters: 50, init: 'kmeans++', rng });
+    const f = kmeansFit(codes.rows, codes.n, codes.d, { k, weights, iters: 50, rng });
     if (!best || f.inertia < best.inertia) best = f;
   }
   return best!.labels;

@@ -1,7 +1,7 @@
 // How a run's clustering rules are parameterised from its config: the neighbour graph's K, the embedding's
 // dimensions, the whole graph rule of a relabel, and the options of the cluster engine that serves them.
 import type { Config } from '../config.js';
-import type { GraphEmbed, GraphRule } from '../cluster/graph.js';
+import type { GraphEmbed, GraphRule } from '../cluster/types.js';
 import type { ClusterEngineOptions } from '../cluster/engine.js';
 import { deriveSeed } from '../util/rng.js';
 
@@ -45,7 +45,7 @@ export function graphRule(cfg: Config, o: RuleInput): GraphRule {
   return {
     embed, K: graphNeighbors(cfg, n), dims: embedDims(embed, k, n), iters: EIGEN_ITERS, epochs: UMAP_LAYOUT_EPOCHS,
     fits: umap ? UMAP_MIXTURES : fits, consensus: umap ? UMAP_LAYOUTS : SPECTRAL_CONSENSUS,
-    seed: deriveSeed(cfg.seed, seedName), candidates: 1,
+    seed: deriveSeed(cfg.seed, seedName),
   };
 }
 
@@ -54,7 +54,7 @@ export function clusterEngineOptions(cfg: Config, n: number): ClusterEngineOptio
   const graphs = cfg.cluster.embed !== 'none' || cfg.eval.embed !== 'none';
   return {
     n, dz: cfg.model.zDim, dc: cfg.model.cDim, k: cfg.cluster.k, seed: deriveSeed(cfg.seed, 'cluster'),
-    weights: cfg.cluster.weights, iters: cfg.cluster.iters, init: 'kmeans++', batchSize: cfg.cluster.batchSize,
+    weights: cfg.cluster.weights, iters: cfg.cluster.iters, batchSize: cfg.cluster.batchSize,
     refit: cfg.cluster.refit, workers: Math.max(1, cfg.runtime.workers), simd: cfg.cluster.simd,
     // the largest graph training or the final rule asks for
     knnK: graphs ? graphNeighbors(cfg, n) : 0,

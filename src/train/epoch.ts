@@ -3,8 +3,8 @@
 import type { Config } from '../config.js';
 import type { ModelShape, Params } from '../model/vhe.js';
 import type { ClusterEngine, SubsetBatch } from '../cluster/engine.js';
-import { buildClusterIndex, sampleSubsets, Rng as ClusterRng, type ClusterIndex } from '../cluster/reference.js';
-import type { Rng } from '../util/rng.js';
+import { buildClusterIndex, sampleSubsets, type ClusterIndex } from '../cluster/sampler.js';
+import { Rng } from '../util/rng.js';
 import type { Adam } from './adam.js';
 import { disposeBatch, type BatchBuilder } from './batch.js';
 import { LOSS_KEYS, trainStep } from './step.js';
@@ -17,10 +17,10 @@ export type MetricsRecord = Record<string, number | string | number[] | null>;
 /** Samples D from fixed true labels (vhe mode): the same sampler the engines use, over the true classes. */
 export class TrueLabelSampler {
   private index: ClusterIndex;
-  readonly rng: ClusterRng;
+  readonly rng: Rng;
   constructor(private labels: Int32Array, private k: number, seed: number) {
     this.index = buildClusterIndex(labels, k);
-    this.rng = new ClusterRng(seed);
+    this.rng = new Rng(seed);
   }
   sample(rows: Int32Array, m: number, includeSelf: boolean, shareD: boolean): SubsetBatch {
     return sampleSubsets(rows, this.labels, this.index, this.k, m, includeSelf, shareD, this.rng);

@@ -11,7 +11,7 @@ import { decode, encodeC, encodeZ, forward, priorZ, type BatchTensors, type Forw
 import { bcePerExample, klPerExample, vheLoss } from '../model/loss.js';
 import type { Dataset } from '../data/dataset.js';
 import { BatchBuilder, disposeBatch } from './batch.js';
-import { buildClusterIndex, sampleSubsets, Rng as ClusterRng } from '../cluster/reference.js';
+import { buildClusterIndex, sampleSubsets } from '../cluster/sampler.js';
 import { Rng } from '../util/rng.js';
 import { clusterAccuracy, nmi } from '../eval/metrics.js';
 
@@ -79,7 +79,7 @@ export function evaluate(e: EvalInput): EvalResult {
   const nTest = e.limit > 0 ? Math.min(e.limit, test.n) : test.n;
   const m = e.subsetSize;
   const rng = new Rng(e.seed);
-  const crng = new ClusterRng(e.seed);
+  const crng = new Rng(e.seed);
   const hasC = shape.mode !== 'vae';
   const index = hasC && e.trainLabels ? buildClusterIndex(e.trainLabels, e.k) : null;
   const sizes = index ? Int32Array.from({ length: e.k }, (_, c) => index.offsets[c + 1] - index.offsets[c]) : null;

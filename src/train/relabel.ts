@@ -11,8 +11,6 @@ import type { Restored } from './resume.js';
 
 /** KMeans fits of a spectral relabel in training when its consensus is off. */
 const TRAIN_SPECTRAL_FITS = 3;
-/** A KMeans relabel: one fit, warm-started from the previous centroids. */
-const KMEANS_RELABEL: RelabelOptions = { restarts: 0, warmStart: true };
 
 export interface RelabelerOptions {
   cfg: Config;
@@ -81,8 +79,7 @@ export class Relabeler {
     if (!(this.background && r.bgPending && r.startStep === 0 && r.startEpoch <= cfg.train.epochs)) return;
     // the checkpoint was taken just before the refit of the previous epoch's codes started, or while an earlier
     // one still ran (its snapshot is the state that one started from)
-    const codes = cfg.cluster.embed !== 'none' ? await engine.readCodes() : null;
-    this.launch(this.refit(r.startEpoch - 1, codes, this.dimW, this.dimW ?? undefined, true));
+    this.launch(this.refit(r.startEpoch - 1, this.dimW, this.dimW ?? undefined, true));
   }
 
   /**
@@ -109,8 +106,8 @@ export class Relabeler {
     const changed = !this.dimW || dw.w.some((v, j) => v !== this.dimW![j]);
     this.dimW = dw.w;
     const kmeansW = changed ? dw.w : undefined;
-    if (defer) this.next = () => this.refit(epoch, codes, dw.w, kmeansW, true);
-    else { this.rel = await this.refit(epoch, codes, dw.w, kmeansW, false); landed = true; }
+    if (defer) this.next = () => this.refit(epoch, dw.w, kmeansW, true);
+    else { this.rel = await this.refit(epoch, dw.w, kmeansW, false); landed = true; }
     rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
     engine.takeWaitMs();
     if (landed || epoch === cfg.train.epochs) Object.assign(rec, clusterMetrics(this.rel, this.o.truth, cfg.cluster.k));
@@ -124,19 +121,20 @@ export class Relabeler {
   }
 
   /**
-   * The refit of epoch `epoch`'s codes: a graph relabel (cluster.embed spectral or umap) of the store `codes`
-   * (n×d, read by the caller) under weights w, or a KMeans relabel that sets kmeansW as the engine's weights
-   * (undefined: keep its current ones). Issued synchronously, so the refit sees the store as of this call.
+   * The refit of epoch `epoch`'s codes: a graph relabel (cluster.embed spectral or umap) of the store under
+   * weights w, or a KMeans relabel (one fit, warm-started from the previous centroids) that sets kmeansW as the
+   * engine's weights (undefined: keep its current ones). Issued synchronously, so the refit sees the store as of
+   * this call.
    */
-  private refit(epoch: number, codes: Float32Array | null, w: Float32Array | null, kmeansW: Float32Array | undefined,
+  private refit(epoch: number, w: Float32Array | null, kmeansW: Float32Array | undefined,
     background: boolean): Promise<RelabelResult> {
-    const { cfg, engine, n, dz, dc } = this.o;
+    const { cfg, engine, n } = this.o;
     const embed = cfg.cluster.embed;
     if (embed !== 'none') {
       const rule = graphRule(cfg, { embed, k: cfg.cluster.k, n, seedName: `spectral-${epoch}`, fits: TRAIN_SPECTRAL_FITS });
-      return graphRefit({ engine, codes: codes!, n, d: dz + dc, k: cfg.cluster.k, rule, weights: w, background });
+      return graphRefit({ engine, rule, weights: w, background });
     }
-    const ro: RelabelOptions = { ...KMEANS_RELABEL, dimWeights: kmeansW };
+    const ro: RelabelOptions = { dimWeights: kmeansW };
     if (!background) return engine.relabel(ro);
     // a failure is not an unhandled rejection while nobody awaits it; the next epoch boundary awaits it
     const p = engine.relabel({ ...ro, background: true });

@@ -4,13 +4,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterEngineOptions } from '../../src/cluster/engine.js';
 import { PoolEngine } from '../../src/cluster/index.js';
-import { Rng, createReferenceEngine } from '../../src/cluster/reference.js';
+import { createReferenceEngine } from '../../src/cluster/reference-engine.js';
+import { Rng } from '../../src/util/rng.js';
 
 const open: PoolEngine[] = [];
 afterAll(async () => { await Promise.all(open.map((e) => e.close())); });
 
 const opts: ClusterEngineOptions = {
-  n: 503, dz: 5, dc: 3, k: 7, seed: 4, weights: { z: 1, c: 2 }, iters: 3, init: 'kmeans++', batchSize: 32, refit: 'epoch', workers: 1,
+  n: 503, dz: 5, dc: 3, k: 7, seed: 4, weights: { z: 1, c: 2 }, iters: 3, batchSize: 32, refit: 'epoch', workers: 1,
 };
 
 describe('assignLabels', () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { symmetricEigen } from '../../src/cluster/eigen.js';
 import { jacobiEigen } from '../../src/cluster/spectral.js';
-import { Rng } from '../../src/cluster/reference.js';
+import { Rng } from '../../src/util/rng.js';
 
 function randomSymmetric(p: number, seed: number): Float64Array {
   const g = new Rng(seed), A = new Float64Array(p * p);

@@ -1,5 +1,5 @@
 // Small deterministic fixtures for the clustering tests: well-separated Gaussian blobs.
-import { Rng } from '../../src/cluster/reference.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** n points in d dims around k centres spaced `sep` apart (noise σ=1). truth[i] = blob of row i (i % k). */
 export function blobs(n: number, d: number, k: number, seed: number, sep = 50): { codes: Float32Array; truth: Int32Array; centres: Float32Array } {

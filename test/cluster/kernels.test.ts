@@ -1,14 +1,16 @@
-// Every SIMD kernel against reference.ts, run in-thread against a shared memory (the same TaskRunner the
-// workers use): odd n, d not a multiple of 4, k = 1, k = n, empty clusters, duplicate points, exact ties.
+// Every SIMD kernel against its plain TypeScript twin (kmeans.ts, sampler.ts, neighbours.ts), run in-thread on a
+// shared memory through the TaskRunner the workers use: odd n, d not a multiple of 4, k = 1, k = n, empty
+// clusters, duplicate points, exact ties.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskRunner } from '../../src/cluster/exec.js';
 import { compileKernels, createSharedMemory, instantiateKernels, relaxedSimdAvailable, type Kernels } from '../../src/cluster/kernels.js';
 import { layoutViews, planLayout, type Layout, type LayoutViews } from '../../src/cluster/layout.js';
 import {
-  Rng, assign, buildClusterIndex, countLabels, dimWeights, kmeansPlusPlus, lloydStep, miniBatchUpdate, reseedEmpty,
-  sampleSubsets, updateMeans,
-} from '../../src/cluster/reference.js';
-import { knn } from '../../src/cluster/spectral.js';
+  assign, countLabels, dimWeights, kmeansPlusPlus, lloydStep, miniBatchUpdate, reseedEmpty, updateMeans,
+} from '../../src/cluster/kmeans.js';
+import { knn } from '../../src/cluster/neighbours.js';
+import { buildClusterIndex, sampleSubsets } from '../../src/cluster/sampler.js';
+import { Rng } from '../../src/util/rng.js';
 
 let mod: WebAssembly.Module;
 

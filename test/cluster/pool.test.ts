@@ -3,9 +3,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterEngineOptions } from '../../src/cluster/engine.js';
 import { PoolEngine, createClusterEngine } from '../../src/cluster/index.js';
-import {
-  Rng, STREAM, ReferenceEngine, buildClusterIndex, createReferenceEngine, deriveSeed, kmeansFit,
-} from '../../src/cluster/reference.js';
+import { STREAM } from '../../src/cluster/engine-init.js';
+import { kmeansFit } from '../../src/cluster/kmeans.js';
+import { ReferenceEngine, createReferenceEngine } from '../../src/cluster/reference-engine.js';
+import { buildClusterIndex } from '../../src/cluster/sampler.js';
+import { Rng, deriveSeed } from '../../src/util/rng.js';
 import { blobs, samePartition } from './helpers.js';
 
 const open: PoolEngine[] = [];
@@ -17,7 +19,7 @@ async function pool(opts: ClusterEngineOptions, popts = {}): Promise<PoolEngine>
 }
 
 const base: ClusterEngineOptions = {
-  n: 1001, dz: 7, dc: 2, k: 11, seed: 5, weights: { z: 1, c: 3 }, iters: 4, init: 'kmeans++', batchSize: 32,
+  n: 1001, dz: 7, dc: 2, k: 11, seed: 5, weights: { z: 1, c: 3 }, iters: 4, batchSize: 32,
   refit: 'epoch', workers: 2,
 };
 
@@ -89,7 +91,7 @@ describe('PoolEngine vs ReferenceEngine (2 workers, assignment split by rows)', 
     const g = blobs(n, d, k, 3);
     const opts: ClusterEngineOptions = { ...base, n, dz: d, dc: 0, k, iters: 20, workers: 1, weights: { z: 1, c: 1 } };
     const p = await pool(opts, { codes: g.codes });
-    const fit = kmeansFit(g.codes, n, d, { k, weights: null, iters: 20, init: 'kmeans++', rng: new Rng(deriveSeed(opts.seed, STREAM.kmeans)) });
+    const fit = kmeansFit(g.codes, n, d, { k, weights: null, iters: 20, rng: new Rng(deriveSeed(opts.seed, STREAM.kmeans)) });
     const lab = await p.labels();
     expect(samePartition(lab, g.truth)).toBe(true);
     expect(lab).toEqual(fit.labels);

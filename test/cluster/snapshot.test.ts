@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { createClusterEngine } from '../../src/cluster/index.js';
 import type { ClusterEngine, ClusterEngineOptions } from '../../src/cluster/engine.js';
-import { Rng } from '../../src/cluster/reference.js';
+import { Rng } from '../../src/util/rng.js';
 
 const opts: ClusterEngineOptions = {
-  n: 301, dz: 5, dc: 3, k: 7, seed: 11, weights: { z: 1, c: 2 }, iters: 4, init: 'kmeans++', batchSize: 64, refit: 'epoch', workers: 2,
+  n: 301, dz: 5, dc: 3, k: 7, seed: 11, weights: { z: 1, c: 2 }, iters: 4, batchSize: 64, refit: 'epoch', workers: 2,
 };
 
 /** The same sequence of writes, samples and relabels; returns everything observable. */

@@ -1,8 +1,10 @@
 // Spectral clustering of codes (cluster.embed = "spectral") against plain references: exact neighbours, the
 // eigen-solvers on matrices with known spectra, and rings that KMeans cannot separate but the graph can.
 import { describe, expect, it } from 'vitest';
-import { affinity, jacobiEigen, knn, orthonormalise, spectralLabels, topEigenvectors } from '../../src/cluster/spectral.js';
-import { Rng, kmeansFit } from '../../src/cluster/reference.js';
+import { kmeansFit } from '../../src/cluster/kmeans.js';
+import { knn } from '../../src/cluster/neighbours.js';
+import { affinity, jacobiEigen, orthonormalise, spectralLabels, topEigenvectors } from '../../src/cluster/spectral.js';
+import { Rng } from '../../src/util/rng.js';
 import { clusterAccuracy } from '../../src/eval/metrics.js';
 
 function randomCodes(n: number, d: number, seed: number): Float32Array {
@@ -69,7 +71,7 @@ describe('eigen-solvers', () => {
     const n = 120, d = 4, K = 8;
     const codes = randomCodes(n, d, 9);
     const S = affinity(n, K, knn(codes, n, d, K, null));
-    const { U, values } = topEigenvectors(S, n, 3, 300, 1);
+    const { U, values } = topEigenvectors(S, n, { dims: 3, iters: 300, seed: 1 });
     expect(values[0]).toBeCloseTo(1, 6);
     expect(values[1]).toBeLessThan(1);
     let nrm = 0;
@@ -142,8 +144,8 @@ describe('topEigenvectors fast path', () => {
     const codes = new Float32Array(n * d);
     for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) codes[i * d + t] = (i % 3 === t ? 4 : 0) + g.nextFloat() - 0.5;
     const S = affinity(n, K, knn(codes, n, d, K, null));
-    const fast = topEigenvectors(S, n, 5, 200, 7);
-    const plain = topEigenvectors(S, n, 5, 200, 7, true);
+    const fast = topEigenvectors(S, n, { dims: 5, iters: 200, seed: 7 });
+    const plain = topEigenvectors(S, n, { dims: 5, iters: 200, seed: 7, plain: true });
     for (let c = 0; c < 5; c++) {
       expect(fast.values[c]).toBeCloseTo(plain.values[c], 8);
       // same vector up to sign: |⟨u_fast, u_plain⟩| = 1
@@ -160,7 +162,7 @@ describe('spectral labels', () => {
     const n = 300, d = 5;
     const labels = spectralLabels(codes, n, d, 2, { neighbors: 10, dims: 2, weights: null, iters: 2000, seed: 1, fits: 3 });
     expect(clusterAccuracy(truth, labels, 2).accuracy).toBe(1);
-    const km = kmeansFit(codes, n, d, { k: 2, weights: null, iters: 100, init: 'kmeans++', rng: new Rng(1) });
+    const km = kmeansFit(codes, n, d, { k: 2, weights: null, iters: 100, rng: new Rng(1) });
     expect(clusterAccuracy(truth, km.labels, 2).accuracy).toBeLessThan(0.8);
   });
 });
@@ -171,7 +173,7 @@ describe('knn on the pool (SIMD kernel, 2 workers)', () => {
     const n = 301, dz = 6, dc = 5, d = dz + dc, K = 7;
     const g = new Rng(21);
     const ints = Float32Array.from({ length: n * d }, () => g.below(5) - 2);
-    const p = await PoolEngine.create({ n, dz, dc, k: 4, seed: 1, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++', batchSize: 32, refit: 'epoch', workers: 2, knnK: K }, { codes: ints });
+    const p = await PoolEngine.create({ n, dz, dc, k: 4, seed: 1, weights: { z: 1, c: 1 }, iters: 2, batchSize: 32, refit: 'epoch', workers: 2, knnK: K }, { codes: ints });
     try {
       const w = Float32Array.from({ length: d }, (_, t) => (t < dz ? 1 : 0.25));
       const a = await p.knn(K, w), b = knn(ints, n, d, K, w);
@@ -199,7 +201,7 @@ describe('knn on the pool (SIMD kernel, 2 workers)', () => {
     const g = new Rng(5);
     // integer codes: exact f32 distances, so ties and their order must match the TypeScript knn too
     const ints = Float32Array.from({ length: n * d }, () => g.below(4) - 1);
-    const p = await PoolEngine.create({ n, dz, dc, k: 3, seed: 1, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++', batchSize: 32, refit: 'epoch', workers: 2, knnK: KK }, { codes: ints });
+    const p = await PoolEngine.create({ n, dz, dc, k: 3, seed: 1, weights: { z: 1, c: 1 }, iters: 2, batchSize: 32, refit: 'epoch', workers: 2, knnK: KK }, { codes: ints });
     try {
       for (const K of [1, 5, KK]) {
         const a = await p.knn(K), b = knn(ints, n, d, K, null);
@@ -212,17 +214,17 @@ describe('knn on the pool (SIMD kernel, 2 workers)', () => {
   });
 });
 
-describe('graphRelabelOnPool on the pool', () => {
+describe('graphRelabel on the pool', () => {
   it('gives the labels of the main-thread path (same neighbours, seeds, arithmetic); in the background it samples from frozen labels', async () => {
     const { PoolEngine } = await import('../../src/cluster/index.js');
     const n = 400, dz = 3, dc = 2, d = dz + dc, K = 8;
     const { codes: ring } = rings(200, 6);
-    const opts = { n, dz, dc, k: 2, seed: 3, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++' as const, batchSize: 32, refit: 'epoch' as const, workers: 2, knnK: K };
+    const opts = { n, dz, dc, k: 2, seed: 3, weights: { z: 1, c: 1 }, iters: 2, batchSize: 32, refit: 'epoch' as const, workers: 2, knnK: K };
     const a = await PoolEngine.create(opts, { codes: ring });
     const b = await PoolEngine.create(opts, { codes: ring });
     try {
       const so = { K, dims: 2, iters: 2000, seed: 11, fits: 3 };
-      const got = await a.graphRelabelOnPool(so);
+      const got = await a.graphRelabel(so);
       const nb = await b.knn(K);
       const want = await b.assignLabels(spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...so }, nb));
       expect(got.labels).toEqual(want.labels);
@@ -230,23 +232,23 @@ describe('graphRelabelOnPool on the pool', () => {
       expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), got.labels, 2).accuracy).toBe(1);
       // the consensus of several fits travels to the worker and gives the main thread's labels too
       const co = { ...so, seed: 13, consensus: 5 };
-      const gotC = await a.graphRelabelOnPool(co);
+      const gotC = await a.graphRelabel(co);
       const wantC = spectralLabels(ring, n, d, 2, { neighbors: K, weights: null, ...co }, nb);
       expect(gotC.labels).toEqual((await b.assignLabels(wantC)).labels);
       expect(clusterAccuracy(Int32Array.from({ length: n }, (_, i) => (i < 200 ? 0 : 1)), gotC.labels, 2).accuracy).toBe(1);
       // a graph smaller than the engine's knnK uses each row's nearest K (the main thread's labels at that K)
       const small = { ...so, K: 5, seed: 14 };
-      const gotS = await a.graphRelabelOnPool(small);
+      const gotS = await a.graphRelabel(small);
       const wantS = spectralLabels(ring, n, d, 2, { neighbors: 5, weights: null, ...small }, knn(ring, n, d, 5, null));
       expect(gotS.labels).toEqual((await b.assignLabels(wantS)).labels);
-      await expect(a.graphRelabelOnPool({ ...so, K: K + 1 })).rejects.toThrow(/knnK >= 9/);
+      await expect(a.graphRelabel({ ...so, K: K + 1 })).rejects.toThrow(/knnK >= 9/);
       // background: a sample answers at once from the labels before the refit
       const before = await a.labels();
-      const bg = a.graphRelabelOnPool({ ...so, seed: 12, background: true });
+      const bg = a.graphRelabel({ ...so, seed: 12, background: true });
       const rows = Int32Array.from({ length: 16 }, (_, i) => i * 25);
       const s = await a.sample(rows, 3, false, false);
       for (let i = 0; i < 48; i++) expect(before[s.subsets[i]]).toBe(before[rows[Math.floor(i / 3)]]);
-      await expect(a.graphRelabelOnPool({ ...so, background: true })).rejects.toThrow(/already running/);
+      await expect(a.graphRelabel({ ...so, background: true })).rejects.toThrow(/already running/);
       expect((await bg).sizes.reduce((x, y) => x + y, 0)).toBe(n);
     } finally {
       await a.close(); await b.close();

@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky, gmmFit } from '../../src/cluster/gmm.js';
 import { CURVE, fuzzyGraph, umapLabels, umapLayout } from '../../src/cluster/umap.js';
-import { graphLabels, type GraphRule } from '../../src/cluster/graph.js';
-import { knn } from '../../src/cluster/spectral.js';
-import { Rng } from '../../src/cluster/reference.js';
+import { graphLabels } from '../../src/cluster/graph.js';
+import { knn } from '../../src/cluster/neighbours.js';
+import type { GraphRule } from '../../src/cluster/types.js';
+import { Rng } from '../../src/util/rng.js';
 import { clusterAccuracy } from '../../src/eval/metrics.js';
 
 /** k well-separated Gaussian blobs in p dims with their own spreads (one elongated), nPer points each. */
@@ -154,12 +155,12 @@ describe('umap labels', () => {
     const { PoolEngine } = await import('../../src/cluster/index.js');
     const { X, truth } = blobs(3, 40, 5, 12);
     const n = 120, dz = 3, dc = 2, K = 8, codes = Float32Array.from(X);
-    const opts = { n, dz, dc, k: 3, seed: 3, weights: { z: 1, c: 1 }, iters: 2, init: 'kmeans++' as const, batchSize: 32, refit: 'epoch' as const, workers: 2, knnK: K };
+    const opts = { n, dz, dc, k: 3, seed: 3, weights: { z: 1, c: 1 }, iters: 2, batchSize: 32, refit: 'epoch' as const, workers: 2, knnK: K };
     const a = await PoolEngine.create(opts, { codes });
     const b = await PoolEngine.create(opts, { codes });
     try {
       const rule: GraphRule = { embed: 'umap', K, dims: 3, iters: 50, epochs: 100, fits: 2, consensus: 2, seed: 7 };
-      const got = await a.graphRelabelOnPool(rule);
+      const got = await a.graphRelabel(rule);
       const want = await b.assignLabels(graphLabels(codes, n, 5, 3, rule, null, await b.knn(K)));
       expect(got.labels).toEqual(want.labels);
       expect(clusterAccuracy(truth, got.labels, 3).accuracy).toBe(1);

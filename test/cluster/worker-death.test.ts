@@ -5,7 +5,7 @@ import { PoolEngine } from '../../src/cluster/pool.js';
 import type { ClusterEngineOptions } from '../../src/cluster/engine.js';
 
 const opts: ClusterEngineOptions = {
-  n: 120_000, dz: 32, dc: 32, k: 400, seed: 5, weights: { z: 1, c: 1 }, iters: 4, init: 'random', batchSize: 256, refit: 'epoch', workers: 2,
+  n: 120_000, dz: 32, dc: 32, k: 400, seed: 5, weights: { z: 1, c: 1 }, iters: 4, batchSize: 256, refit: 'epoch', workers: 2,
 };
 
 describe('worker death', () => {
@@ -16,12 +16,12 @@ describe('worker death', () => {
     // Kill every worker right after the first assignment task is handed to the pool, so a task is certainly in
     // flight (a timer raced a fast machine: the relabel could finish first). The test reaches into the pool on
     // purpose.
-    const pool = (b as unknown as { pool: { run(t: { op: string }): Promise<unknown>; threads: Array<{ terminate(): Promise<number> }> } }).pool;
+    const pool = (b as unknown as { pool: { run(t: { op: string }): Promise<unknown>; piscina: { threads: Array<{ terminate(): Promise<number> }> } } }).pool;
     const run = pool.run.bind(pool);
     let killed: Promise<unknown> | undefined;
     pool.run = (t) => {
       const p = run(t);
-      if (!killed && t.op === 'assign') killed = Promise.all(pool.threads.map((w) => w.terminate()));
+      if (!killed && t.op === 'assign') killed = Promise.all(pool.piscina.threads.map((w) => w.terminate()));
       return p;
     };
     const pending = b.relabel();
