@@ -14,8 +14,6 @@ import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets } from '../src/cluster/sampler.js';
 
 const B = 128, M = 5, N = 8000, K = 10, P = 784;
-/** The goal for the CPU fallback: PyTorch on one core of the dev machine, same model (issue 2). */
-const PYTORCH_ONE_CORE = 2500;
 
 interface Row { backend: string; variant: string; msPerStep: number; examplesPerSec: number }
 
@@ -63,11 +61,11 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
     }
   }
   console.log(`\ntrain step: seed model (MLPs 512, z 20, c 20), batch ${B}, |D| ${M}, forward + backward + Adam`);
-  console.log('backend      variant                                   ms/step   examples/s   vs built-in   vs PyTorch 1 core (2500/s)');
+  console.log('backend      variant                                   ms/step   examples/s   vs built-in');
   for (const r of rows) {
     const base = rows.find((q) => q.backend === r.backend && q.variant.startsWith('built-in'));
     console.log(`${r.backend.padEnd(12)} ${r.variant.padEnd(40)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.examplesPerSec.toFixed(0).padStart(12)}` +
-      `   ${base ? (r.examplesPerSec / base.examplesPerSec).toFixed(2).padStart(8) + '×' : '        -'}   ${(r.examplesPerSec / PYTORCH_ONE_CORE).toFixed(2).padStart(8)}×`);
+      `   ${base ? (r.examplesPerSec / base.examplesPerSec).toFixed(2).padStart(8) + '×' : '        -'}`);
   }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/train-step.json', JSON.stringify({ batch: B, subsetSize: M, rows }, null, 2) + '\n');

@@ -61,14 +61,14 @@ describe('resolveConfig', () => {
     }
   });
 
-  it('the committed run configs resolve: run.json (embedded digits) and fashion.json (Fashion-MNIST from Debian)', () => {
+  it('the committed run configs resolve: run.json (embedded digits) and configs/fashion.json (Fashion-MNIST from Debian)', () => {
     const read = (f: string): unknown => JSON.parse(readFileSync(new URL(`../${f}`, import.meta.url), 'utf8'));
     const run = resolveConfig(read('run.json'));
     const defaults = resolveConfig({});
     // the schema's defaults are the recommended run: run.json only names what a user is likely to change
     expect(run).toEqual(defaults);
     expect([run.data.source, run.train.epochs, run.cluster.refit, run.eval.embed, run.eval.space]).toEqual(['mnist', 30, 'background', 'umap', 'z']);
-    const fashion = resolveConfig(read('fashion.json'));
+    const fashion = resolveConfig(read('configs/fashion.json'));
     expect([fashion.data.source, fashion.data.dir, fashion.data.limit]).toEqual(['idx', '/usr/share/datasets/fashion-mnist', 0]);
     expect({ ...fashion, data: defaults.data, eval: { ...fashion.eval, limit: 0 } }).toEqual(defaults);
   });

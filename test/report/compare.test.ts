@@ -26,11 +26,11 @@ describe('compare spec', () => {
     expect(isCompareSpec({ mode: 'vae' })).toBe(false);
     expect(isCompareSpec(null)).toBe(false);
     expect(isCompareSpec([{ compare: {} }])).toBe(false);
-    expect(isCompareSpec(JSON.parse(readFileSync(join(ROOT, 'compare.json'), 'utf8')))).toBe(true);
+    expect(isCompareSpec(JSON.parse(readFileSync(join(ROOT, 'configs/compare.json'), 'utf8')))).toBe(true);
   });
 
-  it('the repository compare.json is valid: vae and uvhe, 3 seeds, 10 epochs', () => {
-    const spec = validateCompareSpec(JSON.parse(readFileSync(join(ROOT, 'compare.json'), 'utf8')));
+  it('configs/compare.json is valid: vae and uvhe, 3 seeds, 10 epochs', () => {
+    const spec = validateCompareSpec(JSON.parse(readFileSync(join(ROOT, 'configs/compare.json'), 'utf8')));
     const plan = planCompare(spec, ROOT);
     expect(plan.runs.map((r) => `${r.label}/${r.seed}`)).toEqual(['vae/1', 'vae/2', 'vae/3', 'uvhe/1', 'uvhe/2', 'uvhe/3']);
     expect(plan.runs.every((r) => r.cfg.train.epochs === 10)).toBe(true);
