@@ -202,10 +202,12 @@ function findIdxFile(dir: string, entries: Set<string>, base: string): string | 
  * train-labels-idx1-ubyte, t10k-labels-idx1-ubyte (optional: a split without its label file has
  * labels null). Each may be raw or .gz (gzip is detected by content). The files keep their own
  * train/test split and order. `limit` keeps the first `limit` examples of each split (MNIST and
- * Fashion-MNIST files are already in mixed class order). Labels must lie in 0..numClasses-1 (default 10).
+ * Fashion-MNIST files are already in mixed class order). The number of classes comes from the labels: max label
+ * + 1 over the train and test label files (whole files, before `limit`), 0 for a split without labels; an explicit
+ * `numClasses` instead fixes it and demands every label lie in 0..numClasses-1.
  */
 export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: number } = {}): Split {
-  const { limit, numClasses = 10 } = opts;
+  const { limit } = opts;
   checkLimit(limit);
   const abs = resolve(dir);
   let st;
@@ -223,6 +225,7 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
   };
   const name = basename(abs);
   const files: string[] = [];
+  let labelClasses = 0; // max label + 1 over both splits' label files
   const load = (imgBase: string, labBase: string, which: 'train' | 'test'): Dataset => {
     const imgFile = need(imgBase);
     const labFile = findIdxFile(abs, entries, labBase);
@@ -232,8 +235,9 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
     let labels: Int32Array | null = null;
     if (labFile) {
       files.push(basename(labFile));
-      labels = readIdxLabels(labFile, numClasses);
+      labels = readIdxLabels(labFile, opts.numClasses ?? 256);
       checkCountsAgree(imgFile, img.n, labFile, labels.length);
+      for (const v of labels) if (v >= labelClasses) labelClasses = v + 1;
     }
     const n = limit === undefined ? img.n : Math.min(limit, img.n);
     const p = img.rows * img.cols;
@@ -243,12 +247,14 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
       cols: img.cols,
       images: n === img.n ? img.pixels : img.pixels.slice(0, n * p),
       labels: labels && n !== labels.length ? labels.slice(0, n) : labels,
-      numClasses: labels ? numClasses : 0,
+      numClasses: labels ? -1 : 0, // set below, once both splits' labels are read
       name: `${name}/${which}`,
     };
   };
   const train = load(IDX_FILES.trainImages, IDX_FILES.trainLabels, 'train');
   const test = load(IDX_FILES.testImages, IDX_FILES.testLabels, 'test');
+  const numClasses = opts.numClasses ?? labelClasses;
+  for (const d of [train, test]) if (d.labels) d.numClasses = numClasses;
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new DataError(abs, `train images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}`);
   }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadIdxDir } from '../../src/data/dataset.js';
+import { resolveConfig } from '../../src/config.js';
+import { datasetSpecOf, loadDataset, loadIdxDir } from '../../src/data/dataset.js';
 import {
   DataError,
   decodeIdx,
@@ -234,7 +235,7 @@ describe('loadIdxDir', () => {
       expect(s.test.images).toEqual(pattern(3, 28, 28).reverse());
       expect(Array.from(s.train.labels!)).toEqual([0, 1, 2, 3, 4, 5, 6]);
       expect(Array.from(s.test.labels!)).toEqual([0, 3, 6]);
-      expect(s.train.numClasses).toBe(10);
+      expect([s.train.numClasses, s.test.numClasses]).toEqual([7, 7]); // labels 0..6: max label + 1
       expect(s.train.name).toMatch(/\/train$/);
       expect(s.source).toContain(gz ? 'train-images-idx3-ubyte.gz' : 'train-images-idx3-ubyte,');
     });
@@ -268,5 +269,54 @@ describe('loadIdxDir', () => {
     const s = loadIdxDir(dir);
     expect([s.train.n, s.test.n, s.train.rows, s.train.cols]).toEqual([60, 20, 28, 28]);
     expect(new Set(s.train.labels).size).toBe(10);
+    expect(s.train.numClasses).toBe(10);
+  });
+});
+
+describe('the number of classes of an IDX set comes from its labels', () => {
+  /** A 6-class set (labels 0..5, the 5 only in the test file), through the loader the CLI uses. */
+  function sixClassDir(): string {
+    const dir = freshDir();
+    writeIdxImages(join(dir, 'train-images-idx3-ubyte.gz'), pattern(12, 4, 4), 12, 4, 4);
+    writeIdxImages(join(dir, 't10k-images-idx3-ubyte.gz'), pattern(6, 4, 4), 6, 4, 4);
+    writeIdxLabels(join(dir, 'train-labels-idx1-ubyte.gz'), Array.from({ length: 12 }, (_, i) => i % 5));
+    writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte.gz'), [5, 4, 3, 2, 1, 0]);
+    return dir;
+  }
+
+  it('a 6-class set has numClasses 6 (so the final re-clustering uses k = 6), train and test', () => {
+    const cfg = resolveConfig({ data: { source: 'idx', dir: sixClassDir(), deskew: 'off' } });
+    const s = loadDataset(datasetSpecOf(cfg));
+    expect(s.train.numClasses).toBe(6);
+    expect(s.test.numClasses).toBe(6);
+  });
+
+  it('counts every label of both files, not only those a limit keeps', () => {
+    const s = loadIdxDir(sixClassDir(), { limit: 3 });
+    expect([s.train.n, s.test.n]).toEqual([3, 3]);
+    expect([s.train.numClasses, s.test.numClasses]).toEqual([6, 6]);
+  });
+
+  it('labels above 9 are accepted (up to 255: one byte)', () => {
+    const dir = freshDir();
+    writeIdxImages(join(dir, 'train-images-idx3-ubyte'), pattern(3, 2, 2), 3, 2, 2);
+    writeIdxImages(join(dir, 't10k-images-idx3-ubyte'), pattern(2, 2, 2), 2, 2, 2);
+    writeIdxLabels(join(dir, 'train-labels-idx1-ubyte'), [0, 25, 11]);
+    writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte'), [3, 1]);
+    expect(loadIdxDir(dir).train.numClasses).toBe(26);
+  });
+
+  it('an explicit numClasses still fixes it and bounds the labels', () => {
+    const dir = sixClassDir();
+    expect(loadIdxDir(dir, { numClasses: 8 }).train.numClasses).toBe(8);
+    const m = dataError(() => loadIdxDir(dir, { numClasses: 5 }), join(dir, 't10k-labels-idx1-ubyte.gz'));
+    expect(m).toContain('label 5 at index 0');
+  });
+
+  it('test labels only: the train split stays unlabelled (0), the test split counts its own', () => {
+    const dir = sixClassDir();
+    rmSync(join(dir, 'train-labels-idx1-ubyte.gz'));
+    const s = loadIdxDir(dir);
+    expect([s.train.labels, s.train.numClasses, s.test.numClasses]).toEqual([null, 0, 6]);
   });
 });
