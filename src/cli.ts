@@ -4,11 +4,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
 import { DataError } from './data/data-error.js';
-import { BackendError } from './backend.js';
+// Light modules only: tfjs (backend.ts, run.ts, compare.ts, recluster.ts) loads on demand in main(), so --help,
+// --print-config, --write-schema and config errors answer without it (test/cli-startup.test.ts checks).
+import { BackendError } from './errors.js';
 import { CheckpointError } from './train/checkpoint.js';
 import { TrainingError } from './train/errors.js';
 import { dirname, join, resolve } from 'node:path';
-import { isCompareSpec } from './compare.js';
+import { isCompareSpec } from './compare-spec.js';
 
 const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
 
