@@ -4,7 +4,8 @@
 //
 // Stale means: the inputs differ from those the output was built from. The inputs are hashed (every file under
 // assembly/, asconfig.json, the assemblyscript version, the target name) and the hash is stored beside the output
-// (build/<out>.wasm.inputs), so a branch switch, an edit or an asc upgrade rebuilds, and nothing else does.
+// (build/<out>.wasm.inputs), so a branch switch, an edit or an asc upgrade rebuilds, and nothing else does
+// (not a touch, not a reformatted asconfig.json).
 // Plain Node, no tsx: when everything is up to date this reads ~12 small files and exits in a few milliseconds.
 //
 //   --force     rebuild the named targets whatever the hashes say
@@ -49,8 +50,12 @@ function listFiles(dir) {
 
 const common = createHash('sha256');
 common.update(`asc ${JSON.parse(readFileSync(ascPkg, 'utf8')).version}\0`);
-common.update(`asconfig.json\0${asconfigText}\0`);
-for (const f of listFiles(join(root, 'assembly'))) common.update(`${f}\0`).update(readFileSync(join(root, f))).update('\0');
+common.update(`asconfig.json\0${JSON.stringify(asconfig)}\0`); // its content, not its layout
+for (const f of listFiles(join(root, 'assembly')))
+  common
+    .update(`${f}\0`)
+    .update(readFileSync(join(root, f)))
+    .update('\0');
 const commonDigest = common.digest('hex');
 
 let failed = false;
@@ -66,7 +71,10 @@ for (const target of targets) {
   if (!force && existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) continue;
   const t0 = Date.now();
   const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-  const r = spawnSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     process.stderr.write(`ensure-wasm: asc --target ${target} failed (exit ${r.status ?? r.signal})\n`);
     failed = true;
