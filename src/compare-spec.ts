@@ -3,5 +3,10 @@
 
 /** Is this parsed JSON a compare file (rather than a run config)? A run config never has a "compare" key. */
 export function isCompareSpec(obj: unknown): obj is { compare: unknown } {
-  return obj !== null && typeof obj === 'object' && !Array.isArray(obj) && Object.prototype.hasOwnProperty.call(obj, 'compare');
+  return (
+    obj !== null &&
+    typeof obj === 'object' &&
+    !Array.isArray(obj) &&
+    Object.prototype.hasOwnProperty.call(obj, 'compare')
+  );
 }

@@ -50,15 +50,28 @@ function dataError(fn: () => unknown, file: string): string {
 }
 
 /** A directory with the four standard files. */
-function makeDir(opts: { gz: boolean; nTrain?: number; nTest?: number; labels?: boolean; rows?: number; cols?: number }): string {
+function makeDir(opts: {
+  gz: boolean;
+  nTrain?: number;
+  nTest?: number;
+  labels?: boolean;
+  rows?: number;
+  cols?: number;
+}): string {
   const { gz, nTrain = 7, nTest = 3, labels = true, rows = 28, cols = 28 } = opts;
   const dir = freshDir();
   const ext = gz ? '.gz' : '';
   writeIdxImages(join(dir, `train-images-idx3-ubyte${ext}`), pattern(nTrain, rows, cols), nTrain, rows, cols);
   writeIdxImages(join(dir, `t10k-images-idx3-ubyte${ext}`), pattern(nTest, rows, cols).reverse(), nTest, rows, cols);
   if (labels) {
-    writeIdxLabels(join(dir, `train-labels-idx1-ubyte${ext}`), Array.from({ length: nTrain }, (_, i) => i % 10));
-    writeIdxLabels(join(dir, `t10k-labels-idx1-ubyte${ext}`), Array.from({ length: nTest }, (_, i) => (i * 3) % 10));
+    writeIdxLabels(
+      join(dir, `train-labels-idx1-ubyte${ext}`),
+      Array.from({ length: nTrain }, (_, i) => i % 10),
+    );
+    writeIdxLabels(
+      join(dir, `t10k-labels-idx1-ubyte${ext}`),
+      Array.from({ length: nTest }, (_, i) => (i * 3) % 10),
+    );
   }
   return dir;
 }
@@ -133,11 +146,15 @@ describe('IDX errors: one line naming the file and the problem', () => {
   it('label file where images are expected', () => {
     const f = join(freshDir(), 'swapped');
     writeIdxLabels(f, [1, 2, 3]);
-    expect(dataError(() => readIdxImages(f), f)).toContain('expected an image file (magic 0x00000803, 3 dimensions) but found a label file');
+    expect(dataError(() => readIdxImages(f), f)).toContain(
+      'expected an image file (magic 0x00000803, 3 dimensions) but found a label file',
+    );
   });
 
   it('file shorter than the magic / header', () => {
-    expect(dataError(() => decodeIdx(new Uint8Array([0, 0]), 'tiny'), 'tiny')).toContain('too short for the 4-byte IDX magic');
+    expect(dataError(() => decodeIdx(new Uint8Array([0, 0]), 'tiny'), 'tiny')).toContain(
+      'too short for the 4-byte IDX magic',
+    );
     const m = dataError(() => decodeIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0]), 'hdr'), 'hdr');
     expect(m).toContain('header is truncated: 3 dimensions need a 16-byte header but the file has only 10 bytes');
   });
@@ -158,7 +175,9 @@ describe('IDX errors: one line naming the file and the problem', () => {
     const b = encodeIdx([3], new Uint8Array([1, 2, 3]));
     const longer = new Uint8Array(b.length + 2);
     longer.set(b);
-    expect(dataError(() => parseIdxLabels(longer, 'l'), 'l')).toContain('payload too long: dims 3 need 3 bytes but 5 are present');
+    expect(dataError(() => parseIdxLabels(longer, 'l'), 'l')).toContain(
+      'payload too long: dims 3 need 3 bytes but 5 are present',
+    );
   });
 
   it('payload of a gzip file: offsets refer to the decompressed stream', () => {
@@ -174,14 +193,18 @@ describe('IDX errors: one line naming the file and the problem', () => {
     const full = readFileSync(f);
     writeFileSync(f, full.subarray(0, Math.floor(full.length / 2)));
     const m = dataError(() => readIdxImages(f), f);
-    expect(m).toMatch(/gzip stream is truncated \(Z_BUF_ERROR: unexpected end of file\); the \d+-byte file is incomplete/);
+    expect(m).toMatch(
+      /gzip stream is truncated \(Z_BUF_ERROR: unexpected end of file\); the \d+-byte file is incomplete/,
+    );
   });
 
   it('corrupt gzip', () => {
     const g = Uint8Array.from(gzip(encodeIdx([3], new Uint8Array([1, 2, 3]))));
     g[3] = 0xff; // reserved flag bits
     g.fill(0xff, 10, 14);
-    expect(dataError(() => parseIdxLabels(g, 'bad.gz'), 'bad.gz')).toContain("gzip stream is corrupt (Z_DATA_ERROR: unknown header flags set)");
+    expect(dataError(() => parseIdxLabels(g, 'bad.gz'), 'bad.gz')).toContain(
+      'gzip stream is corrupt (Z_DATA_ERROR: unknown header flags set)',
+    );
   });
 
   it('label out of range: index, value and byte offset of the first bad label', () => {
@@ -279,7 +302,10 @@ describe('the number of classes of an IDX set comes from its labels', () => {
     const dir = freshDir();
     writeIdxImages(join(dir, 'train-images-idx3-ubyte.gz'), pattern(12, 4, 4), 12, 4, 4);
     writeIdxImages(join(dir, 't10k-images-idx3-ubyte.gz'), pattern(6, 4, 4), 6, 4, 4);
-    writeIdxLabels(join(dir, 'train-labels-idx1-ubyte.gz'), Array.from({ length: 12 }, (_, i) => i % 5));
+    writeIdxLabels(
+      join(dir, 'train-labels-idx1-ubyte.gz'),
+      Array.from({ length: 12 }, (_, i) => i % 5),
+    );
     writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte.gz'), [5, 4, 3, 2, 1, 0]);
     return dir;
   }
