@@ -1,41 +1,38 @@
 #!/usr/bin/env node
-// Build the AssemblyScript kernels only when they are missing or stale: `node scripts/ensure-wasm.mjs [target ...]`
-// (targets of asconfig.json; default: release relaxed, what src/cluster/kernels.ts loads).
+// Build the AssemblyScript kernels only when they are missing or stale. Two ways in:
+//
+//   node scripts/ensure-wasm.mjs [--force] [--prepare] [target ...]
+//       targets of asconfig.json; default: release relaxed, the two src/cluster/kernels.ts loads
+//       --force     rebuild the named targets whatever the hashes say (npm run build:wasm)
+//       --prepare   (npm's prepare script) where assemblyscript is not installed (npm ci --omit=dev), warn, exit 0
+//   node --import ./scripts/ensure-wasm.mjs --import tsx src/cli.ts ...
+//       as a preload (npm start, npm run bench): checks the default targets in the same process as the program,
+//       which saves a second Node start-up; exits 1 before the program runs if a build fails
 //
 // Stale means: the inputs differ from those the output was built from. The inputs are hashed (every file under
-// assembly/, asconfig.json, the assemblyscript version, the target name) and the hash is stored beside the output
-// (build/<out>.wasm.inputs), so a branch switch, an edit or an asc upgrade rebuilds, and nothing else does
-// (not a touch, not a reformatted asconfig.json).
-// Plain Node, no tsx: when everything is up to date this reads ~12 small files and exits in a few milliseconds.
-//
-//   --force     rebuild the named targets whatever the hashes say
-//   --prepare   (npm's prepare script) where assemblyscript is not installed (npm ci --omit=dev), warn and exit 0
+// assembly/, asconfig.json's content, the assemblyscript version, the target name) and the hash is stored beside
+// the output (build/<out>.wasm.inputs), so a branch switch, an edit or an asc upgrade rebuilds, and nothing else
+// does (not a touch, not a reformatted asconfig.json). Plain Node, no tsx: up to date, it reads ~12 small files
+// and costs a few milliseconds. asc's own output goes to stderr, so a program's stdout stays its own.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
+const self = fileURLToPath(import.meta.url);
+const root = resolve(dirname(self), '..');
+const preload = !process.argv[1] || resolve(process.argv[1]) !== self;
+const args = preload ? [] : process.argv.slice(2);
 const force = args.includes('--force');
 const prepare = args.includes('--prepare');
 const targets = args.filter((a) => !a.startsWith('--'));
 if (targets.length === 0) targets.push('release', 'relaxed');
 
-const ascPkg = join(root, 'node_modules', 'assemblyscript', 'package.json');
-if (!existsSync(ascPkg)) {
-  const msg = 'ensure-wasm: assemblyscript is not installed (a devDependency), cannot build the wasm kernels';
-  if (prepare) {
-    process.stderr.write(`${msg}; skipped\n`);
-    process.exit(0);
-  }
-  process.stderr.write(`${msg}: run npm ci\n`);
-  process.exit(1);
+function fail(msg, code = 1) {
+  process.stderr.write(`ensure-wasm: ${msg}\n`);
+  process.exit(code);
 }
-
-const asconfigText = readFileSync(join(root, 'asconfig.json'), 'utf8');
-const asconfig = JSON.parse(asconfigText);
 
 /** Every file under dir, sorted, as paths relative to root. */
 function listFiles(dir) {
@@ -48,23 +45,32 @@ function listFiles(dir) {
   return out.sort();
 }
 
+const ascPkg = join(root, 'node_modules', 'assemblyscript', 'package.json');
+if (!existsSync(ascPkg)) {
+  const msg = 'assemblyscript is not installed (a devDependency), cannot build the wasm kernels';
+  if (prepare) {
+    process.stderr.write(`ensure-wasm: ${msg}; skipped\n`);
+    process.exit(0);
+  }
+  fail(`${msg}: run npm ci`);
+}
+
+const asconfig = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));
 const common = createHash('sha256');
 common.update(`asc ${JSON.parse(readFileSync(ascPkg, 'utf8')).version}\0`);
-common.update(`asconfig.json\0${JSON.stringify(asconfig)}\0`); // its content, not its layout
-for (const f of listFiles(join(root, 'assembly')))
+common.update(`asconfig.json\0${JSON.stringify(asconfig)}\0`);
+for (const f of listFiles(join(root, 'assembly'))) {
   common
     .update(`${f}\0`)
     .update(readFileSync(join(root, f)))
     .update('\0');
+}
 const commonDigest = common.digest('hex');
 
 let failed = false;
 for (const target of targets) {
   const outFile = asconfig.targets?.[target]?.outFile;
-  if (!outFile) {
-    process.stderr.write(`ensure-wasm: asconfig.json has no target "${target}" with an outFile\n`);
-    process.exit(2);
-  }
+  if (!outFile) fail(`asconfig.json has no target "${target}" with an outFile`, 2);
   const out = join(root, outFile);
   const stamp = `${out}.inputs`;
   const digest = createHash('sha256').update(`${commonDigest}\0${target}`).digest('hex');
@@ -73,7 +79,7 @@ for (const target of targets) {
   const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
   const r = spawnSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['ignore', 2, 2],
   });
   if (r.status !== 0) {
     process.stderr.write(`ensure-wasm: asc --target ${target} failed (exit ${r.status ?? r.signal})\n`);
@@ -84,4 +90,5 @@ for (const target of targets) {
   renameSync(`${stamp}.tmp`, stamp);
   process.stderr.write(`ensure-wasm: built ${outFile} (${target}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
-process.exit(failed ? 1 : 0);
+if (failed) process.exit(1);
+if (!preload) process.exit(0);
