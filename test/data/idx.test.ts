@@ -323,13 +323,31 @@ describe('the number of classes of an IDX set comes from its labels', () => {
     expect([s.train.numClasses, s.test.numClasses]).toEqual([6, 6]);
   });
 
-  it('labels above 9 are accepted (up to 255: one byte)', () => {
+  /** A folder with tiny images and these train / test labels (raw files). */
+  function labelledDir(train: number[], test: number[]): string {
     const dir = freshDir();
-    writeIdxImages(join(dir, 'train-images-idx3-ubyte'), pattern(3, 2, 2), 3, 2, 2);
-    writeIdxImages(join(dir, 't10k-images-idx3-ubyte'), pattern(2, 2, 2), 2, 2, 2);
-    writeIdxLabels(join(dir, 'train-labels-idx1-ubyte'), [0, 25, 11]);
-    writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte'), [3, 1]);
-    expect(loadIdxDir(dir).train.numClasses).toBe(26);
+    writeIdxImages(join(dir, 'train-images-idx3-ubyte'), pattern(train.length, 2, 2), train.length, 2, 2);
+    writeIdxImages(join(dir, 't10k-images-idx3-ubyte'), pattern(test.length, 2, 2), test.length, 2, 2);
+    writeIdxLabels(join(dir, 'train-labels-idx1-ubyte'), train);
+    writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte'), test);
+    return dir;
+  }
+
+  it('more than 10 classes: labels above 9 are classes too', () => {
+    const train = Array.from({ length: 26 }, (_, i) => (i * 7) % 26);
+    expect(loadIdxDir(labelledDir(train, [3, 1])).train.numClasses).toBe(26);
+  });
+
+  it('a label above a class that never occurs is refused (a corrupt byte, or a set that skips a class)', () => {
+    const dir = labelledDir([0, 1, 2, 3, 4, 5], [5, 4, 200, 0]);
+    const m = dataError(() => loadIdxDir(dir), join(dir, 't10k-labels-idx1-ubyte'));
+    expect(m).toContain('label 200 at index 2 (byte offset 10) is out of range 0..5');
+  });
+
+  it('labels that do not start at 0 are refused', () => {
+    const dir = labelledDir([1, 2, 3], [1, 2]);
+    const m = dataError(() => loadIdxDir(dir), join(dir, 'train-labels-idx1-ubyte'));
+    expect(m).toContain('label 1 at index 0 (byte offset 8): no label is 0');
   });
 
   it('an explicit numClasses still fixes it and bounds the labels', () => {
