@@ -3,6 +3,7 @@
 // The union package, not tfjs-core alone: its Node bundle registers every op's gradient on the shared core
 // (tfjs-core's own register_all_gradients is an ESM file Node cannot import), and brings tf.io for exports.
 import * as tf from '@tensorflow/tfjs';
+import { BackendError } from './errors.js';
 
 export type BackendChoice = 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu';
 
@@ -17,7 +18,7 @@ export interface BackendInfo {
   note: string;
 }
 
-export class BackendError extends Error {}
+export { BackendError };
 
 type Attempt = { ok: true; info: Omit<BackendInfo, 'requested' | 'note'> } | { ok: false; why: string };
 

@@ -4,11 +4,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
 import { DataError } from './data/data-error.js';
-import { BackendError } from './backend.js';
+// Light modules only: tfjs (backend.ts, run.ts, compare.ts, recluster.ts) loads on demand in main(), so --help,
+// --print-config, --write-schema and config errors answer without it (test/cli-startup.test.ts checks).
+import { BackendError } from './errors.js';
 import { CheckpointError } from './train/checkpoint.js';
 import { TrainingError } from './train/errors.js';
 import { dirname, join, resolve } from 'node:path';
-import { isCompareSpec } from './compare.js';
+import { isCompareSpec } from './compare-spec.js';
 
 const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]
 
@@ -150,5 +152,5 @@ export async function main(argv: string[]): Promise<number> {
 
 // Run when executed directly (tsx src/cli.ts), not when imported by tests.
 if (process.argv[1] && /cli\.[tj]s$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -8,6 +8,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, closestKey, isKey, resolveConfig, type Config } from './config.js';
 import { runTraining, type RunOutcome } from './run.js';
 import { writeReport } from './report/html.js';
+import { isCompareSpec } from './compare-spec.js';
+
+export { isCompareSpec };
 
 export interface CompareRunSpec {
   /** names the runs in the report and the run folders (<label>-s<seed>); runs sharing a label are averaged */
@@ -28,10 +31,6 @@ export interface CompareSpec {
   };
 }
 
-/** Is this parsed JSON a compare file (rather than a run config)? A run config never has a "compare" key. */
-export function isCompareSpec(obj: unknown): obj is { compare: unknown } {
-  return obj !== null && typeof obj === 'object' && !Array.isArray(obj) && Object.prototype.hasOwnProperty.call(obj, 'compare');
-}
 
 const fail = (msg: string): never => { throw new ConfigError(`compare: ${msg}`); };
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

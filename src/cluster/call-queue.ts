@@ -44,8 +44,8 @@ export function trackWait<T>(p: Promise<T>, sink: (ms: number) => void): Promise
   p.then(done, done);
   const origThen = p.then.bind(p);
   // `await p` on a native promise skips an own `then`; hiding `constructor` makes await go through it.
-  Object.defineProperty(p, 'constructor', { value: undefined });
-  Object.defineProperty(p, 'then', {
+  void Object.defineProperty(p, 'constructor', { value: undefined });
+  void Object.defineProperty(p, 'then', {
     value: (a?: (v: T) => unknown, b?: (e: unknown) => unknown) => {
       if (!settled && waitingSince < 0) waitingSince = performance.now();
       return origThen(a, b);

@@ -47,7 +47,7 @@ export interface Kernels {
 export type KernelVariant = 'auto' | 'relaxed' | 'strict';
 
 /** Paths of the release builds (npm run build:wasm). */
-export const WASM_FILE = fileURLToPath(new URL('../../build/uvhe.wasm', import.meta.url));
+export const WASM_FILE = fileURLToPath(new URL(process.env.UVHE_WASM === 'debug' ? '../../build/uvhe.debug.wasm' : '../../build/uvhe.wasm', import.meta.url));
 export const WASM_RELAXED_FILE = fileURLToPath(new URL('../../build/uvhe-relaxed.wasm', import.meta.url));
 
 // (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))

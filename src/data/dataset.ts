@@ -195,14 +195,37 @@ function findIdxFile(dir: string, entries: Set<string>, base: string): string | 
 }
 
 /**
+ * The number of classes an IDX set's labels name (0 without labels): K such that every class 0..K-1 occurs in one
+ * of the files and no label is K or above. A label above a class that never occurs (a corrupt byte, or a set that
+ * skips a class, which would make the final k count a class that is not there) is refused, naming its file, index
+ * and byte offset, as a label outside the range the other labels establish.
+ */
+function classesOfLabels(files: Array<{ file: string; labels: Int32Array }>): number {
+  const seen = new Uint8Array(257);
+  for (const { labels } of files) for (const v of labels) seen[v] = 1;
+  let k = 0;
+  while (seen[k]) k++;
+  for (const { file, labels } of files) {
+    const i = labels.findIndex((v) => v >= k);
+    if (i < 0) continue;
+    const where = `label ${labels[i]} at index ${i} (byte offset ${8 + i})`; // a label file's header is 8 bytes
+    throw new DataError(file, k === 0 ? `${where}: no label is 0 (classes are numbered from 0)` : `${where} is out of range 0..${k - 1}`);
+  }
+  return k;
+}
+
+/**
  * Loads an IDX directory: train-images-idx3-ubyte, t10k-images-idx3-ubyte (required) and
  * train-labels-idx1-ubyte, t10k-labels-idx1-ubyte (optional: a split without its label file has
  * labels null). Each may be raw or .gz (gzip is detected by content). The files keep their own
  * train/test split and order. `limit` keeps the first `limit` examples of each split (MNIST and
- * Fashion-MNIST files are already in mixed class order). Labels must lie in 0..numClasses-1 (default 10).
+ * Fashion-MNIST files are already in mixed class order). The number of classes comes from the labels: max label
+ * + 1 over the train and test label files (whole files, before `limit`), 0 for a split without labels; every class
+ * below it must occur in one of the files (see classesOfLabels). An explicit `numClasses` instead fixes it and
+ * demands every label lie in 0..numClasses-1.
  */
 export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: number } = {}): Split {
-  const { limit, numClasses = 10 } = opts;
+  const { limit } = opts;
   checkLimit(limit);
   const abs = resolve(dir);
   let st;
@@ -220,6 +243,7 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
   };
   const name = basename(abs);
   const files: string[] = [];
+  const labelFiles: Array<{ file: string; labels: Int32Array }> = []; // whole files, for the number of classes
   const load = (imgBase: string, labBase: string, which: 'train' | 'test'): Dataset => {
     const imgFile = need(imgBase);
     const labFile = findIdxFile(abs, entries, labBase);
@@ -229,8 +253,9 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
     let labels: Int32Array | null = null;
     if (labFile) {
       files.push(basename(labFile));
-      labels = readIdxLabels(labFile, numClasses);
+      labels = readIdxLabels(labFile, opts.numClasses ?? 256);
       checkCountsAgree(imgFile, img.n, labFile, labels.length);
+      labelFiles.push({ file: labFile, labels });
     }
     const n = limit === undefined ? img.n : Math.min(limit, img.n);
     const p = img.rows * img.cols;
@@ -240,12 +265,14 @@ export function loadIdxDir(dir: string, opts: { limit?: number; numClasses?: num
       cols: img.cols,
       images: n === img.n ? img.pixels : img.pixels.slice(0, n * p),
       labels: labels && n !== labels.length ? labels.slice(0, n) : labels,
-      numClasses: labels ? numClasses : 0,
+      numClasses: labels ? -1 : 0, // set below, once both splits' labels are read
       name: `${name}/${which}`,
     };
   };
   const train = load(IDX_FILES.trainImages, IDX_FILES.trainLabels, 'train');
   const test = load(IDX_FILES.testImages, IDX_FILES.testLabels, 'test');
+  const numClasses = opts.numClasses ?? classesOfLabels(labelFiles);
+  for (const d of [train, test]) if (d.labels) d.numClasses = numClasses;
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new DataError(abs, `train images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}`);
   }

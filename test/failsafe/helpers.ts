@@ -55,7 +55,7 @@ export function runCli(args: string[], timeoutMs = 120_000): { code: number; std
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000, child?: Child): Promise<void> {
   const t0 = performance.now();
   let done = false;
-  child?.exited.then(() => { done = true; });
+  void child?.exited.then(() => { done = true; });
   while (!cond()) {
     if (done) throw new Error(`the CLI exited while waiting for ${what}: ${child!.stderr().slice(-500)}`);
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
