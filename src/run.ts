@@ -98,6 +98,9 @@ export function checkAgainstData(cfg: Config, split: Split): void {
   if (cfg.mode === 'uvhe' && cfg.cluster.k > n) {
     problems.push(`config: cluster.k (${cfg.cluster.k}) must not exceed the number of training examples (${n}, from data.source and data.limit)`);
   }
+  if (cfg.mode !== 'vhe' && cfg.eval.finalK > n) {
+    problems.push(`config: eval.finalK (${cfg.eval.finalK}) must not exceed the number of training examples (${n}, from data.source and data.limit)`);
+  }
   const graphs = ([['cluster.embed', cfg.mode === 'uvhe' ? cfg.cluster.embed : 'none'], ['eval.embed', cfg.mode === 'vhe' ? 'none' : cfg.eval.embed]] as const)
     .filter(([, embed]) => embed !== 'none');
   if (n > SPECTRAL_MAX_N) {

@@ -268,3 +268,14 @@ describe('the graph rules above their size limit (checked when training starts)'
     expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), ok)).not.toThrow();
   });
 });
+
+describe('eval.finalK against the data (checked when training starts)', () => {
+  it('refuses a final k above the number of training examples, naming the key and data.limit', async () => {
+    const { checkAgainstData } = await import('../../src/run.js');
+    const split = { train: { n: 50, labels: null }, test: { n: 0 }, source: 'test' } as unknown as Parameters<typeof checkAgainstData>[1];
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', cluster: { k: 5 }, eval: { finalK: 51 } }), split))
+      .toThrow(/^config: eval\.finalK \(51\) must not exceed the number of training examples \(50, from data\.source and data\.limit\)$/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'vae', eval: { finalK: 51 } }), split)).toThrow(/eval\.finalK/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', cluster: { k: 5 }, eval: { finalK: 50 } }), split)).not.toThrow();
+  });
+});
