@@ -160,7 +160,7 @@ export function outputsComplete(dir: string, epochs: number): boolean {
 export function planResume(dir: string, cfg: Config, ran?: Config): ResumePlan {
   const ckPath = join(dir, 'checkpoint.bin');
   if (!existsSync(ckPath)) {
-    throw new RunFolderError(`resume: ${dir} has no checkpoint yet: the run stopped before its first one (written after epoch ${Math.max(1, Math.min(cfg.checkpoint.every || cfg.train.epochs, cfg.train.epochs))}), so there is nothing to continue; start the run again (npm start -- --config ${join(dir, 'config.json')} writes a new folder)`);
+    throw new RunFolderError(`resume: ${dir} has no checkpoint yet (no ${ckPath}): the run stopped before its first one (written after epoch ${Math.max(1, Math.min(cfg.checkpoint.every || cfg.train.epochs, cfg.train.epochs))}), so there is nothing to continue; start the run again (npm start -- --config ${join(dir, 'config.json')} writes a new folder)`);
   }
   const ck = loadCheckpoint(ckPath);
   const notes: string[] = [];

@@ -46,8 +46,9 @@ function truncateMetrics(path: string, epoch: number, step: number): void {
   writeAtomic(path, keep.map((l) => l + '\n').join(''));
 }
 
-/** First Ctrl-C (or SIGTERM): finish the step, checkpoint, flush, exit 130/143. A second one exits at once;
- *  the previous checkpoint stays loadable because checkpoints are only ever replaced by an atomic rename. */
+/** First Ctrl-C (or SIGTERM): finish the step, checkpoint, flush, exit 130/143; after training, skip the output
+ *  phases not yet started. A second one exits at once; the previous checkpoint stays loadable because
+ *  checkpoints are only ever replaced by an atomic rename, and the lock goes with the exit handler. */
 function installSignals(progress: Progress): { stopRequested: () => boolean; signal: () => 'SIGINT' | 'SIGTERM' | null; remove: () => void; stopping: (what: string) => void } {
   let got: 'SIGINT' | 'SIGTERM' | null = null;
   let what = 'stopping after this step and writing a checkpoint';
@@ -172,10 +173,10 @@ async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }
     signals.remove();
   }
   const r = result.last;
-  const stopped = result.stopped || signals.stopRequested();
-  if (skipped.length && stopped) progress.message(`${signals.signal() ?? 'stop'}: skipped ${skipped.join(', ')}`);
-  progress.message(stopped
+  const incomplete = result.stopped || skipped.length > 0;
+  if (skipped.length) progress.message(`${signals.signal() ?? 'stop'}: skipped ${skipped.join(', ')}`);
+  progress.message(incomplete
     ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
     : `done: open ${join(dir, 'report.html')}`);
-  return { dir, last: r, backend, signal: stopped ? signals.signal() : null };
+  return { dir, last: r, backend, signal: signals.signal() };
 }

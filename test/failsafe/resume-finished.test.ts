@@ -79,7 +79,7 @@ describe('a run killed before its first checkpoint', () => {
     const r = runCli(['--resume', dir]);
     expect(r.code, r.stderr.slice(-800)).toBe(2);
     expect(errorLines(r.stderr)).toHaveLength(1);
-    expect(errorLines(r.stderr)[0]).toMatch(/^error: resume: .* has no checkpoint yet: .*start the run again/);
+    expect(errorLines(r.stderr)[0]).toMatch(/^error: resume: .* has no checkpoint yet \(no .*checkpoint\.bin\): .*start the run again/);
     expect(readFileSync(join(dir, 'config.json'))).toEqual(before);
   });
 });

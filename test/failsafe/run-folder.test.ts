@@ -69,13 +69,17 @@ describe('one process per run folder', () => {
   it('a second --resume of a running folder is refused naming the owner\'s pid; the lock goes when the owner exits', async () => {
     const dir = join(OUT, 'busy');
     const child = startCli(tinyArgs(OUT, 'busy', ['train.epochs=200', 'train.batchSize=4']));
-    await waitFor(() => metricsLines(dir).length >= 1 && existsSync(join(dir, 'checkpoint.bin')), 'the first checkpoint', 90_000, child);
-    expect(readFileSync(join(dir, '.lock'), 'utf8').trim()).toBe(String(child.proc.pid));
-    const r = runCli(['--resume', dir], 40_000);
+    let r: { code: number; stderr: string };
+    try {
+      await waitFor(() => metricsLines(dir).length >= 1 && existsSync(join(dir, 'checkpoint.bin')), 'the first checkpoint', 90_000, child);
+      expect(readFileSync(join(dir, '.lock'), 'utf8').trim()).toBe(String(child.proc.pid));
+      r = runCli(['--resume', dir], 40_000);
+    } finally {
+      child.proc.kill('SIGINT');
+    }
     expect(r.code, r.stderr.slice(-800)).toBe(2);
     expect(errorLines(r.stderr)).toHaveLength(1);
     expect(errorLines(r.stderr)[0]).toMatch(new RegExp(`^error: run folder .* is in use by process ${child.proc.pid} `));
-    child.proc.kill('SIGINT');
     expect((await child.exited).code).toBe(130);
     expect(existsSync(join(dir, '.lock'))).toBe(false);
     // metrics of one process only: epochs 1, 2, ... in order
