@@ -8,6 +8,7 @@ import { DataError } from './data/data-error.js';
 // --print-config, --write-schema and config errors answer without it (test/cli-startup.test.ts checks).
 import { BackendError } from './errors.js';
 import { CheckpointError } from './train/checkpoint.js';
+import { RunFolderError } from './run-folder.js';
 import { TrainingError } from './train/errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { isCompareSpec } from './compare-spec.js';
@@ -112,7 +113,7 @@ export function parseCli(argv: string[]): ParsedCli {
   const cfg = resolveConfig(fileObj, sets);
   if (v['write-schema']) return { cfg, action: 'schema', schemaPath: v['write-schema'] };
   if (v.recluster && !v['print-config']) return { cfg, action: 'recluster', reclusterDir: v.recluster, ran: resolveConfig(fileObj) };
-  return { cfg, action: v['print-config'] ? 'print' : 'run', resumeDir: v.resume };
+  return { cfg, action: v['print-config'] ? 'print' : 'run', resumeDir: v.resume, ran: v.resume ? resolveConfig(fileObj) : undefined };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -134,10 +135,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { runTraining } = await import('./run.js');
-    const out = await runTraining(cfg, { resumeDir });
+    const out = await runTraining(cfg, { resumeDir, ran });
     return out.signal === 'SIGINT' ? 130 : out.signal === 'SIGTERM' ? 143 : 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof DataError || e instanceof BackendError || e instanceof CheckpointError) {
+    if (e instanceof ConfigError || e instanceof DataError || e instanceof BackendError || e instanceof CheckpointError || e instanceof RunFolderError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }

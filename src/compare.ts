@@ -183,7 +183,7 @@ export function summaryTable(runs: Array<{ label: string; dir: string }>): strin
 export async function runCompare(spec: CompareSpec, baseDir: string, hooks: CompareHooks = {}): Promise<string> {
   const { outDir, runs } = planCompare(spec, baseDir, hooks.sets);
   const name = spec.compare.name;
-  const train = hooks.train ?? runTraining;
+  const train = hooks.train ?? ((cfg: Config) => runTraining(cfg, { nameSegments: 2 }));
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const done: Array<{ label: string; dir: string }> = [];
   for (const [i, r] of runs.entries()) {

@@ -1,23 +1,25 @@
 // Composes the stages for one run: the run folder and its resolved config → data → backend → training (with
 // metrics and progress hooks) → summary. Owns the order in which things are written.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
-import { deriveSeed } from './util/rng.js';
-import { writeImageGrids } from './report/images.js';
-import { writeReport } from './report/html.js';
-import { exportModels } from './model/export.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
-import { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
+import { saveCheckpoint, type CheckpointData } from './train/checkpoint.js';
+import { acquireLock, appendLine, checkName, makeRunDir, prepareOutDir, removeStaleTemps, writeAtomic, type RunLock } from './run-folder.js';
+import { checkCheckpointData, planResume, runIdentity, type ResumePlan } from './resume-check.js';
+import { outputSourceFromCheckpoint, writeOutputs, type OutputSource } from './outputs.js';
+
+export { writeAtomic };
 
 export interface RunOutcome {
   dir: string;
   last: MetricsRecord;
-  backend: BackendInfo;
+  /** null when --resume found the run finished (nothing was started) */
+  backend: BackendInfo | null;
   /** the signal that stopped the run early, if any */
   signal: 'SIGINT' | 'SIGTERM' | null;
 }
@@ -25,6 +27,10 @@ export interface RunOutcome {
 export interface RunOptions {
   /** continue the run in this folder from its checkpoint.bin */
   resumeDir?: string;
+  /** --resume: the run's config.json resolved before --set, to refuse keys that may not change */
+  ran?: Config;
+  /** parts of cfg.name (1; a compare run's <compare>/<label>-s<seed>: 2) */
+  nameSegments?: number;
 }
 
 /** Keep only the metrics lines up to the checkpoint (a run that died after its last checkpoint re-does those epochs). */
@@ -40,39 +46,20 @@ function truncateMetrics(path: string, epoch: number, step: number): void {
   writeAtomic(path, keep.map((l) => l + '\n').join(''));
 }
 
-/** First Ctrl-C (or SIGTERM): finish the step, checkpoint, flush, exit 130/143. A second one exits at once;
- *  the previous checkpoint stays loadable because checkpoints are only ever replaced by an atomic rename. */
-function installSignals(progress: Progress): { stopRequested: () => boolean; signal: () => 'SIGINT' | 'SIGTERM' | null; remove: () => void } {
+/** First Ctrl-C (or SIGTERM): finish the step, checkpoint, flush, exit 130/143; after training, skip the output
+ *  phases not yet started. A second one exits at once; the previous checkpoint stays loadable because
+ *  checkpoints are only ever replaced by an atomic rename, and the lock goes with the exit handler. */
+function installSignals(progress: Progress): { stopRequested: () => boolean; signal: () => 'SIGINT' | 'SIGTERM' | null; remove: () => void; stopping: (what: string) => void } {
   let got: 'SIGINT' | 'SIGTERM' | null = null;
+  let what = 'stopping after this step and writing a checkpoint';
   const handler = (sig: 'SIGINT' | 'SIGTERM'): void => {
     if (got) process.exit(sig === 'SIGINT' ? 130 : 143);
     got = sig;
-    progress.message(`${sig}: stopping after this step and writing a checkpoint (press Ctrl-C again to exit at once)`);
+    progress.message(`${sig}: ${what} (press Ctrl-C again to exit at once)`);
   };
   const onInt = (): void => handler('SIGINT'), onTerm = (): void => handler('SIGTERM');
   process.on('SIGINT', onInt); process.on('SIGTERM', onTerm);
-  return { stopRequested: () => got !== null, signal: () => got, remove: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); } };
-}
-
-function stamp(d = new Date()): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-/** <outDir>/<name>/, never reusing a folder that already exists (another run's results are never overwritten). */
-export function makeRunDir(cfg: Config): string {
-  const base = resolve(cfg.outDir, cfg.name || `${cfg.mode}-${stamp()}`);
-  let dir = base;
-  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** Write a file atomically: a temporary file, then a rename, so a reader never sees half of it. */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  return { stopRequested: () => got !== null, signal: () => got, remove: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); }, stopping: (w) => { what = w; } };
 }
 
 const fmt = (v: unknown, digits = 2): string => (typeof v === 'number' ? v.toFixed(digits) : '-');
@@ -111,11 +98,39 @@ export function checkAgainstData(cfg: Config, split: Split): void {
 }
 
 export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<RunOutcome> {
-  // Everything that can refuse the run does so before the run folder exists: checkpoint, data, data-dependent keys.
-  const resume = opts.resumeDir ? loadCheckpoint(join(opts.resumeDir, 'checkpoint.bin')) : undefined;
+  const held: { lock?: RunLock } = {};
+  try {
+    return await runLocked(cfg, opts, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }): Promise<RunOutcome> {
+  // Everything that can refuse the run does so before anything is written: paths, lock, checkpoint, data,
+  // data-dependent keys; --resume also checks the checkpoint against the config (resume-check.ts).
+  const say = (line: string): void => { process.stderr.write(line + '\n'); };
+  let plan: ResumePlan | undefined, outAbs = '';
+  if (opts.resumeDir) {
+    held.lock = acquireLock(resolve(opts.resumeDir), say);
+    removeStaleTemps(resolve(opts.resumeDir), say);
+    plan = planResume(resolve(opts.resumeDir), cfg, opts.ran);
+    for (const n of plan.notes) say(n);
+    if (plan.action === 'finished') {
+      say(`${resolve(opts.resumeDir)}: already finished at epoch ${plan.epoch} of ${plan.epoch}; nothing to do (train on with --set train.epochs=N)`);
+      return { dir: resolve(opts.resumeDir), last: {}, backend: null, signal: null };
+    }
+  } else {
+    checkName(cfg.name, opts.nameSegments);
+    outAbs = prepareOutDir(cfg.outDir);
+  }
+  const resume: CheckpointData | undefined = plan?.ck;
   const split = loadDataset(datasetSpecOf(cfg));
   checkAgainstData(cfg, split);
-  const dir = opts.resumeDir ? resolve(opts.resumeDir) : makeRunDir(cfg);
+  if (resume) checkCheckpointData(resume, cfg, split);
+  const identity = runIdentity(cfg, split);
+  const dir = opts.resumeDir ? resolve(opts.resumeDir) : makeRunDir(outAbs, cfg.name, cfg.mode);
+  held.lock ??= acquireLock(dir, say);
   const ckptPath = join(dir, 'checkpoint.bin');
   const metricsPath = join(dir, 'metrics.jsonl');
   writeAtomic(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
@@ -128,53 +143,45 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
   progress.message(`uvhe run: mode ${cfg.mode}; data ${split.source}; ${backend.note}`);
   progress.message(`run folder: ${dir}`);
   if (resume) truncateMetrics(metricsPath, Number(resume.meta.epoch), Number(resume.meta.step));
-  else writeFileSync(metricsPath, '');
+  else writeAtomic(metricsPath, '');
   const common = { backend: backend.name };
   const signals = installSignals(progress);
-  let result;
+  // The signal handler stays installed through the outputs: a stop there skips the phases left (--resume
+  // completes them from the checkpoint).
+  let result: OutputSource, skipped: string[];
   try {
-    result = await train(cfg, split, {
-      onStep: (e, s, _steps, loss, rate) => progress.step(e, s, loss, rate),
-      onStepRecord: (rec) => appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n'),
-      onEpoch: (rec) => {
-        appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n');
-        progress.epoch(epochLine(rec, cfg.train.epochs));
-      },
-      onMessage: (line) => progress.message(line),
-      onCheckpoint: (data) => saveCheckpoint(ckptPath, { meta: { ...data.meta, backend: backend.name }, arrays: data.arrays }),
-      shouldStop: signals.stopRequested,
-    }, resume);
+    if (plan?.action === 'outputs') {
+      progress.message(`training finished at epoch ${plan.epoch} of ${cfg.train.epochs}; completing the outputs from the checkpoint`);
+      result = outputSourceFromCheckpoint(cfg, split, plan.ck, dir);
+    } else {
+      result = await train(cfg, split, {
+        onStep: (e, s, _steps, loss, rate) => progress.step(e, s, loss, rate),
+        onStepRecord: (rec) => appendLine(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n'),
+        onEpoch: (rec) => {
+          appendLine(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n');
+          progress.epoch(epochLine(rec, cfg.train.epochs));
+        },
+        onMessage: (line) => progress.message(line),
+        onCheckpoint: (data) => saveCheckpoint(ckptPath, { meta: { ...data.meta, ...identity, backend: backend.name }, arrays: data.arrays }),
+        shouldStop: signals.stopRequested,
+      }, resume);
+    }
+    signals.stopping('skipping the outputs not yet written (the checkpoint is complete; --resume writes them)');
+    // What the model learned, to look at: image grids (while the weights are still alive), the report that embeds
+    // them, the model export, the summary (outputs.ts).
+    try {
+      skipped = await writeOutputs({ cfg, dir, split, backendNote: backend.note, message: (l) => progress.message(l), stopRequested: signals.stopRequested }, result);
+    } finally {
+      disposeParams(result.params);
+    }
   } finally {
     signals.remove();
   }
   const r = result.last;
-  // What the model learned, to look at: image grids (while the weights are still alive), then the report that
-  // embeds them. A failure here must not lose the run: metrics and checkpoint are already on disk.
-  try {
-    writeImageGrids({
-      dir, shape: result.shape, params: result.params, train: split.train, test: split.test,
-      trainLabels: result.trainLabels, k: cfg.mode === 'vhe' ? split.train.numClasses : cfg.cluster.k,
-      subsetSize: cfg.train.subsetSize, seed: deriveSeed(cfg.seed, 'images'),
-    });
-    writeReport({ out: join(dir, 'report.html'), title: basename(dir), runs: [{ label: cfg.mode, dir }] });
-  } catch (e) {
-    progress.message(`warning: report not written: ${(e as Error).message.split('\n')[0]}`);
-  }
-  try {
-    await exportModels(join(dir, 'model'), result.shape, result.params);
-  } catch (e) {
-    progress.message(`warning: model export failed: ${(e as Error).message.split('\n')[0]}`);
-  }
-  disposeParams(result.params);
-  const summary = [
-    `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, `backend: ${backend.note}`,
-    `epochs: ${r.epoch ?? 0} of ${cfg.train.epochs}${result.stopped ? ' (stopped early; continue with --resume)' : ''}`,
-    `train nats/example: ${fmt(r['loss/total'])}`, `test nats/example: ${fmt(r['test/total'])}`,
-    r['cluster/acc'] !== undefined ? `pseudo-label accuracy: ${fmt(r['cluster/acc'], 4)}  NMI: ${fmt(r['cluster/nmi'], 4)}` : '',
-  ].filter(Boolean).join('\n') + '\n';
-  writeAtomic(join(dir, 'summary.txt'), summary);
-  progress.message(result.stopped
+  const incomplete = result.stopped || skipped.length > 0;
+  if (skipped.length) progress.message(`${signals.signal() ?? 'stop'}: skipped ${skipped.join(', ')}`);
+  progress.message(incomplete
     ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
     : `done: open ${join(dir, 'report.html')}`);
-  return { dir, last: r, backend, signal: result.stopped ? signals.signal() : null };
+  return { dir, last: r, backend, signal: signals.signal() };
 }

@@ -1,6 +1,7 @@
 // Shared by the fail-safe tests that run the real CLI as a child process (signals, kills).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -33,9 +34,9 @@ export interface Child {
   exited: Promise<{ code: number; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-export function startCli(args: string[]): Child {
+export function startCli(args: string[], env: Record<string, string> = {}): Child {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (s: string) => { err += s; });
@@ -45,9 +46,9 @@ export function startCli(args: string[]): Child {
   return { proc, stderr: () => err, exited };
 }
 
-/** Runs the CLI to the end (synchronously). */
-export function runCli(args: string[], timeoutMs = 120_000): { code: number; stderr: string } {
-  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
+/** Runs the CLI to the end (synchronously); `env` adds variables (e.g. UVHE_FAULT). */
+export function runCli(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): { code: number; stderr: string } {
+  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } });
   return { code: r.status ?? -1, stderr: r.stderr };
 }
 
@@ -83,4 +84,24 @@ export function parseMetrics(dir: string): Array<Record<string, unknown>> {
 export function seeded(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32; };
+}
+
+/** The lines of a CLI's stderr that start with "error:" (a refusal is exactly one). */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('error:'));
+}
+
+/** Every file under dir (relative path → size, mtime and a hash of the bytes), to show that a command changed nothing. */
+export function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name), r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) { out[r + '/'] = 'dir'; walk(p, r); continue; }
+      const st = statSync(p);
+      out[r] = `${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+    }
+  };
+  walk(dir, '');
+  return out;
 }

@@ -30,6 +30,9 @@ describe.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during training'
     expect(ms).toBeLessThan(10_000);
     expect(child.stderr()).toContain(`${sig}: stopping after this step`);
     expect(child.stderr()).toContain(`continue with: npm start -- --resume ${dir}`);
+    // a stop in training skips the outputs, and says so
+    expect(child.stderr()).toContain(`${sig}: skipped the image grids, the report, the model export`);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
     expect(child.stderr()).not.toMatch(/^\s+at /m);
 
     const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
@@ -77,6 +80,7 @@ describe('a second SIGINT', () => {
       expect(ms).toBeLessThan(3_000);
       expect(out).not.toContain('stopped: checkpoint written');
       expect(out).not.toMatch(/^\s+at /m);
+      expect(existsSync(join(dir, '.lock')), 'the lock is removed by the exit handler').toBe(false);
       const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
       expect(Number(ck.meta.epoch)).toBeGreaterThanOrEqual(1);
       parseMetrics(dir);
@@ -106,6 +110,7 @@ describe('SIGINT while a background relabel is still running', () => {
     const ck = loadCheckpoint(join(dir, 'checkpoint.bin'));
     expect(ck.meta.bgPending).toBe(true);
     const epoch = Number(ck.meta.epoch);
+    // (the relabel keys are the run's own: --resume refuses to change them)
     const res = runCli(['--resume', dir, '--set', `train.epochs=${epoch + 2}`]);
     expect(res.code, res.stderr.slice(-800)).toBe(0);
     const last = parseMetrics(dir).filter((l) => l.kind === 'epoch').at(-1)!;
