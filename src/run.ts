@@ -8,7 +8,8 @@ import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
-import { writeReport } from './report/html.js';
+import { writeReport, writeRunReport } from './report/html.js';
+import { writeClusterFiles } from './report/cluster-map.js';
 import { exportModels } from './model/export.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
@@ -136,6 +137,8 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
       onEpoch: (rec) => {
         appendFileSync(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n');
         progress.epoch(epochLine(rec, cfg.train.epochs));
+        const failed = writeRunReport(dir, cfg.mode); // open it during the run and reload; a failure only warns
+        if (failed) progress.message(`warning: report not updated: ${failed}`);
       },
       onMessage: (line) => progress.message(line),
       onCheckpoint: (data) => saveCheckpoint(ckptPath, { meta: { ...data.meta, backend: backend.name }, arrays: data.arrays }),
@@ -153,6 +156,7 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
       trainLabels: result.trainLabels, k: cfg.mode === 'vhe' ? split.train.numClasses : cfg.cluster.k,
       subsetSize: cfg.train.subsetSize, seed: deriveSeed(cfg.seed, 'images'),
     });
+    writeClusterFiles(dir, { cfg, train: split.train, result });
     writeReport({ out: join(dir, 'report.html'), title: basename(dir), runs: [{ label: cfg.mode, dir }] });
   } catch (e) {
     progress.message(`warning: report not written: ${(e as Error).message.split('\n')[0]}`);
