@@ -13,6 +13,7 @@ import { tf } from './backend.js';
 import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
+import { writeClusterFiles } from './report/cluster-map.js';
 import { exportModels } from './model/export.js';
 import { CheckpointError, type CheckpointData } from './train/checkpoint.js';
 import { faultPause, writeAtomic } from './run-folder.js';
@@ -25,6 +26,9 @@ export interface OutputSource {
   /** training stopped early (a signal) */
   stopped: boolean;
   trainLabels: Int32Array | null;
+  /** the final re-clustering's labels and the codes it clustered (train() only; null from a checkpoint) */
+  finalLabels: Int32Array | null;
+  mapCodes: { rows: Float32Array; d: number; weights: Float32Array | null } | null;
 }
 
 export interface OutputContext {
@@ -52,6 +56,10 @@ export async function writeOutputs(ctx: OutputContext, src: OutputSource): Promi
       trainLabels: src.trainLabels, k: cfg.mode === 'vhe' ? split.train.numClasses : cfg.cluster.k,
       subsetSize: cfg.train.subsetSize, seed: deriveSeed(cfg.seed, 'images'),
     })],
+    // from a checkpoint there are no final labels: keep a clusters.json that has them
+    ['the cluster map', () => {
+      if (src.finalLabels || !existsSync(join(dir, 'clusters.json'))) writeClusterFiles(dir, { cfg, train: split.train, result: src });
+    }],
     ['the report', () => writeReport({ out: join(dir, 'report.html'), title: basename(dir), runs: [{ label: cfg.mode, dir }] })],
     ['the model export', () => exportModels(join(dir, 'model'), src.shape, src.params)],
   ];
@@ -110,5 +118,5 @@ export function outputSourceFromCheckpoint(cfg: Config, split: Split, ck: Checkp
   }
   const labels = ck.arrays['engine/labels'];
   const trainLabels = cfg.mode === 'vhe' ? split.train.labels : cfg.mode === 'uvhe' && labels instanceof Int32Array ? labels : null;
-  return { shape, params, last: lastEpochRecord(dir, Number(ck.meta.epoch)), stopped: false, trainLabels };
+  return { shape, params, last: lastEpochRecord(dir, Number(ck.meta.epoch)), stopped: false, trainLabels, finalLabels: null, mapCodes: null };
 }

@@ -6,6 +6,7 @@ import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
+import { writeRunReport } from './report/html.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
 import { saveCheckpoint, type CheckpointData } from './train/checkpoint.js';
@@ -160,6 +161,8 @@ async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }
         onEpoch: (rec) => {
           appendLine(metricsPath, JSON.stringify({ ...rec, ...common }) + '\n');
           progress.epoch(epochLine(rec, cfg.train.epochs));
+          const failed = writeRunReport(dir, cfg.mode); // open it during the run and reload; a failure only warns
+          if (failed) progress.message(`warning: report not updated: ${failed}`);
         },
         onMessage: (line) => progress.message(line),
         onCheckpoint: (data) => saveCheckpoint(ckptPath, { meta: { ...data.meta, ...identity, backend: backend.name }, arrays: data.arrays }),

@@ -8,7 +8,7 @@ import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine } from '../cluster/engine.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { clusterEngineOptions } from '../eval/rules.js';
-import { encodeMeans, scoreFinalCodes, type FinalCodes } from '../eval/final.js';
+import { encodeMeans, finalSpaceWeights, scoreFinalCodes, type FinalCodes } from '../eval/final.js';
 import { BatchBuilder } from './batch.js';
 import { evaluate, evaluationRecord } from './evaluate.js';
 import { Adam } from './adam.js';
@@ -46,6 +46,11 @@ export interface TrainResult {
   /** uvhe: final pseudo-labels (vhe: true labels) and codes, for the image grids */
   trainLabels: Int32Array | null;
   codes: Float32Array | null;
+  /** the final re-clustering's labels of the n training rows, in [0, final/k); null where it did not run */
+  finalLabels: Int32Array | null;
+  /** what the report's map lays out: n×d codes (uvhe: the store [z‖c]; vae: the means the final re-clustering
+   *  used) and the per-dimension weights of the distance that clusters them (null: all 1); null: none */
+  mapCodes: { rows: Float32Array; d: number; weights: Float32Array | null } | null;
 }
 
 export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, resume?: CheckpointData): Promise<TrainResult> {
@@ -92,6 +97,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
   let last: MetricsRecord = {};
   let stopped = false;
+  let finalLabels: Int32Array | null = null, means: Float32Array | null = null;
   try {
     for (let epoch = startEpoch; epoch <= E && !stopped; epoch++) {
       const tEpoch = performance.now();
@@ -135,8 +141,10 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         const tFinal = performance.now();
         const codes: FinalCodes = engine
           ? { kind: 'store', engine, codes: await engine.readCodes(), d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
-          : { kind: 'means', codes: () => encodeMeans({ shape, params, builder, n: data.n, B, rng }), d: shape.zDim };
-        Object.assign(rec, await finalRecord(cfg, codes, data.n, data.numClasses, data.labels));
+          : { kind: 'means', codes: () => (means = encodeMeans({ shape, params, builder, n: data.n, B, rng })), d: shape.zDim };
+        const f = await finalRecord(cfg, codes, data.n, data.numClasses, data.labels);
+        Object.assign(rec, f.rec);
+        finalLabels = f.labels;
         rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
       }
       rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
@@ -156,7 +164,11 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   }
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
-  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes };
+  const d = shape.zDim + shape.cDim;
+  // the map shows the space its colours were clustered in: the final rule's where it ran, else training's
+  const mapCodes = codes ? { rows: codes, d, weights: finalLabels ? finalSpaceWeights(cfg, relabeler!.dimWeights, d) : relabeler!.dimWeights }
+    : means ? { rows: means, d: shape.zDim, weights: null } : null;
+  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, finalLabels, mapCodes };
 }
 
 /** The uvhe cluster engine: the SIMD pool, or plain TypeScript on this thread with runtime.workers = 0. */
@@ -171,9 +183,9 @@ async function createEngine(cfg: Config, n: number, hooks: TrainHooks): Promise<
  * re-clustering of the codes (uvhe: the store with training's last weights; vae: the means of q(z|x), the classic
  * "KMeans on the VAE's codes" baseline). Nothing when that k exceeds the n training examples.
  */
-async function finalRecord(cfg: Config, codes: FinalCodes, n: number, classes: number, truth: Int32Array): Promise<MetricsRecord> {
+async function finalRecord(cfg: Config, codes: FinalCodes, n: number, classes: number, truth: Int32Array): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
   const k = cfg.eval.finalK || classes;
-  if (k > n) return {};
+  if (k > n) return { rec: {}, labels: null };
   const f = await scoreFinalCodes(cfg, codes, n, k, truth);
-  return { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi };
+  return { rec: { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi }, labels: f.labels };
 }

@@ -23,12 +23,24 @@ export interface RelabelerOptions {
   truth: Int32Array | null;
 }
 
-/** Pseudo-label metrics of a relabel against the true labels (where known). */
-function clusterMetrics(rel: RelabelResult, truth: Int32Array | null, k: number): MetricsRecord {
+/**
+ * How the members of the previously reported clusters spread over the new ones: the non-zero counts of the
+ * k×k table (new cluster, previous cluster), flat as cluster, previous, count, cluster, previous, count, … The
+ * report matches cluster ids across relabels on it (ids are renumbered at every relabel), with or without labels.
+ */
+export function labelOverlap(labels: Int32Array, previous: Int32Array, k: number): number[] {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) { const key = labels[i]! * k + previous[i]!; counts.set(key, (counts.get(key) ?? 0) + 1); }
+  return [...counts.entries()].sort((a, b) => a[0] - b[0]).flatMap(([key, c]) => [Math.floor(key / k), key % k, c]);
+}
+
+/** Pseudo-label metrics of a relabel against the true labels (where known) and the labels reported before it. */
+function clusterMetrics(rel: RelabelResult, truth: Int32Array | null, k: number, previous: Int32Array | null): MetricsRecord {
   const rec: MetricsRecord = {
     'cluster/sizes': Array.from(rel.sizes), 'cluster/empty': emptyClusters(rel.sizes),
     'cluster/reseeded': rel.reseeded, 'cluster/inertia': rel.inertia, 'time/relabel': rel.ms / 1000,
   };
+  if (previous && previous.length === rel.labels.length) rec['cluster/overlap'] = labelOverlap(rel.labels, previous, k);
   if (truth) {
     rec['cluster/nmi'] = nmi(truth, rel.labels);
     rec['cluster/acc'] = clusterAccuracy(truth, rel.labels, k).accuracy;
@@ -50,6 +62,8 @@ export class Relabeler {
   /** the background refit to start after this epoch's checkpoint */
   private next: (() => Promise<RelabelResult>) | null = null;
   private readonly background: boolean;
+  /** a copy of the labels the last cluster/sizes described (null: none yet), for cluster/overlap */
+  private reported: Int32Array | null = null;
 
   private constructor(private o: RelabelerOptions, labels: Int32Array) {
     this.background = o.cfg.cluster.refit === 'background';
@@ -75,6 +89,7 @@ export class Relabeler {
   async restore(r: Restored): Promise<void> {
     const { cfg, engine } = this.o;
     this.rel = { ...this.rel, labels: await engine.labels() };
+    this.reported = this.rel.labels.slice();
     this.dimW = r.dimWeights;
     if (!(this.background && r.bgPending && r.startStep === 0 && r.startEpoch <= cfg.train.epochs)) return;
     // the checkpoint was taken just before the refit of the previous epoch's codes started, or while an earlier
@@ -110,7 +125,10 @@ export class Relabeler {
     else { this.rel = await this.refit(epoch, dw.w, kmeansW, false); landed = true; }
     rec['cluster/wz'] = dw.wz; rec['cluster/wc'] = dw.wc;
     engine.takeWaitMs();
-    if (landed || epoch === cfg.train.epochs) Object.assign(rec, clusterMetrics(this.rel, this.o.truth, cfg.cluster.k));
+    if (landed || epoch === cfg.train.epochs) {
+      Object.assign(rec, clusterMetrics(this.rel, this.o.truth, cfg.cluster.k, this.reported));
+      this.reported = this.rel.labels.slice();
+    }
     return { rec, waitMs: stepWaits + (performance.now() - t0) };
   }
 

@@ -25,7 +25,7 @@ describe.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s after the last e
     const err = child.stderr();
     expect(r.signal, err.slice(-800)).toBeNull();
     expect(r.code, err.slice(-800)).toBe(code);
-    expect(err).toMatch(new RegExp(`^${sig}: skipped (the image grids, )?(the report, )?the model export$`, 'm'));
+    expect(err).toMatch(new RegExp(`^${sig}: skipped (the image grids, )?(the cluster map, )?(the report, )?the model export$`, 'm'));
     expect(err).toContain(`continue with: npm start -- --resume ${dir}`);
     expect(err).not.toMatch(/^\s+at /m);
     expect(existsSync(join(dir, '.lock'))).toBe(false);

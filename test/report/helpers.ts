@@ -24,15 +24,15 @@ function cli(args: string[]): Promise<void> {
 
 export interface FixtureRun { label: string; dir: string; mode: Mode; seed: number }
 
-/** Trains `runs` (mode × seed) for `epochs` epochs on the tiny fixture, two at a time. */
-export async function makeRuns(specs: Array<{ mode: Mode; seed: number }>, epochs = 3): Promise<FixtureRun[]> {
+/** Trains `runs` (mode × seed) for `epochs` epochs on the tiny fixture, two at a time; `sets`: extra --set keys. */
+export async function makeRuns(specs: Array<{ mode: Mode; seed: number }>, epochs = 3, sets: string[] = []): Promise<FixtureRun[]> {
   const out = mkdtempSync(join(tmpdir(), 'uvhe-report-'));
   const runs = specs.map(({ mode, seed }) => ({ label: mode, mode, seed, dir: join(out, `${mode}-s${seed}`) }));
   const train = (r: FixtureRun): Promise<void> => cli([
     ...emptyConfig(out), '--set', `mode=${r.mode}`, '--set', `seed=${r.seed}`, '--set', 'data.source=idx', '--set', `data.dir=${FIXTURE}`,
     '--set', `outDir=${out}`, '--set', `name=${r.mode}-s${r.seed}`, '--set', `train.epochs=${epochs}`, '--set', 'train.batchSize=16',
     '--set', 'model.hidden=32', '--set', 'cluster.k=4', '--set', 'runtime.backend=wasm', '--set', 'train.logSteps=2',
-    '--set', 'train.progress=none',
+    '--set', 'train.progress=none', ...sets.flatMap((kv) => ['--set', kv]),
   ]);
   for (let i = 0; i < runs.length; i += 2) await Promise.all(runs.slice(i, i + 2).map(train));
   await initBackend('wasm');

@@ -29,7 +29,7 @@ describe('writeReport', () => {
     expect(html).not.toMatch(/<link[^>]+stylesheet/i);
     expect(html).toContain('uPlot'); // the chart library is inlined
     const imgs = [...html.matchAll(/<img [^>]*src="([^"]+)"/g)].map((m) => m[1]);
-    expect(imgs.length).toBe(2 * 2 + 2 * 3); // vae: reconstructions + samples; uvhe: + few-shot
+    expect(imgs.length).toBe(2 * 2 + 2 * 2); // vae: reconstructions + samples; uvhe: + few-shot, its samples cut into labelled rows
     for (const s of imgs) expect(s.startsWith('data:image/png;base64,')).toBe(true);
     expect(html).toContain('<title>vae &lt;vs&gt; uvhe</title>'); // escaped
   });
@@ -54,6 +54,18 @@ describe('writeReport', () => {
     const sizes = charts.find((c) => c.id === 'sizes-2')!;
     expect(sizes.series.filter((s) => s.label.startsWith('cluster ')).length).toBe(4);
     expect(html).toContain('wasm'); // the backend
+  });
+
+  it('clusters: a map per run, the confusion matrices, cluster-sample rows labelled from clusters.json', () => {
+    const data = JSON.parse(/<script id="report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]);
+    expect(data.maps.length).toBe(4); // vae: its final re-clustering's map too
+    const live = runs.slice(2).map((r) => JSON.parse(readFileSync(join(r.dir, 'clusters.json'), 'utf8')).pseudo.sizes.filter((s: number) => s > 0).length);
+    expect(html.match(/class="cs-row"/g)!.length).toBe(live[0] + live[1]); // one per non-empty pseudo-class of uvhe s1 and s2
+    expect(html).toMatch(/<div class="cs-label"><span class="sw"[^>]*><\/span><b>pseudo-class \d+<\/b><br>\d+ examples<br>mostly \d<br>purity \d\.\d\d<\/div>/);
+    expect(html.match(/<table class="confusion">/g)!.length).toBe(2 + 2 * 2); // vae: final; uvhe: final + pseudo-labels
+    expect(html).toContain('final re-clustering of the training codes');
+    expect(html).toContain('training pseudo-labels');
+    expect(html).toContain('UMAP + GMM on z');
   });
 
   it('summary: mean ± sd of the final test nats per label', () => {
