@@ -3,13 +3,16 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.js';
-import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
+import { datasetSpecOf, loadDataset, toFloat01, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
 import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
-import { exportModels } from './model/export.js';
+import { exportRun, type ExportRunOptions } from './model/export.js';
+import { selectSpace } from './assign.js';
+import { encodeInductive } from './apply/networks.js';
+import { spaceCodes } from './apply/run-model.js';
 import { Progress } from './train/progress.js';
 import { setGradientMode } from './model/layers.js';
 import { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
@@ -148,6 +151,7 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
   // What the model learned, to look at: image grids (while the weights are still alive), then the report that
   // embeds them. A failure here must not lose the run: metrics and checkpoint are already on disk.
   try {
+    progress.message('writing image grids and report …');
     writeImageGrids({
       dir, shape: result.shape, params: result.params, train: split.train, test: split.test,
       trainLabels: result.trainLabels, k: cfg.mode === 'vhe' ? split.train.numClasses : cfg.cluster.k,
@@ -157,21 +161,84 @@ export async function runTraining(cfg: Config, opts: RunOptions = {}): Promise<R
   } catch (e) {
     progress.message(`warning: report not written: ${(e as Error).message.split('\n')[0]}`);
   }
+  const finalLine = finalResultLine(cfg, r);
+  let assignNote = '';
   try {
-    await exportModels(join(dir, 'model'), result.shape, result.params);
+    progress.message(`exporting model (networks, preprocessing, clustering state) to ${join(dir, 'model')} …`);
+    const header = await exportRun({
+      dir: join(dir, 'model'), shape: result.shape, params: result.params,
+      manifest: {
+        image: { rows: split.train.rows, cols: split.train.cols }, preprocess: { deskew: datasetSpecOf(cfg).deskew ?? false, scale: 255 },
+        subsetSize: cfg.train.subsetSize, classes: split.train.numClasses,
+        final: typeof r['final/acc'] === 'number' ? { k: Number(r['final/k']), acc: r['final/acc'], nmi: Number(r['final/nmi']), rule: finalRule(cfg, Number(r['final/k'])) } : null,
+      },
+      reference: assignReference(cfg, split, result),
+    });
+    if (header) assignNote = `assignment of new images: ${header.K}-nearest-neighbour vote over ${header.n.toLocaleString('en-US')} training codes (${header.labelSource} labels); leave-one-out agreement with them ${header.looAgreement.toFixed(3)}`;
   } catch (e) {
     progress.message(`warning: model export failed: ${(e as Error).message.split('\n')[0]}`);
   }
   disposeParams(result.params);
   const summary = [
-    `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, `backend: ${backend.note}`,
+    `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, backend.note,
     `epochs: ${r.epoch ?? 0} of ${cfg.train.epochs}${result.stopped ? ' (stopped early; continue with --resume)' : ''}`,
     `train nats/example: ${fmt(r['loss/total'])}`, `test nats/example: ${fmt(r['test/total'])}`,
-    r['cluster/acc'] !== undefined ? `pseudo-label accuracy: ${fmt(r['cluster/acc'], 4)}  NMI: ${fmt(r['cluster/nmi'], 4)}` : '',
+    finalLine, pseudoLabelLine(r), assignNote,
   ].filter(Boolean).join('\n') + '\n';
   writeAtomic(join(dir, 'summary.txt'), summary);
+  if (finalLine) progress.message(finalLine);
+  if (pseudoLabelLine(r)) progress.message(pseudoLabelLine(r));
+  if (assignNote) progress.message(assignNote);
   progress.message(result.stopped
     ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
     : `done: open ${join(dir, 'report.html')}`);
   return { dir, last: r, backend, signal: result.stopped ? signals.signal() : null };
+}
+
+/** The final rule in a few words: "umap on z, k = 10" (a vae's codes are the means of q(z|x)). */
+function finalRule(cfg: Config, k: number): string {
+  const embed = cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed;
+  return `${embed} on ${cfg.mode === 'vae' ? 'the means of q(z|x)' : cfg.eval.space === 'zc' ? '[z‖c]' : cfg.eval.space}, k = ${k}`;
+}
+
+/** The final re-clustering's scores (final/*), named as what they are; '' when the run did not compute them. */
+export function finalResultLine(cfg: Config, r: MetricsRecord): string {
+  if (typeof r['final/acc'] !== 'number') return '';
+  return `final clusters (${finalRule(cfg, Number(r['final/k']))}): accuracy ${fmt(r['final/acc'], 3)}, NMI ${fmt(r['final/nmi'], 3)}`;
+}
+
+/** Training's last pseudo-labels (cluster/*), the labels that drove its subsets D; '' without them. */
+export function pseudoLabelLine(r: MetricsRecord): string {
+  if (typeof r['cluster/acc'] !== 'number') return '';
+  return `training pseudo-labels: accuracy ${fmt(r['cluster/acc'], 3)}, NMI ${fmt(r['cluster/nmi'], 3)}`;
+}
+
+/**
+ * What new images are assigned against (model/clusters.*): the final rule's codes and labels (uvhe: the part of the
+ * store eval.space keeps, with the final weights; vae: the means of q(z|x)); without a final re-clustering, a uvhe
+ * run's store with its last pseudo-labels; vhe: the training images encoded as new images are ([z‖c]), with their true labels.
+ */
+function assignReference(cfg: Config, split: Split, res: Awaited<ReturnType<typeof train>>): ExportRunOptions['reference'] {
+  const { n, labels: truth } = split.train, { zDim: dz, cDim: dc } = res.shape;
+  const f = res.final;
+  if (f && cfg.mode === 'uvhe') {
+    const space = cfg.eval.space, D = dz + dc;
+    const codes = selectSpace(f.codes, n, dz, dc, space), d = codes.length / n;
+    const weights = selectSpace(f.weights ?? new Float32Array(D).fill(1), 1, dz, dc, space);
+    return { codes, d, n, labels: f.labels, k: f.k, weights, labelSource: 'final', space, truth };
+  }
+  if (f) return { codes: f.codes, d: dz, n, labels: f.labels, k: f.k, weights: new Float32Array(dz).fill(1), labelSource: 'final', space: 'z', truth };
+  if (cfg.mode === 'uvhe' && res.codes && res.trainLabels) {
+    return { codes: res.codes, d: dz + dc, n, labels: res.trainLabels, k: cfg.cluster.k, weights: new Float32Array(dz + dc).fill(1), labelSource: 'pseudo', space: 'zc', truth };
+  }
+  if (cfg.mode === 'vhe' && truth) {
+    return (nets) => {
+      const x = toFloat01(split.train.images, null, res.shape.pixels, new Float32Array(n * res.shape.pixels));
+      const e = encodeInductive(nets, res.shape, x);
+      // [z‖c]: with D = {x}, c is what carries the class
+      const rows = spaceCodes({ n, ...e }, res.shape, 'zc'), d = dz + dc;
+      return { codes: rows, d, n, labels: truth, k: split.train.numClasses, weights: new Float32Array(d).fill(1), labelSource: 'true', space: 'zc', truth };
+    };
+  }
+  return null;
 }

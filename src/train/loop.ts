@@ -8,7 +8,7 @@ import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine } from '../cluster/engine.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { clusterEngineOptions } from '../eval/rules.js';
-import { encodeMeans, scoreFinalCodes, type FinalCodes } from '../eval/final.js';
+import { encodeMeans, finalSpaceWeights, scoreFinalCodes, type FinalCodes } from '../eval/final.js';
 import { BatchBuilder } from './batch.js';
 import { evaluate, evaluationRecord } from './evaluate.js';
 import { Adam } from './adam.js';
@@ -46,7 +46,13 @@ export interface TrainResult {
   /** uvhe: final pseudo-labels (vhe: true labels) and codes, for the image grids */
   trainLabels: Int32Array | null;
   codes: Float32Array | null;
+  /** the final re-clustering of the last epoch, when it ran: what it clustered and the labels it gave */
+  final: FinalClustering | null;
 }
+
+/** The final rule's input and output: n×d codes (uvhe: the store [z‖c]; vae: the means of q(z|x)), the distance
+ *  weights it used (d; null = all 1) and its n labels in 0..k-1. */
+export interface FinalClustering { codes: Float32Array; d: number; weights: Float32Array | null; labels: Int32Array; k: number }
 
 export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, resume?: CheckpointData): Promise<TrainResult> {
   const { train: data, test } = split;
@@ -92,6 +98,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
   let last: MetricsRecord = {};
   let stopped = false;
+  let final: FinalClustering | null = null;
   try {
     for (let epoch = startEpoch; epoch <= E && !stopped; epoch++) {
       const tEpoch = performance.now();
@@ -120,6 +127,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const evalDue = cfg.eval.every > 0 && (epoch % cfg.eval.every === 0 || epoch === E);
       if (evalDue && test.n > 0) {
         const tEval = performance.now();
+        if (epoch === E) hooks.onMessage?.(`final evaluation: ${(cfg.eval.limit > 0 ? Math.min(cfg.eval.limit, test.n) : test.n).toLocaleString('en-US')} test examples …`);
         const ev = evaluate({
           shape, params, train: data, test, k: cfg.mode === 'vhe' ? data.numClasses : cfg.cluster.k,
           trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null,
@@ -133,10 +141,15 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       }
       if (evalDue && epoch === E && data.labels && cfg.mode !== 'vhe') {
         const tFinal = performance.now();
+        const k = cfg.eval.finalK || data.numClasses;
+        hooks.onMessage?.(`final re-clustering: ${cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed} on ${data.n.toLocaleString('en-US')} codes (${engine ? `space ${cfg.eval.space}` : 'means of q(z|x)'}, k = ${k}) …`);
+        const rows = engine ? await engine.readCodes() : encodeMeans({ shape, params, builder, n: data.n, B, rng });
         const codes: FinalCodes = engine
-          ? { kind: 'store', engine, codes: await engine.readCodes(), d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
-          : { kind: 'means', codes: () => encodeMeans({ shape, params, builder, n: data.n, B, rng }), d: shape.zDim };
-        Object.assign(rec, await finalRecord(cfg, codes, data.n, data.numClasses, data.labels));
+          ? { kind: 'store', engine, codes: rows, d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
+          : { kind: 'means', codes: () => rows, d: shape.zDim };
+        const f = await finalRecord(cfg, codes, data.n, k, data.labels);
+        Object.assign(rec, f.rec);
+        if (f.labels) final = { codes: rows, d: codes.d, weights: engine ? finalSpaceWeights(cfg, relabeler!.dimWeights, codes.d) : null, labels: f.labels, k };
         rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
       }
       rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
@@ -156,7 +169,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   }
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
-  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes };
+  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, final };
 }
 
 /** The uvhe cluster engine: the SIMD pool, or plain TypeScript on this thread with runtime.workers = 0. */
@@ -167,13 +180,12 @@ async function createEngine(cfg: Config, n: number, hooks: TrainHooks): Promise<
 }
 
 /**
- * Accuracy and NMI at k = eval.finalK, or the number of true classes, whatever k training used: the final
+ * Accuracy, NMI and labels at k = eval.finalK, or the number of true classes, whatever k training used: the final
  * re-clustering of the codes (uvhe: the store with training's last weights; vae: the means of q(z|x), the classic
  * "KMeans on the VAE's codes" baseline). Nothing when that k exceeds the n training examples.
  */
-async function finalRecord(cfg: Config, codes: FinalCodes, n: number, classes: number, truth: Int32Array): Promise<MetricsRecord> {
-  const k = cfg.eval.finalK || classes;
-  if (k > n) return {};
+async function finalRecord(cfg: Config, codes: FinalCodes, n: number, k: number, truth: Int32Array): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
+  if (k > n) return { rec: {}, labels: null };
   const f = await scoreFinalCodes(cfg, codes, n, k, truth);
-  return { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi };
+  return { rec: { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi }, labels: f.labels };
 }
