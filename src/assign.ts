@@ -1,10 +1,12 @@
 // A run's clustering state for new points: the training codes with their labels (model/clusters.bin + clusters.json,
-// docs/formats.md) and the K-nearest-neighbour vote that places a new code in one of the clusters. Pure TypeScript:
-// no tfjs, so the format and the vote are usable (and testable) without a backend.
+// docs/formats.md) and the K-nearest-neighbour vote that places a new code in one of the clusters, an inductive
+// stand-in for the final rule (which labels only the codes it was given). Pure TypeScript: no tfjs, so the format and
+// the vote are usable (and testable) without a backend.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Neighbours that vote on a new code's cluster. */
+/** Neighbours that vote where the final rule has no neighbour graph of its own (KMeans, vhe's true labels). */
 export const ASSIGN_K = 15;
 
 /** Where a run's reference labels come from. */

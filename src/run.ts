@@ -10,7 +10,8 @@ import { deriveSeed } from './util/rng.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
 import { exportRun, type ExportRunOptions } from './model/export.js';
-import { selectSpace } from './assign.js';
+import { ASSIGN_K, selectSpace } from './assign.js';
+import { graphNeighbors } from './eval/rules.js';
 import { encodeInductive } from './apply/networks.js';
 import { spaceCodes } from './apply/run-model.js';
 import { Progress } from './train/progress.js';
@@ -215,19 +216,22 @@ export function pseudoLabelLine(r: MetricsRecord): string {
 
 /**
  * What new images are assigned against (model/clusters.*): the final rule's codes and labels (uvhe: the part of the
- * store eval.space keeps, with the final weights; vae: the means of q(z|x)); without a final re-clustering, a uvhe
+ * store eval.space keeps, with the final weights; vae: the means of q(z|x)), voted on by as many neighbours as the
+ * final rule's graph has (ASSIGN_K after KMeans); without a final re-clustering, a uvhe
  * run's store with its last pseudo-labels; vhe: the training images encoded as new images are ([z‖c]), with their true labels.
  */
 function assignReference(cfg: Config, split: Split, res: Awaited<ReturnType<typeof train>>): ExportRunOptions['reference'] {
   const { n, labels: truth } = split.train, { zDim: dz, cDim: dc } = res.shape;
   const f = res.final;
+  // A graph rule's labels follow its neighbour graph: the vote reads neighbourhoods of the same size.
+  const K = cfg.eval.embed === 'none' ? ASSIGN_K : graphNeighbors(cfg, n);
   if (f && cfg.mode === 'uvhe') {
     const space = cfg.eval.space, D = dz + dc;
     const codes = selectSpace(f.codes, n, dz, dc, space), d = codes.length / n;
     const weights = selectSpace(f.weights ?? new Float32Array(D).fill(1), 1, dz, dc, space);
-    return { codes, d, n, labels: f.labels, k: f.k, weights, labelSource: 'final', space, truth };
+    return { codes, d, n, labels: f.labels, k: f.k, weights, labelSource: 'final', space, truth, K };
   }
-  if (f) return { codes: f.codes, d: dz, n, labels: f.labels, k: f.k, weights: new Float32Array(dz).fill(1), labelSource: 'final', space: 'z', truth };
+  if (f) return { codes: f.codes, d: dz, n, labels: f.labels, k: f.k, weights: new Float32Array(dz).fill(1), labelSource: 'final', space: 'z', truth, K };
   if (cfg.mode === 'uvhe' && res.codes && res.trainLabels) {
     return { codes: res.codes, d: dz + dc, n, labels: res.trainLabels, k: cfg.cluster.k, weights: new Float32Array(dz + dc).fill(1), labelSource: 'pseudo', space: 'zc', truth };
   }

@@ -57,7 +57,7 @@ export async function loadRun(dir: string, opts: LoadRunOptions = {}): Promise<L
   const mPath = join(modelDir, 'uvhe.json');
   let manifest: RunManifest;
   try { manifest = JSON.parse(readFileSync(mPath, 'utf8')) as RunManifest; } catch (e) {
-    throw new DataError(mPath, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (not a run folder, or a run exported before uvhe.json existed)' : `unreadable: ${(e as Error).message}`);
+    throw new DataError(mPath, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (not a run folder with a model/ folder)' : `unreadable: ${(e as Error).message}`);
   }
   if (manifest.format !== 'uvhe-run') throw new DataError(mPath, 'is not a uvhe run manifest');
   await initBackend(opts.backend ?? 'auto');

@@ -161,6 +161,8 @@ export interface RunManifest {
 export interface ExportReference {
   codes: Float32Array; d: number; n: number; labels: Int32Array; k: number;
   weights: Float32Array; labelSource: LabelSource; space: 'z' | 'c' | 'zc';
+  /** neighbours that vote (default ASSIGN_K) */
+  K?: number;
   /** true training labels, to match clusters to labels (null without) */
   truth: Int32Array | null;
 }
@@ -188,7 +190,7 @@ export async function exportRun(o: ExportRunOptions): Promise<ClusterHeader | nu
     let header: ClusterHeader | null = null;
     if (ref) {
       const clusterToLabel = ref.truth ? Array.from(clusterAccuracy(ref.truth, ref.labels, ref.k).mapping) : null;
-      const state: ClusterState = { ...ref, K: ASSIGN_K, clusterToLabel };
+      const state: ClusterState = { ...ref, K: ref.K ?? ASSIGN_K, clusterToLabel };
       header = writeClusterState(dir, state, looAgreement(state));
     }
     const manifest: RunManifest = {
