@@ -5,16 +5,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Config } from './config.js';
-import type { Split } from './data/dataset.js';
+import { datasetSpecOf, toFloat01, type Split } from './data/dataset.js';
 import type { MetricsRecord } from './train/loop.js';
 import { modelShape } from './train/loop.js';
 import { createParams, type ModelShape, type Params } from './model/vhe.js';
 import { tf } from './backend.js';
-import { deriveSeed } from './util/rng.js';
+import { Rng, deriveSeed } from './util/rng.js';
+import { BatchBuilder } from './train/batch.js';
+import { encodeMeans, finalSpaceWeights } from './eval/final.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
 import { writeClusterFiles } from './report/cluster-map.js';
-import { exportModels } from './model/export.js';
+import { exportRun, type ExportRunOptions } from './model/export.js';
+import { ASSIGN_K, selectSpace } from './assign.js';
+import { graphNeighbors } from './eval/rules.js';
+import { encodeInductive } from './apply/networks.js';
+import { spaceCodes } from './apply/run-model.js';
+import type { FinalClustering } from './train/loop.js';
 import { CheckpointError, type CheckpointData } from './train/checkpoint.js';
 import { faultPause, writeAtomic } from './run-folder.js';
 
@@ -26,8 +33,10 @@ export interface OutputSource {
   /** training stopped early (a signal) */
   stopped: boolean;
   trainLabels: Int32Array | null;
-  /** the final re-clustering's labels and the codes it clustered (train() only; null from a checkpoint) */
-  finalLabels: Int32Array | null;
+  /** the final re-clustering (train() only; null from a checkpoint) and the code store (uvhe) */
+  final: FinalClustering | null;
+  codes: Float32Array | null;
+  /** the codes the report's map lays out (see TrainResult) */
   mapCodes: { rows: Float32Array; d: number; weights: Float32Array | null } | null;
 }
 
@@ -58,17 +67,34 @@ export async function writeOutputs(ctx: OutputContext, src: OutputSource): Promi
     })],
     // from a checkpoint there are no final labels: keep a clusters.json that has them
     ['the cluster map', () => {
-      if (src.finalLabels || !existsSync(join(dir, 'clusters.json'))) writeClusterFiles(dir, { cfg, train: split.train, result: src });
+      if (src.final || !existsSync(join(dir, 'clusters.json'))) {
+        writeClusterFiles(dir, { cfg, train: split.train, result: { ...src, finalLabels: src.final?.labels ?? null } });
+      }
     }],
     ['the report', () => writeReport({ out: join(dir, 'report.html'), title: basename(dir), runs: [{ label: cfg.mode, dir }] })],
-    ['the model export', () => exportModels(join(dir, 'model'), src.shape, src.params)],
+    ['the model export', async () => {
+      ctx.message(`exporting model (networks, preprocessing, clustering state) to ${join(dir, 'model')} …`);
+      const r = src.last;
+      const header = await exportRun({
+        dir: join(dir, 'model'), shape: src.shape, params: src.params,
+        manifest: {
+          image: { rows: split.train.rows, cols: split.train.cols }, preprocess: { deskew: datasetSpecOf(cfg).deskew ?? false, scale: 255 },
+          subsetSize: cfg.train.subsetSize, classes: split.train.numClasses,
+          final: typeof r['final/acc'] === 'number' ? { k: Number(r['final/k']), acc: r['final/acc'], nmi: Number(r['final/nmi']), rule: finalRule(cfg, Number(r['final/k'])) } : null,
+        },
+        reference: assignReference(cfg, split, src),
+      });
+      if (header) assignNote = `assignment of new images: ${header.K}-nearest-neighbour vote over ${header.n.toLocaleString('en-US')} training codes (${header.labelSource} labels); leave-one-out agreement with them ${header.looAgreement.toFixed(3)}`;
+    }],
   ];
+  let assignNote = '';
   const skipped: string[] = [];
   for (const [what, run] of phases) {
     await faultPause(what);
     await new Promise((r) => setImmediate(r)); // a signal that came during the last phase is handled here
     if (src.stopped || ctx.stopRequested()) { skipped.push(what); continue; }
     try {
+      if (what !== 'the model export') ctx.message(`writing ${what.replace(/^the /, '')} …`);
       await run();
     } catch (e) {
       ctx.message(`warning: ${what.replace(/^the /, '')} not written: ${(e as Error).message.split('\n')[0]}`);
@@ -81,12 +107,13 @@ export async function writeOutputs(ctx: OutputContext, src: OutputSource): Promi
   if (epochs < E) state = ' (stopped early; continue with --resume)';
   else if (skipped.length) state = ` (outputs incomplete: ${skipped.join(', ')} skipped; complete them with --resume)`;
   const summary = [
-    `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, `backend: ${ctx.backendNote}`,
+    `run: ${dir}`, `mode: ${cfg.mode}`, `data: ${split.source}`, ctx.backendNote,
     `epochs: ${epochs} of ${E}${state}`,
     `train nats/example: ${fmt(r['loss/total'])}`, `test nats/example: ${fmt(r['test/total'])}`,
-    r['cluster/acc'] !== undefined ? `pseudo-label accuracy: ${fmt(r['cluster/acc'], 4)}  NMI: ${fmt(r['cluster/nmi'], 4)}` : '',
+    finalResultLine(cfg, r), pseudoLabelLine(r), assignNote,
   ].filter(Boolean).join('\n') + '\n';
   writeAtomic(join(dir, 'summary.txt'), summary);
+  for (const line of [finalResultLine(cfg, r), pseudoLabelLine(r), assignNote]) if (line) ctx.message(line);
   return skipped;
 }
 
@@ -118,5 +145,78 @@ export function outputSourceFromCheckpoint(cfg: Config, split: Split, ck: Checkp
   }
   const labels = ck.arrays['engine/labels'];
   const trainLabels = cfg.mode === 'vhe' ? split.train.labels : cfg.mode === 'uvhe' && labels instanceof Int32Array ? labels : null;
-  return { shape, params, last: lastEpochRecord(dir, Number(ck.meta.epoch)), stopped: false, trainLabels, finalLabels: null, mapCodes: null };
+  const codes = cfg.mode === 'uvhe' && ck.arrays['engine/codes'] instanceof Float32Array ? ck.arrays['engine/codes'] : null;
+  const final = finalFromCheckpoint(cfg, split, ck, { shape, params, codes });
+  const mapCodes = final ? { rows: final.codes, d: final.d, weights: final.weights } : null;
+  return { shape, params, last: lastEpochRecord(dir, Number(ck.meta.epoch)), stopped: false, trainLabels, final, codes, mapCodes };
+}
+
+/** The final re-clustering as the finished run had it: its labels and k from the checkpoint, the codes it clustered
+ *  (uvhe: the store under the final space's weights; vae: the means of q(z|x), encoded again). */
+function finalFromCheckpoint(cfg: Config, split: Split, ck: CheckpointData,
+  m: { shape: ModelShape; params: Params; codes: Float32Array | null }): FinalClustering | null {
+  const labels = ck.arrays['final/labels'], k = Number(ck.meta.finalK);
+  if (!(labels instanceof Int32Array) || !(k > 0)) return null;
+  const { n } = split.train, { shape } = m;
+  if (m.codes) {
+    const d = shape.zDim + shape.cDim;
+    const w = ck.arrays['cluster/dimWeights'];
+    return { codes: m.codes, d, weights: finalSpaceWeights(cfg, w instanceof Float32Array ? w : null, d), labels, k };
+  }
+  if (cfg.mode !== 'vae') return null;
+  const B = Math.min(cfg.train.batchSize, n);
+  const builder = new BatchBuilder(split.train.images, n, shape.pixels, B, cfg.train.subsetSize, shape.zDim, shape.cDim);
+  const codes = encodeMeans({ shape, params: m.params, builder, n, B, rng: new Rng(0) }); // the means read no noise
+  return { codes, d: shape.zDim, weights: null, labels, k };
+}
+
+/** The final rule in a few words: "umap on z, k = 10" (a vae's codes are the means of q(z|x)). */
+function finalRule(cfg: Config, k: number): string {
+  const embed = cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed;
+  return `${embed} on ${cfg.mode === 'vae' ? 'the means of q(z|x)' : cfg.eval.space === 'zc' ? '[z‖c]' : cfg.eval.space}, k = ${k}`;
+}
+
+/** The final re-clustering's scores (final/*), named as what they are; '' when the run did not compute them. */
+export function finalResultLine(cfg: Config, r: MetricsRecord): string {
+  if (typeof r['final/acc'] !== 'number') return '';
+  return `final clusters (${finalRule(cfg, Number(r['final/k']))}): accuracy ${fmt(r['final/acc'], 3)}, NMI ${fmt(r['final/nmi'], 3)}`;
+}
+
+/** Training's last pseudo-labels (cluster/*), the labels that drove its subsets D; '' without them. */
+export function pseudoLabelLine(r: MetricsRecord): string {
+  if (typeof r['cluster/acc'] !== 'number') return '';
+  return `training pseudo-labels: accuracy ${fmt(r['cluster/acc'], 3)}, NMI ${fmt(r['cluster/nmi'], 3)}`;
+}
+
+/**
+ * What new images are assigned against (model/clusters.*): the final rule's codes and labels (uvhe: the part of the
+ * store eval.space keeps, with the final weights; vae: the means of q(z|x)), voted on by as many neighbours as the
+ * final rule's graph has (ASSIGN_K after KMeans); without a final re-clustering, a uvhe
+ * run's store with its last pseudo-labels; vhe: the training images encoded as new images are ([z‖c]), with their true labels.
+ */
+function assignReference(cfg: Config, split: Split, res: OutputSource): ExportRunOptions['reference'] {
+  const { n, labels: truth } = split.train, { zDim: dz, cDim: dc } = res.shape;
+  const f = res.final;
+  // A graph rule's labels follow its neighbour graph: the vote reads neighbourhoods of the same size.
+  const K = cfg.eval.embed === 'none' ? ASSIGN_K : graphNeighbors(cfg, n);
+  if (f && cfg.mode === 'uvhe') {
+    const space = cfg.eval.space, D = dz + dc;
+    const codes = selectSpace(f.codes, n, dz, dc, space), d = codes.length / n;
+    const weights = selectSpace(f.weights ?? new Float32Array(D).fill(1), 1, dz, dc, space);
+    return { codes, d, n, labels: f.labels, k: f.k, weights, labelSource: 'final', space, truth, K };
+  }
+  if (f) return { codes: f.codes, d: dz, n, labels: f.labels, k: f.k, weights: new Float32Array(dz).fill(1), labelSource: 'final', space: 'z', truth, K };
+  if (cfg.mode === 'uvhe' && res.codes && res.trainLabels) {
+    return { codes: res.codes, d: dz + dc, n, labels: res.trainLabels, k: cfg.cluster.k, weights: new Float32Array(dz + dc).fill(1), labelSource: 'pseudo', space: 'zc', truth };
+  }
+  if (cfg.mode === 'vhe' && truth) {
+    return (nets) => {
+      const x = toFloat01(split.train.images, null, res.shape.pixels, new Float32Array(n * res.shape.pixels));
+      const e = encodeInductive(nets, res.shape, x);
+      // [z‖c]: with D = {x}, c is what carries the class
+      const rows = spaceCodes({ n, ...e }, res.shape, 'zc'), d = dz + dc;
+      return { codes: rows, d, n, labels: truth, k: split.train.numClasses, weights: new Float32Array(d).fill(1), labelSource: 'true', space: 'zc', truth };
+    };
+  }
+  return null;
 }

@@ -188,3 +188,4 @@ async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }
     : `done: open ${join(dir, 'report.html')}`);
   return { dir, last: r, backend, signal: signals.signal() };
 }
+

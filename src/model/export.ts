@@ -1,5 +1,6 @@
 // Export the trained networks in the standard TensorFlow.js Layers format (model.json + one weights file per
-// network), so a JS user can tf.loadLayersModel() them in Node or a browser without this project.
+// network), so a JS user can tf.loadLayersModel() them in Node or a browser without this project; and, with
+// exportRun, everything else a run's model/ folder needs to be used on new images (uvhe.json, clusters.*).
 //
 // Our variables are feature-major ([out, in], bias [out, 1]); a Dense layer's kernel is [in, out]: transpose.
 // The seed's fused first layers (2H wide: H for the mean head, H for the log-std head) export as one Dense of
@@ -10,6 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend.js';
 import type { Params, ModelShape } from './vhe.js';
+import { ASSIGN_K, looAgreement, writeClusterState, type ClusterHeader, type ClusterState, type LabelSource } from '../assign.js';
+import { clusterAccuracy } from '../eval/metrics.js';
+import type { RunNetworks } from '../apply/networks.js';
 
 type LayersModel = ReturnType<typeof tf.model>;
 
@@ -104,6 +108,14 @@ export function buildExportModels(s: ModelShape, p: Params): Record<string, Laye
 /** Write every network to <dir>/<network>/model.json + weights.bin. Returns the model.json paths. */
 export async function exportModels(dir: string, s: ModelShape, p: Params): Promise<string[]> {
   const models = buildExportModels(s, p);
+  try {
+    return await saveModels(dir, models);
+  } finally {
+    for (const m of Object.values(models)) m.dispose();
+  }
+}
+
+async function saveModels(dir: string, models: Record<string, LayersModel>): Promise<string[]> {
   const paths: string[] = [];
   for (const [name, m] of Object.entries(models)) {
     const out = join(dir, name);
@@ -118,8 +130,77 @@ export async function exportModels(dir: string, s: ModelShape, p: Params): Promi
       writeFileSync(join(out, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     }));
-    m.dispose();
     paths.push(join(out, 'model.json'));
   }
   return paths;
+}
+
+/** model/uvhe.json: how to feed the networks and read their outputs (docs/formats.md). */
+export interface RunManifest {
+  format: 'uvhe-run';
+  version: 1;
+  mode: ModelShape['mode'];
+  /** the images the networks read: rows×cols, one byte per pixel (0..255), row-major */
+  image: { rows: number; cols: number };
+  /** applied in this order before encoding: deskew (src/data/deskew.ts) when on, then pixel / scale */
+  preprocess: { deskew: boolean; scale: 255 };
+  shape: { pixels: number; hidden: number; zDim: number; cDim: number; logStdBound: number };
+  /** |D| the run trained q(c|D) with */
+  subsetSize: number;
+  /** true classes of the training data (0 without labels) */
+  classes: number;
+  /** the networks in model/, by folder name */
+  networks: string[];
+  /** clusters.json beside this file, or null when the run has no clustering state (a vae without labels) */
+  clusters: 'clusters.json' | null;
+  /** the run's final scores on the training split (null when they were not computed) */
+  final: { k: number; acc: number; nmi: number; rule: string } | null;
+}
+
+/** Reference codes and labels for exportRun; `codes` in the space the final rule measured distance in. */
+export interface ExportReference {
+  codes: Float32Array; d: number; n: number; labels: Int32Array; k: number;
+  weights: Float32Array; labelSource: LabelSource; space: 'z' | 'c' | 'zc';
+  /** neighbours that vote (default ASSIGN_K) */
+  K?: number;
+  /** true training labels, to match clusters to labels (null without) */
+  truth: Int32Array | null;
+}
+
+export interface ExportRunOptions {
+  /** the model folder (runs/<name>/model) */
+  dir: string;
+  shape: ModelShape;
+  params: Params;
+  manifest: Omit<RunManifest, 'format' | 'version' | 'networks' | 'clusters' | 'mode' | 'shape'>;
+  /** the clustering state new images are assigned against, or null; a function when it needs the exported
+   *  networks (vhe: the training images encoded as new images are) */
+  reference: ExportReference | null | ((nets: RunNetworks) => ExportReference);
+}
+
+/** Writes the networks, uvhe.json and (with a reference) clusters.bin + clusters.json; returns the header written
+ *  (with the leave-one-out agreement of the vote), or null. */
+export async function exportRun(o: ExportRunOptions): Promise<ClusterHeader | null> {
+  const { dir, shape: s } = o;
+  const models = buildExportModels(s, o.params);
+  try {
+    await saveModels(dir, models);
+    const nets = models as unknown as RunNetworks;
+    const ref = typeof o.reference === 'function' ? o.reference(nets) : o.reference;
+    let header: ClusterHeader | null = null;
+    if (ref) {
+      const clusterToLabel = ref.truth ? Array.from(clusterAccuracy(ref.truth, ref.labels, ref.k).mapping) : null;
+      const state: ClusterState = { ...ref, K: ref.K ?? ASSIGN_K, clusterToLabel };
+      header = writeClusterState(dir, state, looAgreement(state));
+    }
+    const manifest: RunManifest = {
+      format: 'uvhe-run', version: 1, mode: s.mode, ...o.manifest,
+      shape: { pixels: s.pixels, hidden: s.hidden, zDim: s.zDim, cDim: s.cDim, logStdBound: s.logStdBound },
+      networks: Object.keys(models), clusters: header ? 'clusters.json' : null,
+    };
+    writeFileSync(join(dir, 'uvhe.json'), JSON.stringify(manifest, null, 2) + '\n');
+    return header;
+  } finally {
+    for (const m of Object.values(models)) m.dispose();
+  }
 }

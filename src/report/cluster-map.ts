@@ -143,7 +143,7 @@ function thumbSheet(ds: Dataset, rows: Int32Array): Buffer {
 export interface ClusterInput {
   cfg: Pick<Config, 'mode' | 'seed'> & { eval: Pick<Config['eval'], 'embed' | 'space'>; cluster: Pick<Config['cluster'], 'k'> };
   train: Dataset;
-  result: Pick<TrainResult, 'trainLabels' | 'finalLabels' | 'mapCodes' | 'last'>;
+  result: Pick<TrainResult, 'trainLabels' | 'mapCodes' | 'last'> & { finalLabels: Int32Array | null };
   maxPoints?: number;
 }
 

@@ -46,12 +46,16 @@ export interface TrainResult {
   /** uvhe: final pseudo-labels (vhe: true labels) and codes, for the image grids */
   trainLabels: Int32Array | null;
   codes: Float32Array | null;
-  /** the final re-clustering's labels of the n training rows, in [0, final/k); null where it did not run */
-  finalLabels: Int32Array | null;
-  /** what the report's map lays out: n×d codes (uvhe: the store [z‖c]; vae: the means the final re-clustering
-   *  used) and the per-dimension weights of the distance that clusters them (null: all 1); null: none */
+  /** the final re-clustering of the last epoch, when it ran: what it clustered and the labels it gave */
+  final: FinalClustering | null;
+  /** what the report's map lays out: the final rule's codes and weights where it ran, else the store under
+   *  training's weights; null: none */
   mapCodes: { rows: Float32Array; d: number; weights: Float32Array | null } | null;
 }
+
+/** The final rule's input and output: n×d codes (uvhe: the store [z‖c]; vae: the means of q(z|x)), the distance
+ *  weights it used (d; null = all 1) and its n labels in 0..k-1. */
+export interface FinalClustering { codes: Float32Array; d: number; weights: Float32Array | null; labels: Int32Array; k: number }
 
 export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, resume?: CheckpointData): Promise<TrainResult> {
   const { train: data, test } = split;
@@ -86,10 +90,12 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     await relabeler?.restore(r);
     hooks.onMessage?.(`resumed at epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''} (global step ${r.globalStep})`);
   }
+  let final: FinalClustering | null = null;
   const checkpoint = async (epochDone: number, stepInEpoch: number, partial: PartialEpoch | null): Promise<void> => {
     const data = await snapshot(state, {
       epochDone, stepInEpoch, globalStep: counters.globalStep, partial, lastGrad,
       dimWeights: relabeler?.dimWeights ?? null, bgPending: relabeler?.pending() ?? false,
+      final: final ? { labels: final.labels, k: final.k } : null,
     });
     hooks.onCheckpoint?.(data);
   };
@@ -97,7 +103,6 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
   let last: MetricsRecord = {};
   let stopped = false;
-  let finalLabels: Int32Array | null = null, means: Float32Array | null = null;
   try {
     for (let epoch = startEpoch; epoch <= E && !stopped; epoch++) {
       const tEpoch = performance.now();
@@ -126,6 +131,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       const evalDue = cfg.eval.every > 0 && (epoch % cfg.eval.every === 0 || epoch === E);
       if (evalDue && test.n > 0) {
         const tEval = performance.now();
+        if (epoch === E) hooks.onMessage?.(`final evaluation: ${(cfg.eval.limit > 0 ? Math.min(cfg.eval.limit, test.n) : test.n).toLocaleString('en-US')} test examples …`);
         const ev = evaluate({
           shape, params, train: data, test, k: cfg.mode === 'vhe' ? data.numClasses : cfg.cluster.k,
           trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null,
@@ -139,12 +145,15 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       }
       if (evalDue && epoch === E && data.labels && cfg.mode !== 'vhe') {
         const tFinal = performance.now();
+        const k = cfg.eval.finalK || data.numClasses;
+        hooks.onMessage?.(`final re-clustering: ${cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed} on ${data.n.toLocaleString('en-US')} codes (${engine ? `space ${cfg.eval.space}` : 'means of q(z|x)'}, k = ${k}) …`);
+        const rows = engine ? await engine.readCodes() : encodeMeans({ shape, params, builder, n: data.n, B, rng });
         const codes: FinalCodes = engine
-          ? { kind: 'store', engine, codes: await engine.readCodes(), d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
-          : { kind: 'means', codes: () => (means = encodeMeans({ shape, params, builder, n: data.n, B, rng })), d: shape.zDim };
-        const f = await finalRecord(cfg, codes, data.n, data.numClasses, data.labels);
+          ? { kind: 'store', engine, codes: rows, d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
+          : { kind: 'means', codes: () => rows, d: shape.zDim };
+        const f = await finalRecord(cfg, codes, data.n, k, data.labels);
         Object.assign(rec, f.rec);
-        finalLabels = f.labels;
+        if (f.labels) final = { codes: rows, d: codes.d, weights: engine ? finalSpaceWeights(cfg, relabeler!.dimWeights, codes.d) : null, labels: f.labels, k };
         rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
       }
       rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
@@ -164,11 +173,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   }
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
-  const d = shape.zDim + shape.cDim;
-  // the map shows the space its colours were clustered in: the final rule's where it ran, else training's
-  const mapCodes = codes ? { rows: codes, d, weights: finalLabels ? finalSpaceWeights(cfg, relabeler!.dimWeights, d) : relabeler!.dimWeights }
-    : means ? { rows: means, d: shape.zDim, weights: null } : null;
-  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, finalLabels, mapCodes };
+  const mapCodes = final ? { rows: final.codes, d: final.d, weights: final.weights }
+    : codes ? { rows: codes, d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights } : null;
+  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, final, mapCodes };
 }
 
 /** The uvhe cluster engine: the SIMD pool, or plain TypeScript on this thread with runtime.workers = 0. */
@@ -179,12 +186,11 @@ async function createEngine(cfg: Config, n: number, hooks: TrainHooks): Promise<
 }
 
 /**
- * Accuracy and NMI at k = eval.finalK, or the number of true classes, whatever k training used: the final
+ * Accuracy, NMI and labels at k = eval.finalK, or the number of true classes, whatever k training used: the final
  * re-clustering of the codes (uvhe: the store with training's last weights; vae: the means of q(z|x), the classic
  * "KMeans on the VAE's codes" baseline). Nothing when that k exceeds the n training examples.
  */
-async function finalRecord(cfg: Config, codes: FinalCodes, n: number, classes: number, truth: Int32Array): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
-  const k = cfg.eval.finalK || classes;
+async function finalRecord(cfg: Config, codes: FinalCodes, n: number, k: number, truth: Int32Array): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
   if (k > n) return { rec: {}, labels: null };
   const f = await scoreFinalCodes(cfg, codes, n, k, truth);
   return { rec: { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi }, labels: f.labels };

@@ -41,6 +41,8 @@ export interface SnapshotPoint {
   /** a background relabel is in flight or starts right after this checkpoint (the engine's snapshot is then the
    *  state it started from); a resumed run starts one on the restored codes */
   bgPending: boolean;
+  /** the final re-clustering's n labels and k, once it has run (the outputs of a finished run are rebuilt from it) */
+  final?: { labels: Int32Array; k: number } | null;
 }
 
 export async function snapshot(t: TrainerState, at: SnapshotPoint): Promise<CheckpointData> {
@@ -54,10 +56,11 @@ export async function snapshot(t: TrainerState, at: SnapshotPoint): Promise<Chec
   }
   if (t.samplerRng) arrays['sampler/rng'] = t.samplerRng.slice();
   if (at.dimWeights) arrays['cluster/dimWeights'] = at.dimWeights.slice();
+  if (at.final) arrays['final/labels'] = at.final.labels.slice();
   return {
     meta: {
       epoch: at.epochDone, stepInEpoch: at.stepInEpoch, step: at.globalStep, adamT: st.t, rng: t.rng.getState(), partial: at.partial,
-      mode: t.cfg.mode, n: t.n, lastGrad: at.lastGrad, bgPending: at.bgPending,
+      mode: t.cfg.mode, n: t.n, lastGrad: at.lastGrad, bgPending: at.bgPending, finalK: at.final?.k ?? null,
     },
     arrays,
   };

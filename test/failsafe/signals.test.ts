@@ -31,7 +31,7 @@ describe.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during training'
     expect(child.stderr()).toContain(`${sig}: stopping after this step`);
     expect(child.stderr()).toContain(`continue with: npm start -- --resume ${dir}`);
     // a stop in training skips the outputs, and says so
-    expect(child.stderr()).toContain(`${sig}: skipped the image grids, the report, the model export`);
+    expect(child.stderr()).toContain(`${sig}: skipped the image grids, the cluster map, the report, the model export`);
     expect(existsSync(join(dir, '.lock'))).toBe(false);
     expect(child.stderr()).not.toMatch(/^\s+at /m);
 
