@@ -202,22 +202,29 @@ function clearOutputs(msg) {
   $('resample').disabled = true;
 }
 
+/** One image (rows×cols bytes): what the networks read, its reconstruction, and its cluster's vote (null without
+ *  clustering state). The vote reads the part of [z‖c] that clusters.json's `space` names. */
+function classify(img) {
+  const P = state.man.shape.pixels, x = prepare(img), ref = state.ref;
+  const out = tf.tidy(() => {
+    const { z, c } = encode(tf.tensor2d(x, [1, P]));
+    return { recon: decode(z, c).dataSync(), z: z.dataSync(), c: c ? c.dataSync() : null };
+  });
+  const q = !ref ? null : ref.space === 'z' || !out.c ? out.z : ref.space === 'c' ? out.c : Float32Array.from([...out.z, ...out.c]);
+  return { x, recon: out.recon, vote: ref ? vote(ref, q) : null };
+}
+
 /** Everything that follows a change of the drawing. */
 function update() {
   const img = canvasToImage($('draw'));
   state.updates++;
   if (!img) { clearOutputs('draw something'); document.body.dataset.updates = String(state.updates); return; }
-  const P = state.man.shape.pixels, x = prepare(img);
+  const { x, recon, vote: v } = classify(img);
   drawImages($('input'), x, 1, 1);
-  const out = tf.tidy(() => {
-    const { z, c } = encode(tf.tensor2d(x, [1, P]));
-    return { recon: decode(z, c).dataSync(), z: z.dataSync(), c: c ? c.dataSync() : null };
-  });
-  drawImages($('recon'), out.recon, 1, 1);
+  drawImages($('recon'), recon, 1, 1);
   const ref = state.ref;
-  if (ref) {
-    const q = ref.space === 'z' || !out.c ? out.z : ref.space === 'c' ? out.c : Float32Array.from([...out.z, ...out.c]);
-    const v = vote(ref, q), cl = state.data.clusters[v.cluster];
+  if (v) {
+    const cl = state.data.clusters[v.cluster];
     state.cluster = v.cluster;
     $('cluster').innerHTML = `cluster <b id="clusterId">${v.cluster}</b> · confidence <b id="confidence">${v.confidence.toFixed(2)}</b>`;
     const label = cl && cl.label !== null ? (cl.label >= 0 ? `; matched to label ${cl.label} on the training labels` : '; matched to no label') : '';
@@ -298,6 +305,8 @@ async function main() {
   $('prep').textContent = `preprocessing: ${man.preprocess.deskew ? 'deskewed (ink moments), ' : ''}pixels / ${man.preprocess.scale}`;
   setupDrawing();
   clearOutputs('draw something');
+  // for scripts and tests: the page's own path from raw image bytes (rows×cols, 0..255) to its cluster
+  window.uvheDemo = { assign: (bytes) => classify(Uint8Array.from(bytes)).vote };
   document.body.dataset.ready = '1';
 }
 

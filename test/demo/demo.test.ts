@@ -1,7 +1,8 @@
 // The browser demo end to end: the real CLI trains a tiny run on the IDX fixture, `npm run demo`'s script builds the
 // page, a node:http server serves it on 127.0.0.1, and Debian's chromium (never a downloaded one, driven by
 // playwright-core, offline) draws a stroke and loads a PNG: the page shows a cluster and confidence, a reconstruction,
-// the cluster's training images and few-shot samples, logs no error and asks nothing of any other host.
+// the cluster's training images and few-shot samples, logs no error and asks nothing of any other host; its own
+// preprocessing (deskew port), encoding and vote place the fixture's test images as the API's assign does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -13,6 +14,7 @@ import { FIXTURE, ROOT, tinyArgs } from '../failsafe/helpers.js';
 import { serveFolder, subsampleReference, type DemoData } from '../../src/demo/build.js';
 import { readIdxImages } from '../../src/data/idx.js';
 import type { ClusterState } from '../../src/assign.js';
+import { loadRun } from '../../src/apply/run-model.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -41,7 +43,7 @@ let server: Server | undefined;
 let base = '';
 
 beforeAll(async () => {
-  const t = node([join(ROOT, 'src/cli.ts'), ...tinyArgs(out, 'run', ['train.epochs=1', 'model.hidden=32', 'eval.embed=none'])]);
+  const t = node([join(ROOT, 'src/cli.ts'), ...tinyArgs(out, 'run', ['train.epochs=1', 'model.hidden=32', 'eval.embed=none', 'data.deskew=on'])]);
   expect(t.code, t.stderr).toBe(0);
   const b = node([join(ROOT, 'src/demo/build.ts'), join(out, 'run'), '--out', site]);
   expect(b.code, b.stderr).toBe(0);
@@ -61,6 +63,8 @@ describe('npm run demo', () => {
     }
     const data = JSON.parse(readFileSync(join(site, 'data.json'), 'utf8')) as DemoData;
     expect(data.reference).toEqual({ n: 60, of: 60, subsampled: false });
+    // the run deskews: the page's port of the deskew is checked against the API below
+    expect(JSON.parse(readFileSync(join(site, 'model/uvhe.json'), 'utf8')).preprocess.deskew).toBe(true);
     expect(data.clusters.reduce((s, c) => s + c.size, 0)).toBe(60);
     for (const c of data.clusters) {
       expect(c.indices.length).toBe(Math.min(8, c.size));
@@ -133,6 +137,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`the demo page in chromium (skipped: ${CH
       expect(await page.locator('#clusterId').count()).toBe(1);
       expect(await inked('#recon')).toBeGreaterThan(50);
       expect(await page.isHidden('#error')).toBe(true);
+
+      // the page's preprocessing (its deskew port), networks and vote agree with the API's assign on the test split
+      const api = await loadRun(join(out, 'run'), { backend: 'wasm' });
+      try {
+        const test = readIdxImages(join(FIXTURE, 't10k-images-idx3-ubyte.gz')), ref = api.assign(test.pixels);
+        const mine = await page.evaluate((px) => {
+          const w = window as unknown as { uvheDemo: { assign(b: number[]): { cluster: number; confidence: number } } };
+          return Array.from({ length: px.length / 784 }, (_, i) => w.uvheDemo.assign(px.slice(i * 784, (i + 1) * 784)));
+        }, Array.from(test.pixels));
+        expect(mine.map((v) => v.cluster)).toEqual(Array.from(ref.cluster));
+        mine.forEach((v, i) => expect(v.confidence).toBeCloseTo(ref.confidence[i]!, 5));
+      } finally {
+        api.dispose();
+      }
       expect(problems).toEqual([]);
     } finally {
       await browser.close();
