@@ -46,7 +46,7 @@ const SPEC = {
   'data.source': key(oneOf('mnist', 'idx'), 'mnist', 'mnist: the 10,000 digits embedded in the mnist package; idx: IDX files from data.dir.', true),
   'data.dir': key(str, '', 'Folder with the train- and t10k- IDX image files (labels optional), raw or gzipped, for data.source "idx".', true),
   'data.testFraction': key(num(0, 0.9, true), 0.2, 'Embedded mnist: fraction of each class held out for testing (stratified, seeded).'),
-  'data.limit': key(int(0), 0, 'Cap on examples per split, stratified, for quick runs (0 = all).'),
+  'data.limit': key(int(0), 0, 'Cap on examples per split for quick runs (0 = all): stratified for the embedded digits, the first N of each IDX file.'),
   'data.deskew': key(oneOf('auto', 'on', 'off'), 'auto', 'Shear each image upright and centre it by its ink moments; auto = on for the embedded digits, off for IDX files.'),
 
   'model.hidden': key(int(1), 512, 'Hidden units of every MLP.'),
