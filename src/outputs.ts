@@ -32,6 +32,8 @@ export interface OutputSource {
   last: MetricsRecord;
   /** training stopped early (a signal) */
   stopped: boolean;
+  /** the phase of training a stop cut short (nothing of it kept), if any */
+  skipped?: string | null;
   trainLabels: Int32Array | null;
   /** the final re-clustering (train() only; null from a checkpoint) and the code store (uvhe) */
   final: FinalClustering | null;

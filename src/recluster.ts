@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { engineSnapshotOf, vaeCodesFromCheckpoint } from './train/resume.js';
-import { finalScores, withRowsEngine, type FinalScores } from './eval/final.js';
-import { SPECTRAL_CONSENSUS, UMAP_LAYOUTS, UMAP_MIXTURES, clusterEngineOptions, embedDims, graphNeighbors } from './eval/rules.js';
+import { vaeCodesFromCheckpoint } from './train/resume.js';
+import { finalScores, type FinalScores } from './eval/final.js';
+import { SPECTRAL_CONSENSUS, UMAP_LAYOUTS, UMAP_MIXTURES, embedDims, graphNeighbors } from './eval/rules.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
-import { createClusterEngine, type ClusterEngine } from './cluster/index.js';
 
 export interface ReclusterResult {
   /** the checkpoint read */
@@ -53,23 +52,9 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
     epoch: cfg.train.epochs, epochs: cfg.train.epochs, codes, n, dz: cfg.model.zDim, dc: cfg.model.cDim, rates: null,
     grad: (ck.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null,
   }).w;
-  // The neighbours come from the same SIMD pool the run used (its f32 distances decide near-ties the same way;
-  // TypeScript's f64 ones can swap a tied K-th neighbour, and KMeans on the embedding can amplify that).
-  let engine: ClusterEngine | null = null;
-  const embed = cfg.eval.embed;
-  if (!isVae && embed !== 'none' && cfg.runtime.workers !== 0) {
-    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, n), refit: 'epoch' })).engine;
-  }
-  let out: FinalScores;
-  try {
-    if (engine) await engine.restore(engineSnapshotOf((name) => ck.arrays[name]));
-    // a vae's means get a pool of their own, as in the run's final re-clustering
-    const rows = { rows: codes, n, d };
-    out = isVae ? await withRowsEngine(cfg, rows, embed !== 'none', (e) => finalScores(cfg, { engine: e, codes: rows, k, trainWeights: null }, labels))
-      : await finalScores(cfg, { engine, codes: rows, k, trainWeights: weights }, labels);
-  } finally {
-    await engine?.close();
-  }
+  // The final rule runs on a SIMD pool of its own, as in the run (its f32 distances decide near-ties among the
+  // neighbours the same way; TypeScript's f64 ones can swap a tied K-th neighbour).
+  const out: FinalScores = await finalScores(cfg, { engine: null, codes: { rows: codes, n, d }, k, trainWeights: isVae ? null : weights }, labels);
   const space = isVae ? 'z (vae)' : cfg.eval.space;
   return { source, n, k, rule: ruleText(cfg, space, n, k), accuracy: out.acc, nmi: out.nmi, labels: out.labels };
 }

@@ -50,17 +50,29 @@ function truncateMetrics(path: string, epoch: number, step: number): void {
 /** First Ctrl-C (or SIGTERM): finish the step, checkpoint, flush, exit 130/143; after training, skip the output
  *  phases not yet started. A second one exits at once; the previous checkpoint stays loadable because
  *  checkpoints are only ever replaced by an atomic rename, and the lock goes with the exit handler. */
-function installSignals(progress: Progress): { stopRequested: () => boolean; signal: () => 'SIGINT' | 'SIGTERM' | null; remove: () => void; stopping: (what: string) => void } {
+interface Signals {
+  stopRequested: () => boolean;
+  /** resolves at the first signal (a phase the run waits for on the pool is then cut short) */
+  whenStopped: Promise<void>;
+  signal: () => 'SIGINT' | 'SIGTERM' | null;
+  remove: () => void;
+  stopping: (what: string) => void;
+}
+
+function installSignals(progress: Progress): Signals {
   let got: 'SIGINT' | 'SIGTERM' | null = null;
-  let what = 'stopping after this step and writing a checkpoint';
+  let what = 'stopping after this step and writing a checkpoint (a relabel or final re-clustering under way is cut short)';
+  let resolveStop!: () => void;
+  const whenStopped = new Promise<void>((r) => { resolveStop = r; });
   const handler = (sig: 'SIGINT' | 'SIGTERM'): void => {
     if (got) process.exit(sig === 'SIGINT' ? 130 : 143);
     got = sig;
     progress.message(`${sig}: ${what} (press Ctrl-C again to exit at once)`);
+    resolveStop();
   };
   const onInt = (): void => handler('SIGINT'), onTerm = (): void => handler('SIGTERM');
   process.on('SIGINT', onInt); process.on('SIGTERM', onTerm);
-  return { stopRequested: () => got !== null, signal: () => got, remove: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); }, stopping: (w) => { what = w; } };
+  return { stopRequested: () => got !== null, whenStopped, signal: () => got, remove: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); }, stopping: (w) => { what = w; } };
 }
 
 const fmt = (v: unknown, digits = 2): string => (typeof v === 'number' ? v.toFixed(digits) : '-');
@@ -147,6 +159,8 @@ async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }
   else writeAtomic(metricsPath, '');
   const common = { backend: backend.name };
   const signals = installSignals(progress);
+  // the epoch of the last checkpoint on disk (a stop that cuts a phase short leaves it as it is)
+  let saved: number | null = resume ? Number(resume.meta.epoch) : null;
   // The signal handler stays installed through the outputs: a stop there skips the phases left (--resume
   // completes them from the checkpoint).
   let result: OutputSource, skipped: string[];
@@ -165,8 +179,12 @@ async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }
           if (failed) progress.message(`warning: report not updated: ${failed}`);
         },
         onMessage: (line) => progress.message(line),
-        onCheckpoint: (data) => saveCheckpoint(ckptPath, { meta: { ...data.meta, ...identity, backend: backend.name }, arrays: data.arrays }),
+        onCheckpoint: (data) => {
+          saveCheckpoint(ckptPath, { meta: { ...data.meta, ...identity, backend: backend.name }, arrays: data.arrays });
+          saved = Number(data.meta.epoch);
+        },
         shouldStop: signals.stopRequested,
+        whenStopped: signals.whenStopped,
       }, resume);
     }
     signals.stopping('skipping the outputs not yet written (the checkpoint is complete; --resume writes them)');
@@ -182,10 +200,18 @@ async function runLocked(cfg: Config, opts: RunOptions, held: { lock?: RunLock }
   }
   const r = result.last;
   const incomplete = result.stopped || skipped.length > 0;
-  if (skipped.length) progress.message(`${signals.signal() ?? 'stop'}: skipped ${skipped.join(', ')}`);
-  progress.message(incomplete
-    ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
-    : `done: open ${join(dir, 'report.html')}`);
+  const cut = result.skipped ? [result.skipped] : [];
+  if (cut.length || skipped.length) progress.message(`${signals.signal() ?? 'stop'}: skipped ${[...cut, ...skipped].join(', ')}`);
+  if (cut.length) {
+    // nothing of the phase cut short was kept: --resume goes on from the last checkpoint and redoes it
+    progress.message(saved === null
+      ? `stopped before the first checkpoint: nothing to resume; start the run again`
+      : `stopped: the last checkpoint (epoch ${saved}) stands; continue with: npm start -- --resume ${dir}`);
+  } else {
+    progress.message(incomplete
+      ? `stopped: checkpoint written; continue with: npm start -- --resume ${dir}`
+      : `done: open ${join(dir, 'report.html')}`);
+  }
   return { dir, last: r, backend, signal: signals.signal() };
 }
 

@@ -123,5 +123,7 @@ export interface ClusterEngine {
   restore(s: EngineSnapshot): Promise<void>;
   /** Time the caller spent waiting on this engine, ms, since the last call (then reset). */
   takeWaitMs(): number;
-  close(): Promise<void>;
+  /** Release the workers after every queued call has landed; abort: stop them at once instead, and the calls still
+   *  queued or running fail (a stopped run; the pool's relabel in flight is not waited for). */
+  close(opts?: { abort?: boolean }): Promise<void>;
 }

@@ -4,6 +4,8 @@ import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import type { ResultOf, Task } from './protocol.js';
 import { graphLabels } from './graph.js';
+import { bestKmeans } from './kmeans.js';
+import { Rng } from '../util/rng.js';
 
 export class TaskRunner {
   private readonly stats: Int32Array;
@@ -115,6 +117,13 @@ export class TaskRunner {
         new Int32Array(buf, L.knnLabels, n).set(labels);
         return { ok: true };
       }
+      case 'bestKmeans': {
+        const codes = new Float32Array(this.memory.buffer, L.codes, n * d);
+        return { labels: bestKmeans({ rows: codes, n, d }, k, t.weights, t.fits, new Rng(t.seed)) };
+      }
+      case 'hold':
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, t.ms);
+        return { ok: true };
       default: {
         const never: never = t;
         throw new Error(`cluster worker: unknown task ${JSON.stringify(never)}`);

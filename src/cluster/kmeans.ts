@@ -281,3 +281,13 @@ export function miniBatchUpdate(
   return inertia;
 }
 
+/** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of n×d codes under weights (d; null:
+ *  all 1), drawing from rng: n labels. The final rule without an embedding, on a pool worker or this thread. */
+export function bestKmeans(codes: { rows: Float32Array; n: number; d: number }, k: number, weights: Float32Array | null, fits: number, rng: Rng): Int32Array {
+  let best: KMeansFitResult | null = null;
+  for (let r = 0; r < fits; r++) {
+    const f = kmeansFit(codes.rows, codes.n, codes.d, { k, weights, iters: 50, rng });
+    if (!best || f.inertia < best.inertia) best = f;
+  }
+  return best!.labels;
+}

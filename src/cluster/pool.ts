@@ -9,6 +9,7 @@ import type {
 } from './engine.js';
 import { STREAM, initialCodes } from './engine-init.js';
 import { TaskRunner, firstNeighbours } from './exec.js';
+import { faultHoldMs } from './fault.js';
 import { ruleOf } from './graph.js';
 import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { adoptLabels, dimWeights, randomInit } from './kmeans.js';
@@ -32,10 +33,13 @@ export interface PoolOptions {
   ring?: number;
   /** split an assignment across workers when 2·n·k·d exceeds this many flops (default 2e7) */
   splitFlops?: number;
-  /** skip the initial fit (codes N(0,1), centroids on random rows, labels assigned once) — benchmarks only */
+  /** skip the initial fit (centroids on random rows, labels assigned once): benchmarks, and engines that only run
+   *  the final rule on given codes */
   skipInitialFit?: boolean;
   /** initial codes (n×d) instead of N(0,1) draws, or a function that fills the store in place — tests, benchmarks */
   codes?: Float32Array | ((store: Float32Array) => void);
+  /** the phase this engine's refits are for, for UVHE_FAULT=pause@<phase> (default "relabel") */
+  faultPhase?: 'relabel' | 'final';
   /** keep Hamerly bounds across assignment passes and skip rows whose label cannot change (default true; exact:
    *  labels, distances and centroids are bit-identical to the brute-force passes) */
   bounds?: boolean;
@@ -76,6 +80,7 @@ export class PoolEngine implements ClusterEngine {
   private readonly sampleRng: Rng;
   private readonly kmRng: Rng;
   private readonly useBounds: boolean;
+  private readonly faultPhase: 'relabel' | 'final';
 
   private constructor(readonly opts: ClusterEngineOptions, parts: PoolParts, popts: PoolOptions) {
     this.n = opts.n;
@@ -86,6 +91,7 @@ export class PoolEngine implements ClusterEngine {
     this.views = layoutViews(this.layout, this.memory.buffer);
     this.local = new TaskRunner(this.kernels, this.layout, this.memory);
     this.useBounds = popts.bounds ?? true;
+    this.faultPhase = popts.faultPhase ?? 'relabel';
     this.passes = new StorePasses(this.pool, this.local, {
       n: this.n, d: this.d, k: this.k, workers: this.workers, parts: this.layout.params.parts,
       splitFlops: popts.splitFlops ?? 2e7, useBounds: this.useBounds,
@@ -200,6 +206,7 @@ export class PoolEngine implements ClusterEngine {
     try { this.live(); checkDimWeights(opts.dimWeights, this.d); } catch (e) { return Promise.reject(e); }
     return this.refit(opts.background, async () => {
       const t0 = performance.now();
+      await this.faultHold();
       if (opts.dimWeights) this.setWeights(opts.dimWeights);
       const f = await this.passes.fit(this.opts.iters, opts.bounds ?? this.useBounds);
       this.indexDirty = false;
@@ -235,12 +242,31 @@ export class PoolEngine implements ClusterEngine {
     try { this.live(); this.checkK(o.K, 'graphRelabel'); checkDimWeights(o.dimWeights, this.d); } catch (e) { return Promise.reject(e); }
     return this.refit(o.background, async () => {
       const t0 = performance.now();
+      await this.faultHold();
       if (o.dimWeights) this.setWeights(o.dimWeights);
       await this.passes.knn(this.layout.params.knnK!);
       await this.pool.run({ op: 'graph', k: this.k, rule: ruleOf(o) });
       const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
       return { ...this.adopt(labels), ms: performance.now() - t0 };
     });
+  }
+
+  /** The final rule without an embedding on one worker: the lowest-inertia of `fits` k-means++ fits of the store at
+   *  the engine's k (kmeans.ts bestKmeans, rng seeded from `seed`) under d weights (null: all 1); n labels, the
+   *  same as on the main thread. The engine's own clustering state is not touched. */
+  bestKmeans(fits: number, seed: number, weights: Float32Array | null): Promise<Int32Array> {
+    try { this.live(); checkDimWeights(weights ?? undefined, this.d); } catch (e) { return Promise.reject(e); }
+    const w = weights?.slice() ?? null;
+    return this.enqueue(async () => {
+      await this.faultHold();
+      return (await this.pool.run({ op: 'bestKmeans', fits, seed, weights: w })).labels;
+    });
+  }
+
+  /** UVHE_FAULT=pause@<phase> (fault.ts): block a worker first, inside this queue entry. */
+  private async faultHold(): Promise<void> {
+    const ms = faultHoldMs(this.faultPhase);
+    if (ms > 0) await this.pool.run({ op: 'hold', ms });
   }
 
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult> {
@@ -368,14 +394,14 @@ export class PoolEngine implements ClusterEngine {
     return w;
   }
 
-  async close(): Promise<void> {
+  async close(opts: { abort?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.pool.stopRestarts();
-    if (this.background.active) {
+    if (this.background.active || opts.abort) {
       // A background relabel nobody will collect (a stopped run; its checkpoint already holds the state it started
-      // from): stop the workers instead of waiting it out. Its tasks, and the writes queued behind it, then fail at
-      // once, and the queue drains.
+      // from), or abort (a stop during a refit the caller waits for): stop the workers instead of waiting it out.
+      // Their tasks, and the calls queued behind them, then fail at once, and the queue drains.
       await this.pool.destroy();
       await this.queue.drain();
       return;

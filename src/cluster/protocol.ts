@@ -39,14 +39,21 @@ export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: n
  *  their consensus) or umap (fuzzy graph, layout, Gaussian mixtures) at k; labels into knnLabels. Plain
  *  TypeScript, run on a worker so that the main thread need not. */
 export interface GraphTask { op: 'graph'; k: number; rule: GraphRule }
+/** The lowest-inertia of `fits` k-means++ KMeans fits (kmeans.ts bestKmeans) of the whole store at the engine's k,
+ *  under d per-dimension weights (null: all 1), its rng seeded from `seed`: the final rule without an embedding,
+ *  the same labels as on the main thread. Labels in the result (n). */
+export interface BestKmeansTask { op: 'bestKmeans'; fits: number; seed: number; weights: Float32Array | null }
+/** Fault injection (UVHE_FAULT=pause@relabel / pause@final): block the worker for `ms`, as a long pass does. */
+export interface HoldTask { op: 'hold'; ms: number }
 
-export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | GraphTask;
+export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | GraphTask | BestKmeansTask | HoldTask;
 
 export interface AssignResult { inertia: number; changed: number; /** rows whose distances to all centres were computed */ scored: number }
 export interface FinishResult { reseeded: number }
 export interface FinalizeResult { reseeded: number; /** inertia change caused by the re-seeding (<= 0) */ inertiaDelta: number }
 export interface WriteResult { inertia: number }
 export interface EmptyResult { ok: true }
+export interface LabelsResult { labels: Int32Array }
 
 /** The result type of each task, declared once for both sides. */
 export type ResultOf<T extends Task> =
@@ -54,4 +61,5 @@ export type ResultOf<T extends Task> =
   T extends FinishTask ? FinishResult :
   T extends FinalizeTask ? FinalizeResult :
   T extends WriteTask ? WriteResult :
+  T extends BestKmeansTask ? LabelsResult :
   EmptyResult;

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { workerFaultDue } from './fault.js';
 import type { ResultOf, Task, WorkerInit } from './protocol.js';
 
 /** Worker deaths one engine survives before it gives up (a worker that dies this often is not a passing fault). */
@@ -38,7 +39,10 @@ export class WorkerPool {
   async run<T extends Task>(task: T): Promise<ResultOf<T>> {
     for (;;) {
       try {
-        return await (this.piscina.run(task) as Promise<ResultOf<T>>);
+        const p = this.piscina.run(task) as Promise<ResultOf<T>>;
+        // UVHE_FAULT=worker@N (fault.ts): the threads die under this task, as a crashed worker's would
+        if (workerFaultDue()) for (const w of this.piscina.threads) void w.terminate();
+        return await p;
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         if (this.closing || !/worker exited|terminat/i.test(msg)) throw err;

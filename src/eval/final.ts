@@ -7,8 +7,9 @@ import type { BatchBuilder } from '../train/batch.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine } from '../cluster/engine.js';
 import { graphLabels } from '../cluster/graph.js';
-import { kmeansFit } from '../cluster/kmeans.js';
-import { createClusterEngine } from '../cluster/index.js';
+import { bestKmeans } from '../cluster/kmeans.js';
+import { createClusterEngine, type PoolEngine } from '../cluster/index.js';
+import { watchPhase, type PhaseWatch } from '../train/stop.js';
 import { clusterAccuracy, nmi } from './metrics.js';
 import { clusterEngineOptions, graphRule } from './rules.js';
 import { engineNeighbours } from '../train/graph-refit.js';
@@ -16,13 +17,15 @@ import { engineNeighbours } from '../train/graph-refit.js';
 /** n×d codes, row-major. */
 export interface Codes { rows: Float32Array; n: number; d: number }
 
-/** What the final re-clustering clusters: codes, at k, under training's last per-dimension weights (null: all 1),
- *  with neighbours from `engine`'s pool where one is given (else in TypeScript). */
+/** What the final re-clustering clusters: codes, at k, under training's last per-dimension weights (null: all 1).
+ *  It runs on a SIMD pool of its own; without one (runtime.workers = 0, no SIMD) on this thread, with neighbours
+ *  from `engine` where one is given (else in TypeScript). watch: progress lines and a stop that destroys that pool. */
 export interface FinalInput {
   engine: ClusterEngine | null;
   codes: Codes;
   k: number;
   trainWeights: Float32Array | null;
+  watch?: PhaseWatch;
 }
 
 /** KMeans fits of the final rule (spectral without consensus, and none): the lowest inertia wins. */
@@ -49,26 +52,39 @@ export function finalSpaceWeights(cfg: Config, w: Float32Array | null, d: number
 
 /**
  * Labels at k by the final rule (eval.embed on the codes eval.space picks), seeded from the run's seed so that
- * --recluster gets the same labels from the checkpoint's store.
+ * --recluster gets the same labels from the checkpoint's store. On the pool the whole rule runs on a worker (graph:
+ * the pool's neighbours, then graphLabels; none: bestKmeans), so this thread stays free for signals and progress;
+ * the labels are those of this thread's computation.
  */
 export async function finalClusters(cfg: Config, o: FinalInput): Promise<Int32Array> {
   const { codes, k } = o;
   const weights = finalSpaceWeights(cfg, o.trainWeights, codes.d);
   const embed = cfg.eval.embed;
-  if (embed === 'none') return bestKmeans(codes, k, weights, FINAL_FITS, new Rng(deriveSeed(cfg.seed, 'final')));
-  const rule = graphRule(cfg, { embed, k, n: codes.n, seedName: 'final-spectral', fits: FINAL_FITS });
+  const rule = embed === 'none' ? null : graphRule(cfg, { embed, k, n: codes.n, seedName: 'final-spectral', fits: FINAL_FITS });
+  const seed = deriveSeed(cfg.seed, 'final');
+  const pool = cfg.runtime.workers !== 0 ? await finalEngine(cfg, codes, k) : null;
+  if (pool) {
+    try {
+      const run = rule ? pool.graphRelabel({ ...rule, dimWeights: weights ?? undefined }).then((r) => r.labels) : pool.bestKmeans(FINAL_FITS, seed, weights);
+      return await watchPhase(run, 'final re-clustering', o.watch ?? {}, () => pool.close({ abort: true }), false);
+    } finally {
+      await pool.close();
+    }
+  }
+  if (!rule) return bestKmeans(codes, k, weights, FINAL_FITS, new Rng(seed));
   const nb = await engineNeighbours(o.engine, codes, rule.K, weights);
   return graphLabels(codes.rows, codes.n, codes.d, k, rule, weights, nb);
 }
 
-/** The lowest-inertia of `fits` k-means++ KMeans fits (50 Lloyd steps each) of the codes under weights: labels. */
-export function bestKmeans(codes: Codes, k: number, weights: Float32Array | null, fits: number, rng: Rng): Int32Array {
-  let best: ReturnType<typeof kmeansFit> | null = null;
-  for (let r = 0; r < fits; r++) {
-    const f = kmeansFit(codes.rows, codes.n, codes.d, { k, weights, iters: 50, rng });
-    if (!best || f.inertia < best.inertia) best = f;
+/** A SIMD pool holding the n×d codes at k clusters for the final rule (no initial fit: only the final rule runs on
+ *  it); null where the pool cannot start (no SIMD, no shared memory). */
+async function finalEngine(cfg: Config, codes: Codes, k: number): Promise<PoolEngine | null> {
+  const opts = { ...clusterEngineOptions(cfg, codes.n), k, dz: codes.d, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' as const };
+  try {
+    return (await createClusterEngine(opts, 'pool', { codes: codes.rows, skipInitialFit: true, faultPhase: 'final' })).engine as PoolEngine;
+  } catch {
+    return null;
   }
-  return best!.labels;
 }
 
 export interface FinalScores {
@@ -84,32 +100,16 @@ export async function finalScores(cfg: Config, o: FinalInput, truth: Int32Array)
   return { labels, acc: clusterAccuracy(truth, labels, o.k).accuracy, nmi: nmi(truth, labels) };
 }
 
-/** `use` with a cluster engine of its own that holds the codes (so their neighbours run on the pool), closed after
- *  it; no engine (null: neighbours in TypeScript) with runtime.workers = 0 or when `wanted` is false. */
-export async function withRowsEngine<T>(cfg: Config, codes: Codes, wanted: boolean, use: (engine: ClusterEngine | null) => Promise<T>): Promise<T> {
-  let engine: ClusterEngine | null = null;
-  if (wanted && cfg.runtime.workers !== 0) {
-    engine = (await createClusterEngine({ ...clusterEngineOptions(cfg, codes.n), dz: codes.d, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' })).engine;
-  }
-  try {
-    engine?.writeCodes(Int32Array.from({ length: codes.n }, (_, i) => i), codes.rows);
-    return await use(engine);
-  } finally {
-    await engine?.close();
-  }
-}
-
-/** Codes to re-cluster: a uvhe run's store (on its own engine, with training's last weights), or a vae's means. */
+/** Codes to re-cluster: a uvhe run's store (with its engine and training's last weights), or a vae's means. */
 export type FinalCodes =
   | { kind: 'store'; engine: ClusterEngine; codes: Float32Array; d: number; weights: Float32Array | null }
   | { kind: 'means'; codes: () => Float32Array; d: number };
 
-/** Scores of the final re-clustering of n codes at `k`: the store's on its engine, a vae's means on a pool of
- *  their own (so their neighbours run on the SIMD workers as the store's do). */
-export async function scoreFinalCodes(cfg: Config, c: FinalCodes, n: number, k: number, truth: Int32Array): Promise<FinalScores> {
-  if (c.kind === 'store') return finalScores(cfg, { engine: c.engine, codes: { rows: c.codes, n, d: c.d }, k, trainWeights: c.weights }, truth);
-  const codes = { rows: c.codes(), n, d: c.d };
-  return withRowsEngine(cfg, codes, cfg.eval.embed !== 'none', (engine) => finalScores(cfg, { engine, codes, k, trainWeights: null }, truth));
+/** Scores of the final re-clustering of n codes at `k` (the store under training's weights, or a vae's means). */
+export async function scoreFinalCodes(cfg: Config, c: FinalCodes, n: number, k: number, truth: Int32Array, watch?: PhaseWatch): Promise<FinalScores> {
+  const store = c.kind === 'store';
+  const codes = { rows: store ? c.codes : c.codes(), n, d: c.d };
+  return finalScores(cfg, { engine: store ? c.engine : null, codes, k, trainWeights: store ? c.weights : null, watch }, truth);
 }
 
 /** The trained encoder q(z|x) over a builder of the n training images, in batches of B; rng draws the noise. */

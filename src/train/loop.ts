@@ -17,6 +17,7 @@ import { TrueLabelSampler, runEpoch, stepsRecord, type MetricsRecord, type Stepp
 import { Relabeler } from './relabel.js';
 import { restore, snapshot, type PartialEpoch, type TrainerState } from './resume.js';
 import { modelShape } from './shape.js';
+import { StopRequested, watchPhase, type PhaseWatch } from './stop.js';
 
 export type { MetricsRecord } from './epoch.js';
 export { modelShape } from './shape.js';
@@ -35,6 +36,8 @@ export interface TrainHooks {
   onCheckpoint?(data: CheckpointData): void;
   /** polled after every step: true asks the loop to stop after this step (SIGINT/SIGTERM) */
   shouldStop?(): boolean;
+  /** resolves when a stop is asked for: a relabel or final re-clustering the loop waits for is then cut short */
+  whenStopped?: Promise<void>;
 }
 
 export interface TrainResult {
@@ -43,6 +46,9 @@ export interface TrainResult {
   last: MetricsRecord;
   /** true when shouldStop() ended the run early */
   stopped: boolean;
+  /** the phase a stop cut short ("the relabel of epoch 3"; null: none): nothing from it on was kept, and no
+   *  checkpoint was written after the last one before it, which --resume continues from */
+  skipped: string | null;
   /** uvhe: final pseudo-labels (vhe: true labels) and codes, for the image grids */
   trainLabels: Int32Array | null;
   codes: Float32Array | null;
@@ -103,6 +109,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
   let last: MetricsRecord = {};
   let stopped = false;
+  const watch: PhaseWatch = { stop: hooks.whenStopped, say: hooks.onMessage };
   try {
     for (let epoch = startEpoch; epoch <= E && !stopped; epoch++) {
       const tEpoch = performance.now();
@@ -120,7 +127,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch
       let waitMs = 0;
       if (relabeler) {
-        const r = await relabeler.atEpochEnd(epoch, steps.rates, lastGrad);
+        const r = await watchPhase(relabeler.atEpochEnd(epoch, steps.rates, lastGrad), `relabel of epoch ${epoch}`, watch, () => engine!.close({ abort: true }));
         Object.assign(rec, r.rec);
         waitMs = r.waitMs;
       }
@@ -144,17 +151,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         rec['time/eval'] = (performance.now() - tEval) / 1000;
       }
       if (evalDue && epoch === E && data.labels && cfg.mode !== 'vhe') {
-        const tFinal = performance.now();
-        const k = cfg.eval.finalK || data.numClasses;
-        hooks.onMessage?.(`final re-clustering: ${cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed} on ${data.n.toLocaleString('en-US')} codes (${engine ? `space ${cfg.eval.space}` : 'means of q(z|x)'}, k = ${k}) …`);
-        const rows = engine ? await engine.readCodes() : encodeMeans({ shape, params, builder, n: data.n, B, rng });
-        const codes: FinalCodes = engine
-          ? { kind: 'store', engine, codes: rows, d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights }
-          : { kind: 'means', codes: () => rows, d: shape.zDim };
-        const f = await finalRecord(cfg, codes, data.n, k, data.labels);
-        Object.assign(rec, f.rec);
-        if (f.labels) final = { codes: rows, d: codes.d, weights: engine ? finalSpaceWeights(cfg, relabeler!.dimWeights, codes.d) : null, labels: f.labels, k };
-        rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
+        final = await finalPhase({ cfg, shape, engine, weights: relabeler?.dimWeights ?? null, n: data.n, truth: data.labels, classes: data.numClasses, rec, watch, hooks },
+          () => encodeMeans({ shape, params, builder, n: data.n, B, rng }));
       }
       rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
       rec['tensors'] = tf.memory().numTensors;
@@ -168,14 +166,16 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       relabeler?.afterCheckpoint(stopped);
     }
   } catch (e) {
-    await engine?.close().catch(() => undefined); // worker threads would keep the process alive
-    throw e;
+    await engine?.close({ abort: true }).catch(() => undefined); // worker threads would keep the process alive
+    if (!(e instanceof StopRequested)) throw e;
+    const trainLabels = cfg.mode === 'vhe' ? data.labels : null;
+    return { params, shape, last, stopped: true, skipped: e.skipped, trainLabels, codes: null, final: null, mapCodes: null };
   }
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
   const mapCodes = final ? { rows: final.codes, d: final.d, weights: final.weights }
     : codes ? { rows: codes, d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights } : null;
-  return { params, shape, last, stopped, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, final, mapCodes };
+  return { params, shape, last, stopped, skipped: null, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, final, mapCodes };
 }
 
 /** The uvhe cluster engine: the SIMD pool, or plain TypeScript on this thread with runtime.workers = 0. */
@@ -185,13 +185,46 @@ async function createEngine(cfg: Config, n: number, hooks: TrainHooks): Promise<
   return created.engine;
 }
 
+/** The last epoch's final re-clustering: its record (into rec) and the codes, weights and labels it gave. */
+interface FinalPhase {
+  cfg: Config;
+  shape: ModelShape;
+  /** uvhe: the engine of the store (its codes are clustered); null: a vae's means */
+  engine: ClusterEngine | null;
+  /** training's last per-dimension weights (uvhe) */
+  weights: Float32Array | null;
+  n: number;
+  /** the n true labels in 0..classes-1 */
+  truth: Int32Array;
+  classes: number;
+  rec: MetricsRecord;
+  watch: PhaseWatch;
+  hooks: TrainHooks;
+}
+
+/** The final re-clustering at the end of the last epoch (means: a vae's codes, encoded on demand); time/eval counts it. */
+async function finalPhase(o: FinalPhase, means: () => Float32Array): Promise<FinalClustering | null> {
+  const { cfg, shape, engine, n, rec } = o;
+  const tFinal = performance.now();
+  const k = cfg.eval.finalK || o.classes;
+  o.hooks.onMessage?.(`final re-clustering: ${cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed} on ${n.toLocaleString('en-US')} codes (${engine ? `space ${cfg.eval.space}` : 'means of q(z|x)'}, k = ${k}) …`);
+  const rows = engine ? await engine.readCodes() : means();
+  const codes: FinalCodes = engine
+    ? { kind: 'store', engine, codes: rows, d: shape.zDim + shape.cDim, weights: o.weights }
+    : { kind: 'means', codes: () => rows, d: shape.zDim };
+  const f = await finalRecord(cfg, codes, n, k, o.truth, o.watch);
+  Object.assign(rec, f.rec);
+  rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
+  return f.labels ? { codes: rows, d: codes.d, weights: engine ? finalSpaceWeights(cfg, o.weights, codes.d) : null, labels: f.labels, k } : null;
+}
+
 /**
  * Accuracy, NMI and labels at k = eval.finalK, or the number of true classes, whatever k training used: the final
  * re-clustering of the codes (uvhe: the store with training's last weights; vae: the means of q(z|x), the classic
  * "KMeans on the VAE's codes" baseline). Nothing when that k exceeds the n training examples.
  */
-async function finalRecord(cfg: Config, codes: FinalCodes, n: number, k: number, truth: Int32Array): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
+async function finalRecord(cfg: Config, codes: FinalCodes, n: number, k: number, truth: Int32Array, watch: PhaseWatch): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
   if (k > n) return { rec: {}, labels: null };
-  const f = await scoreFinalCodes(cfg, codes, n, k, truth);
+  const f = await scoreFinalCodes(cfg, codes, n, k, truth, watch);
   return { rec: { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi }, labels: f.labels };
 }
