@@ -131,7 +131,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         Object.assign(rec, r.rec);
         waitMs = r.waitMs;
       }
-      if (engine?.workerRestarts !== undefined) rec['pool/workerRestarts'] = engine.workerRestarts;
+      if (engine) rec['pool/workerRestarts'] = engine.workerRestarts;
       rec['time/poolWait'] = waitMs / 1000;
       rec['time/poolWaitFraction'] = waitMs / (performance.now() - tEpoch);
 
