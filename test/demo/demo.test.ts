@@ -15,9 +15,8 @@ import { serveFolder, subsampleReference, type DemoData } from '../../src/demo/b
 import { readIdxImages } from '../../src/data/idx.js';
 import type { ClusterState } from '../../src/assign.js';
 import { loadRun } from '../../src/apply/run-model.js';
+import { CHROMIUM, launchChromium, watchedPage } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function node(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -75,14 +74,9 @@ describe('npm run demo', () => {
 
 describe.skipIf(!existsSync(CHROMIUM))(`the demo page in chromium (skipped: ${CHROMIUM} is absent; apt-get install chromium)`, () => {
   it('draws, assigns, reconstructs, shows examples and few-shot samples, offline and without errors', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-      const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('request', (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith('data:')) problems.push(`network: ${u}`); });
+      const { page, problems } = await watchedPage(browser, { width: 1400, height: 800 }, base);
       await page.goto(base, { waitUntil: 'load' });
       await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
       expect(await page.textContent('#run')).toBe('run');

@@ -10,9 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { writeReport } from '../../src/report/html.js';
 import { makeRuns, ROOT, type FixtureRun } from './helpers.js';
+import { CHROMIUM, launchChromium, watchedPage } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const OUT = join(ROOT, 'test-output');
 
 /** Non-white pixels of a map's canvas, a checksum of them, and the first one's position in CSS pixels. */
@@ -46,15 +45,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`report.html in chromium (skipped: ${CHRO
   });
 
   it('draws every chart, map and image, shows values on hover, labels the clusters, and logs no error', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      // offline: any request that is not the file itself or a data: URI fails the test
-      page.on('request', (r) => { const u = r.url(); if (!u.startsWith('file:') && !u.startsWith('data:')) problems.push(`network: ${u}`); });
+      const { page, problems } = await watchedPage(browser, { width: 1400, height: 900 }, 'file:');
       await page.goto(pathToFileURL(report).href, { waitUntil: 'load' });
       await page.waitForSelector('body[data-charts-rendered]');
       await page.waitForSelector('body[data-maps-rendered]');
