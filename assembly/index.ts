@@ -18,3 +18,5 @@ export function version(): i32 {
   return 4;
 }
 export * from './probe';
+export * from './gemm';
+export * from './train-ops';

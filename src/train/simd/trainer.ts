@@ -1,0 +1,135 @@
+// The CPU trainer: owns the flat weights, gradients and Adam moments in one shared memory, runs whole steps there
+// (step.ts on a Team of threads), and moves weights and Adam state between that memory and the tfjs Params / Adam
+// whenever the rest of the program needs them (evaluation, checkpoints, exports), so checkpoints keep one format.
+import { tf } from '../../backend.js';
+import type { ModelShape, Params } from '../../model/vhe.js';
+import type { Adam } from '../adam.js';
+import type { BatchBuilder, HostBatch } from '../batch.js';
+import { LOSS_KEYS, faultDue, type StepResult } from '../step.js';
+import type { Rng } from '../../util/rng.js';
+import { compileTrainKernels, createSharedMemory, instantiateTrainKernels, type TrainKernels } from './kernels.js';
+import { planLayout, type TrainLayout } from './layout.js';
+import { forwardBackward, type StepContext } from './step.js';
+import { Team } from './team.js';
+
+export interface SimdTrainerOptions {
+  shape: ModelShape;
+  params: Params;
+  opt: Adam;
+  /** largest batch and |D| (subset rows per example) */
+  maxB: number;
+  subsetSize: number;
+  /** threads of the team, ≥ 1 (the calling thread included) */
+  threads: number;
+}
+
+export class SimdTrainer {
+  private constructor(
+    readonly shape: ModelShape,
+    private readonly params: Params,
+    private readonly opt: Adam,
+    readonly L: TrainLayout,
+    private readonly k: TrainKernels,
+    private readonly team: Team,
+    private readonly f: Float32Array,
+    private readonly host: HostBatch,
+  ) {}
+
+  get threads(): number { return this.team.threads; }
+
+  static async create(o: SimdTrainerOptions): Promise<SimdTrainer> {
+    const module = await compileTrainKernels();
+    const probe = instantiateTrainKernels(module, createSharedMemory(1));
+    const names = Object.keys(o.params);
+    const L = planLayout({
+      shape: o.shape, maxB: o.maxB, maxU: o.maxB * Math.max(1, o.subsetSize), threads: o.threads, base: probe.heapBase(),
+      params: names.map((name) => { const [rows, cols] = o.params[name].shape; return { name, rows, cols: cols ?? 1 }; }),
+      packedBytes: (K, N) => probe.gemmPackedBytes(K, N), tileBytes: probe.gemmTileBytes(),
+    });
+    const memory = createSharedMemory(Math.ceil(L.end / 65536));
+    const k = instantiateTrainKernels(module, memory);
+    const team = new Team({ kernels: k, module, memory, threads: o.threads, ctl: L.ctl, packed: L.packed, tiles: L.tiles });
+    await team.ready();
+    const f = new Float32Array(memory.buffer);
+    const view = (p: number, n: number): Float32Array => new Float32Array(memory.buffer, p, n);
+    const s = o.shape, B = o.maxB, U = o.maxB * Math.max(1, o.subsetSize);
+    const host: HostBatch = {
+      xT: view(L.xT, s.pixels * B), xuT: view(L.xuT, s.pixels * U), mix: view(L.mix, B * U), mixT: view(L.mixT, U * B),
+      epsZ: view(L.epsZ, s.zDim * B), epsC: view(L.epsC, Math.max(1, s.cDim) * B),
+    };
+    const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host);
+    t.load();
+    return t;
+  }
+
+  /** Weights from the tfjs variables and Adam's moments and step count into the shared memory. */
+  load(): void {
+    const st = this.opt.getState();
+    for (const p of this.L.params) {
+      const w = this.params[p.name].dataSync() as Float32Array;
+      this.f.set(w, (this.L.w >> 2) + p.offset);
+      this.f.set(st.m[p.name], (this.L.m >> 2) + p.offset);
+      this.f.set(st.v[p.name], (this.L.v >> 2) + p.offset);
+    }
+    this.t = st.t;
+  }
+
+  /** Weights into the tfjs variables and Adam's state into the Adam object (before anything else reads them). */
+  sync(): void {
+    const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+    for (const p of this.L.params) {
+      const w = this.f.subarray((this.L.w >> 2) + p.offset, (this.L.w >> 2) + p.offset + p.size);
+      const vr = this.params[p.name];
+      tf.tidy(() => vr.assign(tf.tensor(w, vr.shape)));
+      m[p.name] = this.f.subarray((this.L.m >> 2) + p.offset, (this.L.m >> 2) + p.offset + p.size);
+      v[p.name] = this.f.subarray((this.L.v >> 2) + p.offset, (this.L.v >> 2) + p.offset + p.size);
+    }
+    this.opt.setState({ t: this.t, m, v });
+  }
+
+  private t = 0;
+
+  /** One training step on rows (and subsets, |X_x|): the same batch, noise and maths as train/step.ts trainStep. */
+  step(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): StepResult {
+    const info = builder.buildHost(rows, subsets, m, setSize, rng, this.host);
+    const out = forwardBackward(this.ctx(), info);
+    const loss = Float32Array.from(out.loss);
+    if (faultDue()) loss[0] = NaN;
+    let nonFinite: string | null = null;
+    const bad = LOSS_KEYS.findIndex((_, j) => !Number.isFinite(loss[j]));
+    if (bad >= 0) nonFinite = `loss term ${LOSS_KEYS[bad]} is ${loss[bad]}`;
+    else if (this.k.anyNonFinite(this.L.g, 0, this.L.count)) {
+      const p = this.L.params.find((q) => this.k.anyNonFinite(this.L.g, q.offset, q.offset + q.size));
+      nonFinite = `gradient of ${p ? p.name : '?'} is not finite`;
+    }
+    if (!nonFinite) this.adam();
+    return { loss, codes: out.codes, rates: out.rates, klCDims: out.klCDims, nonFinite };
+  }
+
+  /** The gradients of the last step (the tests compare them with the tfjs path's), by parameter name. */
+  gradients(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const p of this.L.params) out[p.name] = this.f.slice((this.L.g >> 2) + p.offset, (this.L.g >> 2) + p.offset + p.size);
+    return out;
+  }
+
+  /** Forward and backward only (no Adam): loss terms and gradients of one batch. */
+  lossAndGradients(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): { loss: Float64Array; grads: Record<string, Float32Array> } {
+    const info = builder.buildHost(rows, subsets, m, setSize, rng, this.host);
+    const out = forwardBackward(this.ctx(), info);
+    return { loss: out.loss, grads: this.gradients() };
+  }
+
+  private ctx(): StepContext {
+    return { shape: this.shape, L: this.L, team: this.team, k: this.k, f: this.f };
+  }
+
+  private adam(): void {
+    const o = this.opt;
+    this.t++;
+    const a = o.lr / (1 - o.beta1 ** this.t), cb2 = 1 / (1 - o.beta2 ** this.t);
+    this.team.adam(this.L.w, this.L.g, this.L.m, this.L.v, this.L.count, o.beta1, o.beta2, a, cb2, o.eps);
+  }
+
+  async close(): Promise<void> { await this.team.close(); }
+}
