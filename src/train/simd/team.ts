@@ -123,13 +123,14 @@ export class Team {
     this.run(Op.BiasAct, this.chunks(Math.ceil((rows * cols) / 4096)), [y, b, cols, rows, relu ? 1 : 0]);
   }
 
-  /** Stops the workers (they exit after the current operation). */
+  /** Stops the workers (between operations: no chunk is in flight then). */
   async close(): Promise<void> {
     if (!this.workers.length) return;
     Atomics.store(this.ctl, CTL.quit, 1);
     Atomics.store(this.ctl, CTL.gen, (this.gen = (this.gen + 1) & 0x7fff));
     Atomics.notify(this.ctl, CTL.gen);
-    await Promise.all(this.workers.map((w) => new Promise<void>((res) => { w.once('exit', () => res()); })));
+    // terminate rather than wait for an exit: the loader hooks tsx registered keep a worker's event loop alive
+    await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
 }
