@@ -17,8 +17,10 @@ export function gatherColumns(images: Uint8Array, rows: Int32Array, P: number, o
   return out;
 }
 
-/** Where buildHost writes a batch (capacity views; [rows, columns] as in BatchTensors, column count B or U). */
-export interface HostBatch { xT: Float32Array; xuT: Float32Array; mix: Float32Array; mixT: Float32Array; epsZ: Float32Array; epsC: Float32Array }
+/** Where buildHost writes a batch (capacity views; [rows, columns] as in BatchTensors, column count B or U). The
+ *  mean over each D is sparse there: mixIdx [B, m] holds each D's members as columns of xuT (weight 1/m each), and
+ *  inv [B] holds 1/|X_x|. */
+export interface HostBatch { xT: Float32Array; xuT: Float32Array; mixIdx: Int32Array; inv: Float32Array; epsZ: Float32Array; epsC: Float32Array }
 export interface HostBatchInfo { B: number; U: number; invSetSize: Float32Array | null }
 
 /** Reused host buffers, sized for the largest batch; one per trainer. */
@@ -92,9 +94,10 @@ export class BatchBuilder {
     rng.fillNormal(out.epsZ.subarray(0, B * this.zDim));
     if (!subsets) return { B, U: 0, invSetSize: null };
     const U = this.distinctRows(B, subsets, m);
-    this.fillMix(B, U, subsets, m, out.mix, out.mixT);
+    for (let i = 0; i < B * m; i++) out.mixIdx[i] = this.slot[subsets[i]];
+    for (let u = 0; u < U; u++) this.slot[this.uniq[u]] = -1;
     gatherColumns(this.images, this.uniq.subarray(0, U), P, out.xuT);
-    const inv = new Float32Array(B);
+    const inv = out.inv.subarray(0, B);
     for (let b = 0; b < B; b++) inv[b] = 1 / setSize![b];
     rng.fillNormal(out.epsC.subarray(0, B * this.cDim));
     return { B, U, invSetSize: inv };

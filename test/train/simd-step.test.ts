@@ -97,7 +97,7 @@ describe('CPU trainer step = tfjs step', () => {
 });
 
 describe('CPU trainer threads', () => {
-  it('one, two and three threads give the same bits (rows of each product are split, never its sums)', async () => {
+  it('one thread and two or three worker threads give the same bits (every operation split by rows, never inside a sum)', async () => {
     const c: Case = { mode: 'uvhe', share: false, B: 17, m: 3 };
     const { shape, images, rows, sub } = setup(c, 8);
     const results = [];
@@ -105,12 +105,14 @@ describe('CPU trainer threads', () => {
       const params = createParams(shape, 6);
       const opt = new Adam(params, 1e-3);
       const bb = new BatchBuilder(images, N, P, c.B, c.m, shape.zDim, shape.cDim);
-      const t = await SimdTrainer.create({ shape, params, opt, maxB: c.B, subsetSize: c.m, threads });
+      // with 2 and 3 threads the workers run every chunk (this thread only publishes), each operation split 8 or 12 ways
+      const t = await SimdTrainer.create({ shape, params, opt, maxB: c.B, subsetSize: c.m, threads, grain: 1, mainTakesPart: threads === 1 });
       open.push(t);
       const rng = new Rng(4);
       for (let s = 0; s < 3; s++) t.step(bb, rows, sub!.subsets, c.m, sub!.setSize, rng);
       const last = t.lossAndGradients(bb, rows, sub!.subsets, c.m, sub!.setSize, rng);
       results.push(last);
+      if (threads > 1) expect(t.chunkCounts.workers, 'chunks run on worker threads').toBe(t.chunkCounts.all);
       await t.close();
       disposeParams(params);
     }

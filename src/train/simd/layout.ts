@@ -17,8 +17,10 @@ export interface TrainLayout {
   // inputs
   xT: number; // [P, B]
   xuT: number; // [P, U]
-  mixT: number; // [U, B]
-  mix: number; // [B, U]
+  /** i32 [B, m]: each D's members as columns of xuT (the mean over D is a gather) */
+  mixIdx: number;
+  /** [B] 1/|X_x| */
+  inv: number;
   epsZ: number; epsC: number; // [dz, B], [dc, B]
   // forward
   hu: number; // [2H, U]
@@ -35,6 +37,10 @@ export interface TrainLayout {
   dyz: number; dyp: number; dyc: number; // [2dz, B], [2dz, B], [2dc, B]
   dhz: number; dhp: number; dhbar: number; // [2H, B]
   dhu: number; // [2H, U]
+  /** per-row sums of the loss kernels: bce [P], KL(z) [dz], KL(c) [dc], KL(c)·1/|X_x| [dc] */
+  rowLoss: number;
+  /** i32: set to 1 when a weight gradient is not finite */
+  flag: number;
   packed: number;
   tiles: number[];
   ctl: number;
@@ -47,8 +53,9 @@ export interface LayoutOptions {
   /** the model's parameters in creation order, with their [rows, cols] shapes */
   params: Array<{ name: string; rows: number; cols: number }>;
   maxB: number;
-  /** largest number of distinct subset rows in a batch (maxB · |D|) */
+  /** largest number of distinct subset rows in a batch (maxB · |D|), and |D| */
   maxU: number;
+  m: number;
   threads: number;
   /** first free byte of the memory (the module's heapBase) */
   base: number;
@@ -70,7 +77,7 @@ export function planLayout(o: LayoutOptions): TrainLayout {
   const L = {
     params, count,
     w: take(count), g: take(count), m: take(count), v: take(count),
-    xT: take(P * B), xuT: take(P * U), mixT: take(U * B), mix: take(B * U), epsZ: take(dz * B), epsC: take(dc * B),
+    xT: take(P * B), xuT: take(P * U), mixIdx: take(B * o.m), inv: take(B), epsZ: take(dz * B), epsC: take(dc * B),
     hu: take(H2 * U), hbar: take(H2 * B), hz: take(H2 * B), hp: take(H2 * B),
     yc: take(2 * dc * B), sC: take(dc * B), c: take(dc * B),
     yz: take(2 * dz * B), sZ: take(dz * B), z: take(dz * B),
@@ -79,8 +86,9 @@ export function planLayout(o: LayoutOptions): TrainLayout {
     dlogits: take(P * B), dhd: take(H * B), dz: take(dz * B), dc: take(dc * B),
     dyz: take(2 * dz * B), dyp: take(2 * dz * B), dyc: take(2 * dc * B),
     dhz: take(H2 * B), dhp: take(H2 * B), dhbar: take(H2 * B), dhu: take(H2 * U),
+    rowLoss: take(P + dz + 2 * dc), flag: take(1),
   };
-  const dims = [P, H2, U, B];
+  const dims = [P, H2, H, U, B];
   const big = Math.max(...dims);
   const packed = take(o.packedBytes(big, big) / 4);
   const tiles = Array.from({ length: o.threads }, () => take(o.tileBytes / 4));

@@ -1,9 +1,12 @@
 // One training step of the seed model on the CPU trainer: the maths of model/vhe.ts and model/loss.ts (the tfjs
-// path is the oracle), with every matrix product on the team (SIMD, split over threads) and the small
-// elementwise maps on this thread. Feature-major as in model/layers.ts: activations [features, B], W [out, in].
-// The loss is the mean over the batch, so every per-example gradient carries 1/B.
+// path is the oracle), every operation on the team (SIMD kernels split over threads by rows): the products with
+// their epilogues (bias + ReLU forward; ReLU mask + bias gradient backward), the heads' bound and sampling, the
+// loss and its gradients, the mean over each D as a sparse gather. This thread only orders the operations and adds
+// up the loss's row sums. Feature-major as in model/layers.ts: activations [features, B], W [out, in]. The loss
+// is the mean over the batch, so every per-example gradient carries 1/B.
 import type { ModelShape } from '../../model/vhe.js';
 import type { TrainKernels } from './kernels.js';
+import { Op } from './protocol.js';
 import type { ParamSlot, TrainLayout } from './layout.js';
 import type { Team } from './team.js';
 
@@ -12,8 +15,8 @@ export interface StepInputs {
   /** examples (columns) and distinct subset rows */
   B: number;
   U: number;
-  /** [B] 1/|X_x| (ignored in vae mode) */
-  invSetSize: Float32Array | null;
+  /** |D| (subset rows per example; ignored in vae mode) */
+  m: number;
 }
 
 /** What one step reports (before Adam): see train/step.ts StepResult. */
@@ -33,177 +36,118 @@ export interface StepContext {
   f: Float32Array;
 }
 
-/** Forward and backward: fills the gradient block and returns the loss terms, codes and rates. */
+/** Forward and backward: fills the gradient block and returns the loss terms, codes and rates. Sets the layout's
+ *  flag to 1 when a weight gradient is not finite (the bias gradients are left to the caller to check). */
 export function forwardBackward(ctx: StepContext, inp: StepInputs): StepOutputs {
-  const { shape: s, L, team, k, f } = ctx;
-  const { B, U } = inp;
+  const { shape: s, L, team, f } = ctx;
+  const { B, U, m } = inp;
   const P = s.pixels, H = s.hidden, H2 = 2 * H, dz = s.zDim, dc = s.cDim, Lb = s.logStdBound;
   const hasC = s.mode !== 'vae';
   const slot = new Map<string, ParamSlot>(L.params.map((p) => [p.name, p]));
   const W = (n: string): number => L.w + slot.get(n)!.offset * 4;
   const G = (n: string): number => L.g + slot.get(n)!.offset * 4;
+  const flag = L.flag;
+  new Int32Array(f.buffer, flag, 1)[0] = 0;
+  const F = 4; // bytes per float
 
-  /** y [out, N] = Σ W_i·x_i (+ b, then ReLU): terms are [weight name, x pointer, in]. */
+  /** y [out, N] = Σ W_i·x_i + b (then ReLU): terms are [weight name, x pointer, in]; the bias and the ReLU are the
+   *  last product's epilogue. */
   const linear = (terms: Array<[string, number, number]>, b: string, y: number, out: number, N: number, relu: boolean): void => {
-    terms.forEach(([w, x, inDim], i) => team.gemm({ A: W(w), lda: inDim, B: x, ldb: N, C: y, ldc: N, M: out, N, K: inDim, accumulate: i > 0 }));
-    team.biasAct(y, W(b), out, N, relu);
+    terms.forEach(([w, x, inDim], i) => team.gemm({
+      A: W(w), lda: inDim, B: x, ldb: N, C: y, ldc: N, M: out, N, K: inDim, accumulate: i > 0,
+      ...(i === terms.length - 1 ? { bias: W(b), relu } : {}),
+    }));
   };
   /** Block-diagonal heads: y [2d, N] from h [2H, N]; rows [0, d) read h[0, H), rows [d, 2d) read h[H, 2H). Then the
-   *  log-std rows are bounded into sOut [d, N]. */
-  const head = (pre: string, h: number, y: number, sOut: number, d: number, N: number): void => {
-    const w = W(`${pre}/Whead`), ws = w + (d * H2 + H) * 4;
+   *  bias, the bound of the log-std rows into sOut [d, N] and, with eps ≠ 0, the sample out = μ + e^s·eps. */
+  const head = (pre: string, h: number, y: number, sOut: number, eps: number, out: number, d: number, N: number): void => {
+    const w = W(`${pre}/Whead`), ws = w + (d * H2 + H) * F;
     team.gemm({ A: w, lda: H2, B: h, ldb: N, C: y, ldc: N, M: d, N, K: H });
-    team.gemm({ A: ws, lda: H2, B: h + H * N * 4, ldb: N, C: y + d * N * 4, ldc: N, M: d, N, K: H });
-    team.biasAct(y, W(`${pre}/bhead`), 2 * d, N, false);
-    const r = (y >> 2) + d * N, so = sOut >> 2;
-    for (let i = 0; i < d * N; i++) f[so + i] = Lb * Math.tanh(f[r + i] / Lb);
+    team.gemm({ A: ws, lda: H2, B: h + H * N * F, ldb: N, C: y + d * N * F, ldc: N, M: d, N, K: H });
+    team.rows(Op.HeadOut, d, N, [y, W(`${pre}/bhead`), sOut, eps, out, d, N], [Lb]);
   };
-  /** out = mu + e^s · eps over n elements. */
-  const sample = (mu: number, sPtr: number, eps: number, out: number, n: number): void => {
-    const m = mu >> 2, sp = sPtr >> 2, e = eps >> 2, o = out >> 2;
-    for (let i = 0; i < n; i++) f[o + i] = f[m + i] + Math.exp(f[sp + i]) * f[e + i];
-  };
+  const w = Math.fround(1 / Math.max(1, m));
 
   // ---- forward
   if (hasC) {
     linear([['encC/W1', L.xuT, P]], 'encC/b1', L.hu, H2, U, true);
-    team.gemm({ A: L.hu, lda: U, B: L.mixT, ldb: B, C: L.hbar, ldc: B, M: H2, N: B, K: U });
-    head('encC', L.hbar, L.yc, L.sC, dc, B);
-    sample(L.yc, L.sC, L.epsC, L.c, dc * B);
+    team.rows(Op.MixGather, H2, B * m, [L.hu, U, L.mixIdx, m, L.hbar, B], [w]);
+    head('encC', L.hbar, L.yc, L.sC, L.epsC, L.c, dc, B);
     linear([['encZ/Wx', L.xT, P], ['encZ/Wc', L.c, dc]], 'encZ/b1', L.hz, H2, B, true);
   } else {
     linear([['encZ/Wx', L.xT, P]], 'encZ/b1', L.hz, H2, B, true);
   }
-  head('encZ', L.hz, L.yz, L.sZ, dz, B);
-  sample(L.yz, L.sZ, L.epsZ, L.z, dz * B);
+  head('encZ', L.hz, L.yz, L.sZ, L.epsZ, L.z, dz, B);
   if (hasC) {
     linear([['prior/W1', L.c, dc]], 'prior/b1', L.hp, H2, B, true);
-    head('prior', L.hp, L.yp, L.sP, dz, B);
+    head('prior', L.hp, L.yp, L.sP, 0, 0, dz, B);
     linear([['dec/Wz', L.z, dz], ['dec/Wc', L.c, dc]], 'dec/b1', L.hd, H, B, true);
   } else {
     linear([['dec/Wz', L.z, dz]], 'dec/b1', L.hd, H, B, true);
   }
   linear([['dec/W2', L.hd, H]], 'dec/b2', L.logits, P, B, false);
 
-  // ---- loss and its gradients with respect to logits, (μ, s) of q(z), p(z|c) and q(c)
-  const bce = new Float64Array(B), klZ = new Float64Array(B), klC = new Float64Array(B);
-  const rateZ = new Float64Array(dz), rateC = new Float64Array(dc), klCD = new Float64Array(dc);
-  const invB = 1 / B;
-  {
-    const lg = L.logits >> 2, x = L.xT >> 2, dl = L.dlogits >> 2;
-    for (let p = 0, i = 0; p < P; p++) {
-      for (let b = 0; b < B; b++, i++) {
-        const l = f[lg + i], xi = f[x + i];
-        const e = Math.exp(-Math.abs(l));
-        bce[b] += Math.max(l, 0) + Math.log1p(e) - xi * l;
-        const sig = l >= 0 ? 1 / (1 + e) : e / (1 + e);
-        f[dl + i] = (sig - xi) * invB;
-      }
-    }
-  }
-  {
-    // KL(q(z) ‖ p(z|c)), or ‖ N(0, I) in vae mode; dμ_q, ds_q go to dyz's two halves, dμ_p, ds_p to dyp's
-    const mq = L.yz >> 2, sq = L.sZ >> 2, gmq = L.dyz >> 2, gsq = gmq + dz * B;
-    const mp = L.yp >> 2, sp = L.sP >> 2, gmp = L.dyp >> 2, gsp = gmp + dz * B;
-    for (let j = 0, i = 0; j < dz; j++) {
-      for (let b = 0; b < B; b++, i++) {
-        const muq = f[mq + i], sQ = f[sq + i], vq = Math.exp(2 * sQ);
-        let kl: number;
-        if (hasC) {
-          const diff = muq - f[mp + i], sP = f[sp + i], ivp = Math.exp(-2 * sP), t = (vq + diff * diff) * ivp;
-          kl = sP - sQ - 0.5 + 0.5 * t;
-          f[gmq + i] = diff * ivp * invB; f[gsq + i] = (vq * ivp - 1) * invB;
-          f[gmp + i] = -diff * ivp * invB; f[gsp + i] = (1 - t) * invB;
-        } else {
-          kl = 0.5 * (vq + muq * muq) - sQ - 0.5;
-          f[gmq + i] = muq * invB; f[gsq + i] = (vq - 1) * invB;
-        }
-        klZ[b] += kl; rateZ[j] += kl;
-      }
-    }
-  }
-  if (hasC) {
-    // KL(q(c|D) ‖ N(0, I)), weighted by 1/|X_x| in the objective
-    const inv = inp.invSetSize!;
-    const mq = L.yc >> 2, sq = L.sC >> 2, gm = L.dyc >> 2, gs = gm + dc * B;
-    for (let j = 0, i = 0; j < dc; j++) {
-      for (let b = 0; b < B; b++, i++) {
-        const mu = f[mq + i], sC = f[sq + i], vq = Math.exp(2 * sC);
-        const kl = 0.5 * (vq + mu * mu) - sC - 0.5;
-        klC[b] += kl; klCD[j] += kl; rateC[j] += kl * inv[b];
-        f[gm + i] = mu * inv[b] * invB; f[gs + i] = (vq - 1) * inv[b] * invB;
-      }
-    }
-  }
+  // ---- loss (row sums) and its gradients with respect to logits, (μ, s) of q(z), p(z|c) and q(c)
+  const invB = Math.fround(1 / B);
+  const rowBce = L.rowLoss, rowKlZ = rowBce + P * F, rowKlC = rowKlZ + dz * F, rowKlCW = rowKlC + dc * F;
+  team.rows(Op.Bce, P, B, [L.logits, L.xT, L.dlogits, B, rowBce, G('dec/b2')], [invB]);
+  team.rows(Op.KlZ, dz, B, [L.yz, L.sZ, L.yp, L.sP, L.dyz, L.dyp, dz, B, hasC ? 1 : 0, rowKlZ], [invB]);
+  if (hasC) team.rows(Op.KlC, dc, B, [L.yc, L.sC, L.dyc, L.inv, dc, B, rowKlC, rowKlCW], [invB]);
 
   // ---- backward
-  /** Gradients of a linear map from dy [out, N]: dW_i = dy·x_iᵀ, db = row sums, dx_i = W_iᵀ·dy (into dx, or added). */
-  const linearBack = (terms: Array<[string, number, number, number, boolean]>, b: string, dy: number, out: number, N: number): void => {
-    for (const [w, x, inDim, dx, acc] of terms) {
-      team.gemm({ A: dy, lda: N, B: x, ldb: N, transB: true, C: G(w), ldc: inDim, M: out, N: inDim, K: N });
-      if (dx) team.gemm({ A: W(w), lda: inDim, transA: true, B: dy, ldb: N, C: dx, ldc: N, M: inDim, N, K: out, accumulate: acc });
+  /** Gradients of a linear map from dy [out, N]: dW_i = dy·x_iᵀ; dx_i = W_iᵀ·dy into dx (or added), where `relu`
+   *  names the layer below's ReLU output h and its bias: dx is then masked by h > 0 and summed into that bias's
+   *  gradient. Terms are [weight name, x, in, dx (0: none), accumulate, relu?]. */
+  type Term = [string, number, number, number, boolean, [h: number, bias: string]?];
+  const linearBack = (terms: Term[], dy: number, out: number, N: number): void => {
+    for (const [wn, x, inDim, dx, acc, relu] of terms) {
+      team.gemm({ A: dy, lda: N, B: x, ldb: N, transB: true, C: G(wn), ldc: inDim, M: out, N: inDim, K: N, flag });
+      if (dx) team.gemm({ A: W(wn), lda: inDim, transA: true, B: dy, ldb: N, C: dx, ldc: N, M: inDim, N, K: out, accumulate: acc,
+        ...(relu ? { mask: relu[0], rowsum: G(relu[1]) } : {}) });
     }
-    k.rowSums(dy, N, 0, out, G(b));
   };
-  /** Gradients of the heads from dy [2d, N] (dμ rows, then d(raw log-std) rows): dWhead's two blocks, dbhead, dh [2H, N]. */
-  const headBack = (pre: string, h: number, dy: number, dh: number, d: number, N: number): void => {
-    const w = W(`${pre}/Whead`), gw = G(`${pre}/Whead`), off = (d * H2 + H) * 4, hs = h + H * N * 4, dys = dy + d * N * 4;
-    team.gemm({ A: dy, lda: N, B: h, ldb: N, transB: true, C: gw, ldc: H2, M: d, N: H, K: N });
-    team.gemm({ A: dys, lda: N, B: hs, ldb: N, transB: true, C: gw + off, ldc: H2, M: d, N: H, K: N });
-    k.rowSums(dy, N, 0, 2 * d, G(`${pre}/bhead`));
-    team.gemm({ A: w, lda: H2, transA: true, B: dy, ldb: N, C: dh, ldc: N, M: H, N, K: d });
-    team.gemm({ A: w + off, lda: H2, transA: true, B: dys, ldb: N, C: dh + H * N * 4, ldc: N, M: H, N, K: d });
-  };
-  /** A reparametrised sample's gradient dOut flows into dμ (added) and ds (added: dOut·e^s·eps); then the bound:
-   *  d raw = ds·(1 − (s/L)²). dy: [2d, N] with dμ rows then ds rows. */
-  const sampleBack = (dOut: number | null, sPtr: number, eps: number, dy: number, n: number): void => {
-    const g = dOut === null ? -1 : dOut >> 2, sp = sPtr >> 2, e = eps >> 2, gm = dy >> 2, gs = gm + n;
-    for (let i = 0; i < n; i++) {
-      const sv = f[sp + i];
-      let ds = f[gs + i];
-      if (g >= 0) { const go = f[g + i]; f[gm + i] += go; ds += go * Math.exp(sv) * f[e + i]; }
-      const t = sv / Lb;
-      f[gs + i] = ds * (1 - t * t);
-    }
+  /** A head's backward from dy [2d, N]: the sample's gradient dOut (0: none) and the bound (sampleBack, which also
+   *  fills dbhead), dWhead's two blocks, then dh [2H, N], masked by h > 0 and summed into `bias`'s gradient when h
+   *  is a ReLU output (bias ≠ ''). */
+  const headBack = (pre: string, dOut: number, sPtr: number, eps: number, h: number, dy: number, dh: number, d: number, N: number, bias: string): void => {
+    team.rows(Op.SampleBack, d, N, [dOut, sPtr, eps, dy, G(`${pre}/bhead`), d, N], [Lb]);
+    const wh = W(`${pre}/Whead`), gw = G(`${pre}/Whead`), off = (d * H2 + H) * F, hs = H * N * F, dys = dy + d * N * F;
+    team.gemm({ A: dy, lda: N, B: h, ldb: N, transB: true, C: gw, ldc: H2, M: d, N: H, K: N, flag });
+    team.gemm({ A: dys, lda: N, B: h + hs, ldb: N, transB: true, C: gw + off, ldc: H2, M: d, N: H, K: N, flag });
+    const ep = (half: number) => (bias ? { mask: h + half * hs, rowsum: G(bias) + half * H * F } : {});
+    team.gemm({ A: wh, lda: H2, transA: true, B: dy, ldb: N, C: dh, ldc: N, M: H, N, K: d, ...ep(0) });
+    team.gemm({ A: wh + off, lda: H2, transA: true, B: dys, ldb: N, C: dh + hs, ldc: N, M: H, N, K: d, ...ep(1) });
   };
 
-  linearBack([['dec/W2', L.hd, H, L.dhd, false]], 'dec/b2', L.dlogits, P, B);
-  team.reluBackward(L.dhd, L.hd, H * B);
-  linearBack(hasC ? [['dec/Wz', L.z, dz, L.dz, false], ['dec/Wc', L.c, dc, L.dc, false]] : [['dec/Wz', L.z, dz, L.dz, false]], 'dec/b1', L.dhd, H, B);
-  sampleBack(L.dz, L.sZ, L.epsZ, L.dyz, dz * B);
-  headBack('encZ', L.hz, L.dyz, L.dhz, dz, B);
-  team.reluBackward(L.dhz, L.hz, H2 * B);
+  linearBack([['dec/W2', L.hd, H, L.dhd, false, [L.hd, 'dec/b1']]], L.dlogits, P, B);
+  linearBack(hasC ? [['dec/Wz', L.z, dz, L.dz, false], ['dec/Wc', L.c, dc, L.dc, false]] : [['dec/Wz', L.z, dz, L.dz, false]], L.dhd, H, B);
+  headBack('encZ', L.dz, L.sZ, L.epsZ, L.hz, L.dyz, L.dhz, dz, B, 'encZ/b1');
   if (hasC) {
-    linearBack([['encZ/Wx', L.xT, P, 0, false], ['encZ/Wc', L.c, dc, L.dc, true]], 'encZ/b1', L.dhz, H2, B);
-    sampleBack(null, L.sP, 0, L.dyp, dz * B);
-    headBack('prior', L.hp, L.dyp, L.dhp, dz, B);
-    team.reluBackward(L.dhp, L.hp, H2 * B);
-    linearBack([['prior/W1', L.c, dc, L.dc, true]], 'prior/b1', L.dhp, H2, B);
-    sampleBack(L.dc, L.sC, L.epsC, L.dyc, dc * B);
-    headBack('encC', L.hbar, L.dyc, L.dhbar, dc, B);
-    team.gemm({ A: L.dhbar, lda: B, B: L.mix, ldb: U, C: L.dhu, ldc: U, M: H2, N: U, K: B });
-    team.reluBackward(L.dhu, L.hu, H2 * U);
-    linearBack([['encC/W1', L.xuT, P, 0, false]], 'encC/b1', L.dhu, H2, U);
+    linearBack([['encZ/Wx', L.xT, P, 0, false], ['encZ/Wc', L.c, dc, L.dc, true]], L.dhz, H2, B);
+    headBack('prior', 0, L.sP, 0, L.hp, L.dyp, L.dhp, dz, B, 'prior/b1');
+    linearBack([['prior/W1', L.c, dc, L.dc, true]], L.dhp, H2, B);
+    headBack('encC', L.dc, L.sC, L.epsC, L.hbar, L.dyc, L.dhbar, dc, B, '');
+    team.rows(Op.MixScatter, H2, B * m, [L.dhbar, B, L.mixIdx, m, L.dhu, L.hu, U, G('encC/b1')], [w]);
+    linearBack([['encC/W1', L.xuT, P, 0, false]], L.dhu, H2, U);
   } else {
-    linearBack([['encZ/Wx', L.xT, P, 0, false]], 'encZ/b1', L.dhz, H2, B);
+    linearBack([['encZ/Wx', L.xT, P, 0, false]], L.dhz, H2, B);
   }
 
-  // ---- what the step reports
-  const loss = new Float64Array(5);
-  const inv = inp.invSetSize;
-  for (let b = 0; b < B; b++) {
-    const w = hasC ? klC[b] * inv![b] : 0;
-    loss[1] += bce[b]; loss[2] += klZ[b]; loss[3] += klC[b]; loss[4] += w;
-    loss[0] += bce[b] + klZ[b] + w;
-  }
-  for (let j = 0; j < 5; j++) loss[j] *= invB;
+  // ---- what the step reports: loss terms as sums of the kernels' row sums, in row order
+  const sum = (p: number, n: number, into?: Float32Array, scale = 1): number => {
+    let t = 0;
+    for (let i = 0; i < n; i++) { const v = f[(p >> 2) + i]; t += v; if (into) into[i] = v * scale; }
+    return t;
+  };
   const dCode = dz + dc;
+  const rates = new Float32Array(dCode), klCDims = new Float32Array(dc);
+  const bce = sum(rowBce, P), klZ = sum(rowKlZ, dz, rates, 1 / B);
+  const klC = hasC ? sum(rowKlC, dc, klCDims, 1 / B) : 0;
+  const klCW = hasC ? sum(rowKlCW, dc, rates.subarray(dz), 1 / B) : 0;
+  const loss = Float64Array.from([bce + klZ + klCW, bce, klZ, klC, klCW], (v) => v / B);
   const codes = new Float32Array(B * dCode);
   const mz = L.yz >> 2, mc = L.yc >> 2;
   for (let j = 0; j < dz; j++) for (let b = 0; b < B; b++) codes[b * dCode + j] = f[mz + j * B + b];
   for (let j = 0; j < dc; j++) for (let b = 0; b < B; b++) codes[b * dCode + dz + j] = f[mc + j * B + b];
-  const rates = new Float32Array(dCode), klCDims = new Float32Array(dc);
-  for (let j = 0; j < dz; j++) rates[j] = rateZ[j] * invB;
-  for (let j = 0; j < dc; j++) { rates[dz + j] = rateC[j] * invB; klCDims[j] = klCD[j] * invB; }
   return { loss, codes, rates, klCDims };
 }

@@ -8,8 +8,8 @@ import type { BatchBuilder, HostBatch } from '../batch.js';
 import { LOSS_KEYS, faultDue, type StepResult } from '../step.js';
 import type { Rng } from '../../util/rng.js';
 import { compileTrainKernels, createSharedMemory, instantiateTrainKernels, type TrainKernels } from './kernels.js';
-import { planLayout, type TrainLayout } from './layout.js';
-import { forwardBackward, type StepContext } from './step.js';
+import { planLayout, type ParamSlot, type TrainLayout } from './layout.js';
+import { forwardBackward, type StepContext, type StepOutputs } from './step.js';
 import { Team } from './team.js';
 
 export interface SimdTrainerOptions {
@@ -21,6 +21,9 @@ export interface SimdTrainerOptions {
   subsetSize: number;
   /** threads of the team, ≥ 1 (the calling thread included) */
   threads: number;
+  /** the team's chunk grain and whether this thread runs chunks too (team.ts TeamOptions) */
+  grain?: number;
+  mainTakesPart?: boolean;
 }
 
 export class SimdTrainer {
@@ -37,24 +40,33 @@ export class SimdTrainer {
 
   get threads(): number { return this.team.threads; }
 
+  /** chunks the team ran in all and on worker threads */
+  get chunkCounts(): { all: number; workers: number } { return { all: this.team.chunksAll, workers: this.team.chunksAll - this.team.chunksMain }; }
+
+  /** the step's non-finite flag (forwardBackward sets it for the weight gradients) */
+  private get flag(): Int32Array { return new Int32Array(this.f.buffer, this.L.flag, 1); }
+  /** the bias vectors ([n, 1]), whose gradients come from row sums rather than flagged products */
+  private get biases(): ParamSlot[] { return this.L.params.filter((q) => q.cols === 1); }
+
   static async create(o: SimdTrainerOptions): Promise<SimdTrainer> {
     const module = await compileTrainKernels();
     const probe = instantiateTrainKernels(module, createSharedMemory(1));
     const names = Object.keys(o.params);
     const L = planLayout({
-      shape: o.shape, maxB: o.maxB, maxU: o.maxB * Math.max(1, o.subsetSize), threads: o.threads, base: probe.heapBase(),
+      shape: o.shape, maxB: o.maxB, maxU: o.maxB * Math.max(1, o.subsetSize), m: Math.max(1, o.subsetSize), threads: o.threads, base: probe.heapBase(),
       params: names.map((name) => { const [rows, cols] = o.params[name].shape; return { name, rows, cols: cols ?? 1 }; }),
       packedBytes: (K, N) => probe.gemmPackedBytes(K, N), tileBytes: probe.gemmTileBytes(),
     });
     const memory = createSharedMemory(Math.ceil(L.end / 65536));
     const k = instantiateTrainKernels(module, memory);
-    const team = new Team({ kernels: k, module, memory, threads: o.threads, ctl: L.ctl, packed: L.packed, tiles: L.tiles });
+    const team = new Team({ kernels: k, module, memory, threads: o.threads, ctl: L.ctl, packed: L.packed, tiles: L.tiles, grain: o.grain, mainTakesPart: o.mainTakesPart });
     await team.ready();
     const f = new Float32Array(memory.buffer);
     const view = (p: number, n: number): Float32Array => new Float32Array(memory.buffer, p, n);
     const s = o.shape, B = o.maxB, U = o.maxB * Math.max(1, o.subsetSize);
     const host: HostBatch = {
-      xT: view(L.xT, s.pixels * B), xuT: view(L.xuT, s.pixels * U), mix: view(L.mix, B * U), mixT: view(L.mixT, U * B),
+      xT: view(L.xT, s.pixels * B), xuT: view(L.xuT, s.pixels * U),
+      mixIdx: new Int32Array(memory.buffer, L.mixIdx, B * Math.max(1, o.subsetSize)), inv: view(L.inv, B),
       epsZ: view(L.epsZ, s.zDim * B), epsC: view(L.epsC, Math.max(1, s.cDim) * B),
     };
     const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host);
@@ -91,15 +103,14 @@ export class SimdTrainer {
 
   /** One training step on rows (and subsets, |X_x|): the same batch, noise and maths as train/step.ts trainStep. */
   step(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): StepResult {
-    const info = builder.buildHost(rows, subsets, m, setSize, rng, this.host);
-    const out = forwardBackward(this.ctx(), info);
+    const out = this.forwardBackward(builder, rows, subsets, m, setSize, rng);
     const loss = Float32Array.from(out.loss);
     if (faultDue()) loss[0] = NaN;
     let nonFinite: string | null = null;
     const bad = LOSS_KEYS.findIndex((_, j) => !Number.isFinite(loss[j]));
     if (bad >= 0) nonFinite = `loss term ${LOSS_KEYS[bad]} is ${loss[bad]}`;
-    else if (this.k.anyNonFinite(this.L.g, 0, this.L.count)) {
-      const p = this.L.params.find((q) => this.k.anyNonFinite(this.L.g, q.offset, q.offset + q.size));
+    else if (this.flag[0] || this.biases.some((q) => this.nonFinite(q))) {
+      const p = this.L.params.find((q) => this.nonFinite(q));
       nonFinite = `gradient of ${p ? p.name : '?'} is not finite`;
     }
     if (!nonFinite) this.adam();
@@ -115,9 +126,19 @@ export class SimdTrainer {
 
   /** Forward and backward only (no Adam): loss terms and gradients of one batch. */
   lossAndGradients(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): { loss: Float64Array; grads: Record<string, Float32Array> } {
-    const info = builder.buildHost(rows, subsets, m, setSize, rng, this.host);
-    const out = forwardBackward(this.ctx(), info);
+    const out = this.forwardBackward(builder, rows, subsets, m, setSize, rng);
     return { loss: out.loss, grads: this.gradients() };
+  }
+
+  private forwardBackward(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): StepOutputs {
+    if (subsets && rows.length * m > this.host.mixIdx.length) throw new Error(`cpu trainer: a batch of ${rows.length} with |D| ${m} exceeds the planned ${this.host.mixIdx.length} subset rows`);
+    const info = builder.buildHost(rows, subsets, m, setSize, rng, this.host);
+    return forwardBackward(this.ctx(), { B: info.B, U: info.U, m });
+  }
+
+  /** Whether parameter q's gradient holds a NaN or ±Inf. */
+  private nonFinite(q: ParamSlot): boolean {
+    return this.k.anyNonFinite(this.L.g + q.offset * 4, 0, q.size) !== 0;
   }
 
   private ctx(): StepContext {
