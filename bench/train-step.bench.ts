@@ -3,7 +3,9 @@
 // machine's register-only wasm-SIMD mul+add peak (assembly/probe.ts), probed in the same run.
 //   BENCH_ONLY=train-step npm run bench          (or: npx tsx bench/train-step.bench.ts)
 // Env: BENCH_BACKENDS=simd,wasm,cpu,native-cpu,gpu (default: gpu, native-cpu, simd, wasm: each that loads),
-//      BENCH_THREADS=1,2 (simd thread counts; default 1..every core), BENCH_STEPS=20 (timed steps per row).
+//      BENCH_THREADS=1,2 (simd thread counts; default 1..every core), BENCH_STEPS=20 (timed steps per row),
+//      BENCH_RELABEL=0 skips the simd rows timed while the clustering pool (one worker, the default) relabels
+//      60,000 codes at k = 100 back to back: the step's cost of sharing the cores with a relabel.
 // FLOPs per step: 2·M·N·K summed over every matrix product of the step as src/train/simd/step.ts runs it (forward,
 // the backward's weight and input gradients, the D-averaging products; heads counted block-diagonally), the same
 // maths the tfjs path runs; elementwise maps and Adam are not counted.
@@ -19,6 +21,7 @@ import { SimdTrainer } from '../src/train/simd/trainer.js';
 import { compileTrainKernels, createSharedMemory, instantiateTrainKernels } from '../src/train/simd/kernels.js';
 import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets } from '../src/cluster/sampler.js';
+import { createClusterEngine } from '../src/cluster/index.js';
 
 const B = 128, M = 5, N = 8000, K = 10, P = 784;
 const SHAPE: ModelShape = { mode: 'uvhe', pixels: P, hidden: 512, zDim: 20, cDim: 20, logStdBound: 5 };
@@ -53,11 +56,13 @@ function fixture(): Fixture {
   return { images, labels, index: buildClusterIndex(labels, K) };
 }
 
-/** Times `steps` steps after 3 untimed ones: mean ms per step and FLOPs per step. */
-function timeSteps(fx: Fixture, share: boolean, steps: number, run: (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void): { ms: number; flops: number } {
+/** Times `steps` steps after 3 untimed ones: mean ms per step and FLOPs per step. Yields to the event loop between
+ *  steps (as a training epoch does), so that work running alongside can go on. */
+async function timeSteps(fx: Fixture, share: boolean, steps: number, run: (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void): Promise<{ ms: number; flops: number }> {
   const rng = new Rng(3), crng = new Rng(9);
   let ms = 0, flops = 0;
   for (let i = 0; i < steps + 3; i++) {
+    await new Promise((r) => setImmediate(r));
     const rows = Int32Array.from({ length: B }, () => rng.int(N));
     const sub = sampleSubsets(rows, fx.labels, fx.index, K, M, false, share, crng);
     const U = new Set(sub.subsets).size;
@@ -66,6 +71,18 @@ function timeSteps(fx: Fixture, share: boolean, steps: number, run: (rows: Int32
     if (i >= 3) { ms += performance.now() - t0; flops += stepFlops(SHAPE, B, U); }
   }
   return { ms: ms / steps, flops: flops / steps };
+}
+
+/** Starts back-to-back relabels (Lloyd over 60,000 random codes, k = 100) on a clustering pool with one worker, as
+ *  a run's background refit does; returns the function that stops them. */
+async function relabelsAlongside(): Promise<() => Promise<void>> {
+  const n = 60000, d = 40, rng = new Rng(5);
+  const { engine } = await createClusterEngine({ n, dz: 20, dc: 20, k: 100, seed: 1, weights: { z: 1, c: 1 }, iters: 10, batchSize: 1024, refit: 'background', workers: 1 }, 'pool');
+  engine.writeCodes(Int32Array.from({ length: n }, (_, i) => i), Float32Array.from({ length: n * d }, () => rng.next()));
+  await engine.relabel();
+  let running = true;
+  const loop = (async () => { while (running) await engine.relabel(); })();
+  return async () => { running = false; await loop; await engine.close(); };
 }
 
 export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
@@ -89,7 +106,12 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
           const params = createParams(SHAPE, 1);
           const t = await SimdTrainer.create({ shape: SHAPE, params, opt: new Adam(params, 1e-3), maxB: B, subsetSize: M, threads });
           const bb = new BatchBuilder(fx.images, N, P, B, M, SHAPE.zDim, SHAPE.cDim);
-          add('simd', threads, label, timeSteps(fx, share, steps, (r, sub, rng) => { t.step(bb, r, sub.subsets, M, sub.setSize, rng); }));
+          add('simd', threads, label, await timeSteps(fx, share, steps, (r, sub, rng) => { t.step(bb, r, sub.subsets, M, sub.setSize, rng); }));
+          if (share && process.env.BENCH_RELABEL !== '0') {
+            const stop = await relabelsAlongside();
+            add('simd', threads, `${label}, relabel alongside`, await timeSteps(fx, share, steps, (r, sub, rng) => { t.step(bb, r, sub.subsets, M, sub.setSize, rng); }));
+            await stop();
+          }
           await t.close();
           disposeParams(params);
         }
@@ -106,7 +128,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
       const opt = new Adam(params, 1e-3);
       const bb = new BatchBuilder(fx.images, N, P, B, M, SHAPE.zDim, SHAPE.cDim);
       setGradientMode(mode);
-      add(info.name, 1, label, timeSteps(fx, share, slow ? 2 : Math.max(4, steps >> 1), (r, sub, rng) => {
+      add(info.name, 1, label, await timeSteps(fx, share, slow ? 2 : Math.max(4, steps >> 1), (r, sub, rng) => {
         const batch = bb.build(r, sub.subsets, M, sub.setSize, rng);
         trainStep(SHAPE, params, opt, batch);
         disposeBatch(batch);
