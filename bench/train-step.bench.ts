@@ -1,6 +1,6 @@
 // Train-step throughput: one full step (forward, backward, Adam) of the seed model at batch 128 with |D| = 5, per
-// backend and, for the wasm-SIMD trainer, per thread count: examples/s, effective GFLOP/s and the fraction of this
-// machine's register-only wasm-SIMD mul+add peak (assembly/probe.ts), probed in the same run.
+// backend and, for the wasm-SIMD trainer, per thread count: median ms per step, examples/s, effective GFLOP/s and
+// the fraction of this machine's register-only wasm-SIMD mul+add peak (assembly/probe.ts), probed in the same run.
 //   BENCH_ONLY=train-step npm run bench          (or: npx tsx bench/train-step.bench.ts)
 // Env: BENCH_BACKENDS=simd,wasm,cpu,native-cpu,gpu (default: gpu, native-cpu, simd, wasm: each that loads),
 //      BENCH_THREADS=1,2 (simd thread counts; default 1..every core), BENCH_STEPS=20 (timed steps per row),
@@ -56,11 +56,13 @@ function fixture(): Fixture {
   return { images, labels, index: buildClusterIndex(labels, K) };
 }
 
-/** Times `steps` steps after 3 untimed ones: mean ms per step and FLOPs per step. Yields to the event loop between
- *  steps (as a training epoch does), so that work running alongside can go on. */
+/** Times `steps` steps after 3 untimed ones: the median ms per step (a step that other processes delayed moves
+ *  a mean, not a median) and the mean FLOPs per step. Yields to the event loop between steps (as a training epoch
+ *  does), so that work running alongside can go on. */
 async function timeSteps(fx: Fixture, share: boolean, steps: number, run: (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void): Promise<{ ms: number; flops: number }> {
   const rng = new Rng(3), crng = new Rng(9);
-  let ms = 0, flops = 0;
+  const times: number[] = [];
+  let flops = 0;
   for (let i = 0; i < steps + 3; i++) {
     await new Promise((r) => setImmediate(r));
     const rows = Int32Array.from({ length: B }, () => rng.int(N));
@@ -68,9 +70,11 @@ async function timeSteps(fx: Fixture, share: boolean, steps: number, run: (rows:
     const U = new Set(sub.subsets).size;
     const t0 = performance.now();
     run(rows, sub, rng);
-    if (i >= 3) { ms += performance.now() - t0; flops += stepFlops(SHAPE, B, U); }
+    if (i >= 3) { times.push(performance.now() - t0); flops += stepFlops(SHAPE, B, U); }
   }
-  return { ms: ms / steps, flops: flops / steps };
+  times.sort((a, b) => a - b);
+  const h = times.length >> 1;
+  return { ms: times.length % 2 ? times[h] : (times[h - 1] + times[h]) / 2, flops: flops / steps };
 }
 
 /** Starts back-to-back relabels (Lloyd over 60,000 random codes, k = 100) on a clustering pool with one worker, as
