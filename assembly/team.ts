@@ -4,7 +4,7 @@
 // the loader refuses a build that disagrees. Living here, the dispatch needs no JavaScript per operation, and a
 // worker thread is a plain .mjs file that only instantiates the module and waits (src/train/simd/worker.mjs).
 import { gemmPack, gemmPacked } from './gemm';
-import { adamRange, headOut, mixGather, mixScatter, rowEpilogue, sampleBack } from './train-ops';
+import { adamRange, gatherPixels, headOut, mixGather, mixScatter, rowEpilogue, sampleBack } from './train-ops';
 import { bceRows, klCRows, klZRows } from './train-loss';
 
 // @ts-ignore: decorator
@@ -24,7 +24,7 @@ import { bceRows, klCRows, klZRows } from './train-loss';
 // @ts-ignore: decorator
 @inline const FARGS: i32 = 25;
 // @ts-ignore: decorator
-@inline const OPS: i32 = 10;
+@inline const OPS: i32 = 11;
 
 /** The slot numbers and operation count this build expects (protocol.ts computes the same from its own). */
 export function teamProtocol(): i32 {
@@ -67,6 +67,7 @@ function runChunk(ctl: usize, i: i32, n: i32, tile: usize): void {
     case 8: klCRows(ptr(a, 0), ptr(a, 1), ptr(a, 2), ptr(a, 3), arg(a, 4), arg(a, 5), lo, hi, farg(a, 0), ptr(a, 6), ptr(a, 7)); break;
     case 9: mixGather(ptr(a, 0), arg(a, 1), ptr(a, 2), arg(a, 3), farg(a, 0), ptr(a, 4), arg(a, 5), lo, hi); break;
     case 10: mixScatter(ptr(a, 0), arg(a, 1), ptr(a, 2), arg(a, 3), farg(a, 0), ptr(a, 4), ptr(a, 5), arg(a, 6), ptr(a, 7), lo, hi); break;
+    case 11: gatherPixels(ptr(a, 0), ptr(a, 1), arg(a, 2), arg(a, 3), ptr(a, 4), ptr(a, 5), lo, hi); break;
     default: unreachable();
   }
 }

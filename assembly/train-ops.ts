@@ -5,6 +5,20 @@
 import { exp4, hsum, laneMask, loadN, storeN, tanh4 } from './simd-math';
 
 /**
+ * A batch's pixels, rows lo..hi of out [P, cols]: out[p, b] = lut[images[idx[b]·P + p]], images n×P bytes
+ * (one image per row), idx [cols] i32, lut 256 f32 (byte → [0, 1]). Column b of out is image idx[b].
+ */
+export function gatherPixels(images: usize, idx: usize, cols: i32, P: i32, lut: usize, out: usize, lo: i32, hi: i32): void {
+  for (let p = lo; p < hi; p++) {
+    const dst = out + ((<usize>p * <usize>cols) << 2), src = images + <usize>p;
+    for (let b = 0; b < cols; b++) {
+      const px = load<u8>(src + <usize>load<i32>(idx + (<usize>b << 2)) * <usize>P);
+      store<f32>(dst + (<usize>b << 2), load<f32>(lut + (<usize>px << 2)));
+    }
+  }
+}
+
+/**
  * What follows a product C = op(A)·op(B) (or +=), on rows lo..hi of C [·, N] while they are still in cache, in this
  * order: + bias[r] (bias ≠ 0), max(·, 0) (relu ≠ 0), zero where mask[r, c] ≤ 0 (mask ≠ 0: a ReLU's output with
  * C's stride, its backward), rowsum[r] = Σ_c C[r, c] (rowsum ≠ 0: a bias gradient), and flag = 1 when a value is

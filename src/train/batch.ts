@@ -20,7 +20,12 @@ export function gatherColumns(images: Uint8Array, rows: Int32Array, P: number, o
 /** Where buildHost writes a batch (capacity views; [rows, columns] as in BatchTensors, column count B or U). The
  *  mean over each D is sparse there: mixIdx [B, m] holds each D's members as columns of xuT (weight 1/m each), and
  *  inv [B] holds 1/|X_x|. */
-export interface HostBatch { xT: Float32Array; xuT: Float32Array; mixIdx: Int32Array; inv: Float32Array; epsZ: Float32Array; epsC: Float32Array }
+export interface HostBatch {
+  xT: Float32Array; xuT: Float32Array; mixIdx: Int32Array; inv: Float32Array; epsZ: Float32Array; epsC: Float32Array;
+  /** when given, buildHost writes the rows of xT and xuT here (i32 [B], [U]) instead of their pixels: the caller
+   *  gathers them itself (the CPU trainer, over its threads) */
+  rowsIdx?: Int32Array; uniqIdx?: Int32Array;
+}
 export interface HostBatchInfo { B: number; U: number; invSetSize: Float32Array | null }
 
 /** Reused host buffers, sized for the largest batch; one per trainer. */
@@ -30,7 +35,7 @@ export class BatchBuilder {
   private xu: Float32Array;
   private uniq: Int32Array;
 
-  constructor(private images: Uint8Array, n: number, private P: number, maxB: number, maxM: number,
+  constructor(readonly images: Uint8Array, n: number, private P: number, maxB: number, maxM: number,
     private zDim: number, private cDim: number) {
     this.slot = new Int32Array(n).fill(-1);
     this.x = new Float32Array(maxB * P);
@@ -90,13 +95,15 @@ export class BatchBuilder {
    *  drawing the same noise in the same order. Returns the example and distinct-row counts and 1/|X_x|. */
   buildHost(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng, out: HostBatch): HostBatchInfo {
     const B = rows.length, P = this.P;
-    gatherColumns(this.images, rows, P, out.xT);
+    if (out.rowsIdx) out.rowsIdx.set(rows);
+    else gatherColumns(this.images, rows, P, out.xT);
     rng.fillNormal(out.epsZ.subarray(0, B * this.zDim));
     if (!subsets) return { B, U: 0, invSetSize: null };
     const U = this.distinctRows(B, subsets, m);
     for (let i = 0; i < B * m; i++) out.mixIdx[i] = this.slot[subsets[i]];
     for (let u = 0; u < U; u++) this.slot[this.uniq[u]] = -1;
-    gatherColumns(this.images, this.uniq.subarray(0, U), P, out.xuT);
+    if (out.uniqIdx) out.uniqIdx.set(this.uniq.subarray(0, U));
+    else gatherColumns(this.images, this.uniq.subarray(0, U), P, out.xuT);
     const inv = out.inv.subarray(0, B);
     for (let b = 0; b < B; b++) inv[b] = 1 / setSize![b];
     rng.fillNormal(out.epsC.subarray(0, B * this.cDim));

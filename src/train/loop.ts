@@ -110,7 +110,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 
   // backend simd: the steps run on the wasm-SIMD trainer, created after any resume so that it starts from the
   // restored weights and Adam state
-  const simd = activeBackend() === 'simd' ? await createSimdTrainer(cfg, shape, params, opt, B, hooks) : null;
+  const simd = activeBackend() === 'simd' ? await createSimdTrainer(cfg, shape, params, opt, B, data.images, hooks) : null;
   const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, simd, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
   let last: MetricsRecord = {};
   let stopped = false;
@@ -188,9 +188,9 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 /** The wasm-SIMD trainer on runtime.threads threads (0: every core). The clustering pool's threads share the cores:
  *  the trainer's work is split into chunks that any of its threads takes, so a relabel running alongside slows a
  *  step down but does not hold it up on one busy thread. */
-async function createSimdTrainer(cfg: Config, shape: ModelShape, params: Params, opt: Adam, B: number, hooks: TrainHooks): Promise<SimdTrainer> {
+async function createSimdTrainer(cfg: Config, shape: ModelShape, params: Params, opt: Adam, B: number, images: Uint8Array, hooks: TrainHooks): Promise<SimdTrainer> {
   const threads = cfg.runtime.threads || availableParallelism();
-  const t = await SimdTrainer.create({ shape, params, opt, maxB: B, subsetSize: cfg.train.subsetSize, threads });
+  const t = await SimdTrainer.create({ shape, params, opt, maxB: B, subsetSize: cfg.train.subsetSize, threads, images });
   hooks.onMessage?.(`cpu trainer: wasm SIMD on ${threads} thread${threads === 1 ? '' : 's'}`);
   return t;
 }

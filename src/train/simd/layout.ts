@@ -15,6 +15,9 @@ export interface TrainLayout {
   count: number;
   w: number; g: number; m: number; v: number;
   // inputs
+  /** the data set's images, n×P bytes (0 bytes when the trainer gathers on the main thread), and the byte → [0, 1]
+   *  table; the rows of a batch and its distinct subset rows (i32 [B], [U]) */
+  images: number; lut: number; rowsIdx: number; uniqIdx: number;
   xT: number; // [P, B]
   xuT: number; // [P, U]
   /** i32 [B, m]: each D's members as columns of xuT (the mean over D is a gather) */
@@ -57,6 +60,8 @@ export interface LayoutOptions {
   maxU: number;
   m: number;
   threads: number;
+  /** bytes of the images kept in the memory (n·P, or 0) */
+  imageBytes: number;
   /** first free byte of the memory (the module's heapBase) */
   base: number;
   packedBytes: (K: number, N: number) => number;
@@ -77,6 +82,7 @@ export function planLayout(o: LayoutOptions): TrainLayout {
   const L = {
     params, count,
     w: take(count), g: take(count), m: take(count), v: take(count),
+    images: take(Math.ceil(o.imageBytes / 4)), lut: take(256), rowsIdx: take(B), uniqIdx: take(U),
     xT: take(P * B), xuT: take(P * U), mixIdx: take(B * o.m), inv: take(B), epsZ: take(dz * B), epsC: take(dc * B),
     hu: take(H2 * U), hbar: take(H2 * B), hz: take(H2 * B), hp: take(H2 * B),
     yc: take(2 * dc * B), sC: take(dc * B), c: take(dc * B),

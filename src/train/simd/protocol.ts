@@ -51,8 +51,10 @@ export const enum Op {
   MixGather = 9,
   /** mixScatter over hidden rows */
   MixScatter = 10,
+  /** gatherPixels over pixel rows */
+  Gather = 11,
 }
-const OPS = 10;
+const OPS = 11;
 
 /** Each operation's integer arguments in slot order (byte offsets unless said; 0 = none for optional pointers) and
  *  float arguments; the wasm dispatch (assembly/team.ts runChunk) reads them in this order. */
@@ -74,6 +76,7 @@ export interface OpArgs {
   [Op.KlC]: { ints: [yc: number, sc: number, dy: number, inv: number, d: number, cols: number, rowKl: number, rowKlW: number]; floats: [invB: number] };
   [Op.MixGather]: { ints: [hu: number, U: number, idx: number, m: number, hbar: number, B: number]; floats: [w: number] };
   [Op.MixScatter]: { ints: [dhbar: number, B: number, idx: number, m: number, dhu: number, hu: number, U: number, rowsum: number]; floats: [w: number] };
+  [Op.Gather]: { ints: [images: number, idx: number, cols: number, P: number, lut: number, out: number]; floats: [] };
 }
 
 /** What assembly/team.ts teamProtocol() returns for the slots above. */

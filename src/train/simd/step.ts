@@ -17,6 +17,8 @@ export interface StepInputs {
   U: number;
   /** |D| (subset rows per example; ignored in vae mode) */
   m: number;
+  /** the pixels are still to be gathered from the images in the memory (rowsIdx, uniqIdx): the first operations */
+  gather: boolean;
 }
 
 /** What one step reports (before Adam): see train/step.ts StepResult. */
@@ -69,6 +71,10 @@ export function forwardBackward(ctx: StepContext, inp: StepInputs): StepOutputs 
   const w = Math.fround(1 / Math.max(1, m));
 
   // ---- forward
+  if (inp.gather) {
+    team.rows(Op.Gather, P, B, [L.images, L.rowsIdx, B, P, L.lut, L.xT], []);
+    if (hasC && U > 0) team.rows(Op.Gather, P, U, [L.images, L.uniqIdx, U, P, L.lut, L.xuT], []);
+  }
   if (hasC) {
     linear([['encC/W1', L.xuT, P]], 'encC/b1', L.hu, H2, U, true);
     team.rows(Op.MixGather, H2, B * m, [L.hu, U, L.mixIdx, m, L.hbar, B], [w]);

@@ -146,7 +146,7 @@ export class Team {
   }
 
   /** Row operations of the step (assembly/train-ops.ts, train-loss.ts): rows units of `cols` columns each. */
-  rows<O extends Op.HeadOut | Op.SampleBack | Op.Bce | Op.KlZ | Op.KlC | Op.MixGather | Op.MixScatter>(op: O, rows: number, cols: number, ints: OpArgs[O]['ints'], floats: OpArgs[O]['floats']): void {
+  rows<O extends Op.HeadOut | Op.SampleBack | Op.Bce | Op.KlZ | Op.KlC | Op.MixGather | Op.MixScatter | Op.Gather>(op: O, rows: number, cols: number, ints: OpArgs[O]['ints'], floats: OpArgs[O]['floats']): void {
     if (rows > 0) this.run(op, rows, 1, this.chunks(rows, cols), ints, floats);
   }
 

@@ -2,6 +2,7 @@
 // (step.ts on a Team of threads), and moves weights and Adam state between that memory and the tfjs Params / Adam
 // whenever the rest of the program needs them (evaluation, checkpoints, exports), so checkpoints keep one format.
 import { tf } from '../../backend.js';
+import { FLOAT01_LUT } from '../../data/dataset.js';
 import type { ModelShape, Params } from '../../model/vhe.js';
 import type { Adam } from '../adam.js';
 import type { BatchBuilder, HostBatch } from '../batch.js';
@@ -21,6 +22,9 @@ export interface SimdTrainerOptions {
   subsetSize: number;
   /** threads of the team, ≥ 1 (the calling thread included) */
   threads: number;
+  /** the data set's images (n×P bytes): kept in the shared memory, so that the team gathers each batch's pixels;
+   *  without them (or for a BatchBuilder over other images) this thread gathers them */
+  images?: Uint8Array;
   /** the team's chunk grain and whether this thread runs chunks too (team.ts TeamOptions) */
   grain?: number;
   mainTakesPart?: boolean;
@@ -36,6 +40,9 @@ export class SimdTrainer {
     private readonly team: Team,
     private readonly f: Float32Array,
     private readonly host: HostBatch,
+    private readonly images: Uint8Array | null,
+    /** host, with the row indices the team's gather reads */
+    private readonly hostIdx: HostBatch,
   ) {}
 
   get threads(): number { return this.team.threads; }
@@ -55,7 +62,7 @@ export class SimdTrainer {
     const L = planLayout({
       shape: o.shape, maxB: o.maxB, maxU: o.maxB * Math.max(1, o.subsetSize), m: Math.max(1, o.subsetSize), threads: o.threads, base: probe.heapBase(),
       params: names.map((name) => { const [rows, cols] = o.params[name].shape; return { name, rows, cols: cols ?? 1 }; }),
-      packedBytes: (K, N) => probe.gemmPackedBytes(K, N), tileBytes: probe.gemmTileBytes(),
+      packedBytes: (K, N) => probe.gemmPackedBytes(K, N), tileBytes: probe.gemmTileBytes(), imageBytes: o.images?.length ?? 0,
     });
     const memory = createSharedMemory(Math.ceil(L.end / 65536));
     const k = instantiateTrainKernels(module, memory);
@@ -69,7 +76,12 @@ export class SimdTrainer {
       mixIdx: new Int32Array(memory.buffer, L.mixIdx, B * Math.max(1, o.subsetSize)), inv: view(L.inv, B),
       epsZ: view(L.epsZ, s.zDim * B), epsC: view(L.epsC, Math.max(1, s.cDim) * B),
     };
-    const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host);
+    if (o.images) {
+      new Uint8Array(memory.buffer, L.images, o.images.length).set(o.images);
+      f.set(FLOAT01_LUT, L.lut >> 2);
+    }
+    const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host, o.images ?? null,
+      { ...host, rowsIdx: new Int32Array(memory.buffer, L.rowsIdx, B), uniqIdx: new Int32Array(memory.buffer, L.uniqIdx, U) });
     t.load();
     return t;
   }
@@ -132,8 +144,9 @@ export class SimdTrainer {
 
   private forwardBackward(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): StepOutputs {
     if (subsets && rows.length * m > this.host.mixIdx.length) throw new Error(`cpu trainer: a batch of ${rows.length} with |D| ${m} exceeds the planned ${this.host.mixIdx.length} subset rows`);
-    const info = builder.buildHost(rows, subsets, m, setSize, rng, this.host);
-    return forwardBackward(this.ctx(), { B: info.B, U: info.U, m });
+    const gather = this.images !== null && builder.images === this.images;
+    const info = builder.buildHost(rows, subsets, m, setSize, rng, gather ? this.hostIdx : this.host);
+    return forwardBackward(this.ctx(), { B: info.B, U: info.U, m, gather });
   }
 
   /** Whether parameter q's gradient holds a NaN or ±Inf. */
