@@ -1,8 +1,9 @@
-// A team of threads for the CPU trainer: the main thread and threads−1 workers over one shared memory. Each
-// operation is split into chunks that every member claims while any is left (protocol.ts), so a member that the
-// OS has descheduled (a relabel running on the same cores) delays a step by at most the chunk it holds. With one
-// thread everything runs inline. Results do not depend on the number of threads: a chunk computes its outputs
-// exactly as a whole-range call would (row ranges of a product, element ranges of Adam).
+// A team of threads for the CPU trainer: the main thread and threads−1 workers (worker.mjs) over one shared
+// memory. Each operation is split into chunks that every member claims while any is left (protocol.ts; the claim
+// loop is the wasm module's teamClaim), so a member that the OS has descheduled (a relabel running on the same
+// cores) delays a step by at most the chunk it holds. With one thread everything runs inline. Results do not
+// depend on the number of threads: a chunk computes its outputs exactly as a whole-range call would (whole rows
+// of every row operation, whole elements of Adam), and no sum runs across chunks.
 import { Worker } from 'node:worker_threads';
 import type { TrainKernels } from './kernels.js';
 import { CTL, CTL_WORDS, Op, PROTOCOL_HASH, type OpArgs, type TeamWorkerInit } from './protocol.js';
