@@ -4,13 +4,16 @@
 // (tfjs-core's own register_all_gradients is an ESM file Node cannot import), and brings tf.io for exports.
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from './errors.js';
+import { simdUnavailableReason } from './cluster/kernels.js';
 
-export type BackendChoice = 'auto' | 'gpu' | 'native-cpu' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'gpu' | 'native-cpu' | 'simd' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   /** what the config asked for */
   requested: BackendChoice;
-  /** what the run actually got: "gpu" (tfjs-node-gpu on a CUDA device), "native-cpu" (libtensorflow), "wasm", "cpu" */
+  /** what the run actually got: "gpu" (tfjs-node-gpu on a CUDA device), "native-cpu" (libtensorflow), "simd" (training
+   *  steps on the project's own wasm-SIMD trainer, src/train/simd/, over runtime.threads; tfjs wasm for the rest),
+   *  "wasm", "cpu" */
   name: Exclude<BackendChoice, 'auto'>;
   /** tfjs's own backend name ("tensorflow", "wasm", "cpu") */
   tfBackend: string;
@@ -88,14 +91,28 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true, info: { name: 'cpu', tfBackend: 'cpu' } };
 }
 
+async function trySimd(): Promise<Attempt> {
+  const why = simdUnavailableReason();
+  if (why) return { ok: false, why };
+  // tfjs still runs everything but the training steps (evaluation, the final encoding, exports) on wasm
+  const w = await tryWasm();
+  return w.ok ? { ok: true, info: { name: 'simd', tfBackend: 'wasm' } } : w;
+}
+
 const ORDER: Record<BackendChoice, Array<[string, () => Promise<Attempt>]>> = {
-  // auto: GPU, then libtensorflow on the CPU, then the fastest pure-npm fallback (wasm + SIMD + XNNPACK).
-  auto: [['gpu', tryGpu], ['native-cpu', tryNativeCpu], ['wasm', tryWasm], ['cpu', tryCpu]],
+  // auto: GPU, then libtensorflow on the CPU, then the fastest pure-npm path: the wasm-SIMD trainer on every core
+  // (see docs/performance.md), then tfjs's wasm backend (XNNPACK, one thread) where SIMD or shared memory is missing.
+  auto: [['gpu', tryGpu], ['native-cpu', tryNativeCpu], ['simd', trySimd], ['wasm', tryWasm], ['cpu', tryCpu]],
   gpu: [['gpu', tryGpu]],
   'native-cpu': [['native-cpu', tryNativeCpu]],
+  simd: [['simd', trySimd]],
   wasm: [['wasm', tryWasm]],
   cpu: [['cpu', tryCpu]],
 };
+
+let active: BackendInfo['name'] | null = null;
+/** The backend the last initBackend chose (null before any). */
+export function activeBackend(): BackendInfo['name'] | null { return active; }
 
 /** Select and verify a backend. Throws BackendError (one line) when an explicitly requested one is unavailable. */
 export async function initBackend(requested: BackendChoice): Promise<BackendInfo> {
@@ -103,6 +120,7 @@ export async function initBackend(requested: BackendChoice): Promise<BackendInfo
   for (const [label, attempt] of ORDER[requested]) {
     const r = await attempt();
     if (r.ok) {
+      active = r.info.name;
       const note = skipped.length ? `backend ${label} (skipped: ${skipped.join('; ')})` : `backend ${label}`;
       return { requested, ...r.info, note };
     }

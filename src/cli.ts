@@ -34,7 +34,7 @@ const USAGE = `usage: npm start -- [--config run.json] [--set key=value ...]    
                        the train- files with --split), one IDX images file, a folder of .png files or one .png;
                        images of the run's size (PNGs: grey = luma of RGB, over black where transparent)
   --split WHICH        --assign, IDX folder: test (t10k-*, the default), train (train-*) or all (train, then test)
-  --backend NAME       --assign: tfjs backend (auto, gpu, native-cpu, wasm, cpu; default auto)
+  --backend NAME       --assign: tfjs backend (auto, gpu, native-cpu, simd, wasm, cpu; default auto)
   --out FILE           --assign: the CSV to write; report: the HTML to write (default ./report.html)
   report DIR...        one report.html over existing run folders, each labelled by its path (compares them;
                        trains nothing)
@@ -92,7 +92,7 @@ export interface ParsedCli {
 
 /** The subcommands of `uvhe` (bin/uvhe.mjs); without one, the arguments are those of train. */
 const SUBCOMMANDS = new Set(['train', 'assign', 'report']);
-const BACKENDS = ['auto', 'gpu', 'native-cpu', 'wasm', 'cpu'] as const;
+const BACKENDS = ['auto', 'gpu', 'native-cpu', 'simd', 'wasm', 'cpu'] as const;
 
 export function parseCli(argv: string[]): ParsedCli {
   const sub = argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? argv[0] : null;

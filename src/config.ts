@@ -88,7 +88,8 @@ const SPEC = {
 
   'checkpoint.every': key(int(0), 1, 'Write checkpoint.bin every N epochs (0 = only at the end and on Ctrl-C).'),
 
-  'runtime.backend': key(oneOf('auto', 'gpu', 'native-cpu', 'wasm', 'cpu'), 'auto', 'tfjs backend; auto tries gpu, native-cpu, wasm, then cpu.', true),
+  'runtime.backend': key(oneOf('auto', 'gpu', 'native-cpu', 'simd', 'wasm', 'cpu'), 'auto', 'Backend; auto tries gpu, native-cpu, simd (wasm-SIMD trainer on runtime.threads), wasm, then cpu.', true),
+  'runtime.threads': key(int(0, 64), 0, 'Threads of the simd backend\'s training steps (0 = every core).', true),
   'runtime.workers': key(int(0, 64), 1, 'Threads of the clustering pool (0 = plain TypeScript on the main thread).', true),
 } as const;
 

@@ -15,7 +15,7 @@ import { RunFolderError } from './run-folder.js';
  *  name do not apply (the folder is given). */
 export const RESUMABLE_KEYS = [
   'train.epochs', 'train.lr', 'train.logSteps', 'train.progress', 'train.skipNonFinite',
-  'eval.every', 'eval.limit', 'checkpoint.every', 'runtime.backend', 'runtime.workers',
+  'eval.every', 'eval.limit', 'checkpoint.every', 'runtime.backend', 'runtime.workers', 'runtime.threads',
 ] as const;
 
 /** Keys that have no meaning on --resume: the run folder is the one given. */

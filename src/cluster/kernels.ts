@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 
 /** Bump together with version() in assembly/index.ts. */
-export const KERNEL_VERSION = 4;
+export const KERNEL_VERSION = 5;
 
 /** Every export of assembly/index.ts; pointers are byte offsets into the shared memory. */
 export interface Kernels {
@@ -122,8 +122,10 @@ export function createSharedMemory(pages: number): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
-/** WebAssembly SIMD + SharedArrayBuffer + shared memory present? Returns null if yes, else why not. */
+/** WebAssembly SIMD + SharedArrayBuffer + shared memory present? Returns null if yes, else why not.
+ *  UVHE_NO_SIMD=1 makes it answer as a runtime without SIMD would (the fallback tests). */
 export function simdUnavailableReason(): string | null {
+  if (process.env.UVHE_NO_SIMD === '1') return 'WebAssembly SIMD is not supported (UVHE_NO_SIMD=1)';
   if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
   if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
   // (module (func (result v128) v128.const i32x4 0 0 0 0)) — validates only with SIMD

@@ -10,6 +10,7 @@ import { disposeBatch, type BatchBuilder } from './batch.js';
 import { LOSS_KEYS, trainStep } from './step.js';
 import { TrainingError } from './errors.js';
 import type { PartialEpoch } from './resume.js';
+import type { SimdTrainer } from './simd/trainer.js';
 
 /** One metrics.jsonl line. Keys are namespaced: loss/*, test/*, grad/*, cluster/*, time/*. */
 export type MetricsRecord = Record<string, number | string | number[] | null>;
@@ -40,6 +41,9 @@ export interface Stepper {
   builder: BatchBuilder;
   sample: SubsetSource;
   engine: ClusterEngine | null;
+  /** the wasm-SIMD trainer (backend simd): it runs the steps on its own copy of the weights and Adam state, and
+   *  writes them back into params and opt at the end of every epoch leg; null: tfjs runs the steps */
+  simd: SimdTrainer | null;
   /** training examples, the epoch's order of them, the batch size and steps per epoch */
   n: number;
   perm: Int32Array;
@@ -91,14 +95,12 @@ export async function runEpoch(s: Stepper, epoch: number, first: number, carried
     const rows = rowsOf(i);
     const sub = await pending; // the engine itself accounts for how long this blocks (takeWaitMs)
     pending = i + 1 < steps ? s.sample(rowsOf(i + 1)) : null;
-    const batch = s.builder.build(rows, sub?.subsets ?? null, cfg.train.subsetSize, sub?.setSize ?? null, s.rng);
-    const res = trainStep(shape, s.params, s.opt, batch);
-    disposeBatch(batch);
+    const res = s.simd ? s.simd.step(s.builder, rows, sub?.subsets ?? null, cfg.train.subsetSize, sub?.setSize ?? null, s.rng) : tfjsStep(s, rows, sub);
     if (res.nonFinite) {
       // The weights were not touched. Skip the step while the budget lasts; else stop (the last good
       // checkpoint and every metrics line written so far stay as they are).
       const where = `epoch ${epoch}, step ${i + 1} of ${steps} (global step ${counters.globalStep + 1})`;
-      if (counters.skipped >= cfg.train.skipNonFinite) throw new TrainingError(`training: ${res.nonFinite} at ${where}; the last good checkpoint is kept`);
+      if (counters.skipped >= cfg.train.skipNonFinite) { s.simd?.sync(); throw new TrainingError(`training: ${res.nonFinite} at ${where}; the last good checkpoint is kept`); }
       counters.skipped++; counters.globalStep++;
       hooks.onMessage?.(`skipped a step: ${res.nonFinite} at ${where} (${counters.skipped} of ${cfg.train.skipNonFinite} allowed)`);
       continue;
@@ -117,11 +119,20 @@ export async function runEpoch(s: Stepper, epoch: number, first: number, carried
   }
   // stopped mid-epoch: let the prefetched sample land before the checkpoint reads the engine
   if (stopped) await Promise.resolve(pending).catch(() => undefined);
+  s.simd?.sync(); // evaluation, relabel weights and checkpoints read the tfjs params and opt
   const per = Math.max(1, rateSeen);
   return {
     stopped, step: i, sums, seen, seconds: (performance.now() - t0) / 1000,
     rates: Float32Array.from(rateSums, (v) => v / per), klC: klCSums.map((v) => v / per),
   };
+}
+
+/** One step on tfjs: the batch as tensors, then trainStep. */
+function tfjsStep(s: Stepper, rows: Int32Array, sub: SubsetBatch | null): ReturnType<typeof trainStep> {
+  const batch = s.builder.build(rows, sub?.subsets ?? null, s.cfg.train.subsetSize, sub?.setSize ?? null, s.rng);
+  const res = trainStep(s.shape, s.params, s.opt, batch);
+  disposeBatch(batch);
+  return res;
 }
 
 /** The epoch line's training part: mean losses, active code dimensions, speed and time. */

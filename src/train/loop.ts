@@ -1,6 +1,8 @@
 // The training loop, top to bottom: model, optimiser and subset source → (resume) → per epoch: steps, relabel,
 // evaluation, the final re-clustering after the last epoch, checkpoint. Logging and outputs hang off it as hooks.
-import { tf } from '../backend.js';
+import { activeBackend, tf } from '../backend.js';
+import { availableParallelism } from 'node:os';
+import { SimdTrainer } from './simd/trainer.js';
 import { ConfigError, type Config } from '../config.js';
 import type { Split } from '../data/dataset.js';
 import { createParams, disposeParams, type ModelShape, type Params } from '../model/vhe.js';
@@ -106,7 +108,10 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
     hooks.onCheckpoint?.(data);
   };
 
-  const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
+  // backend simd: the steps run on the wasm-SIMD trainer, created after any resume so that it starts from the
+  // restored weights and Adam state
+  const simd = activeBackend() === 'simd' ? await createSimdTrainer(cfg, shape, params, opt, B, data.images, hooks) : null;
+  const stepper: Stepper = { cfg, shape, params, opt, rng, builder, sample, engine, simd, n: data.n, perm, B, steps: Math.ceil(data.n / B), hooks, counters };
   let last: MetricsRecord = {};
   let stopped = false;
   const watch: PhaseWatch = { stop: hooks.whenStopped, say: hooks.onMessage };
@@ -166,16 +171,28 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       relabeler?.afterCheckpoint(stopped);
     }
   } catch (e) {
+    await simd?.close();
     await engine?.close({ abort: true }).catch(() => undefined); // worker threads would keep the process alive
     if (!(e instanceof StopRequested)) throw e;
     const trainLabels = cfg.mode === 'vhe' ? data.labels : null;
     return { params, shape, last, stopped: true, skipped: e.skipped, trainLabels, codes: null, final: null, mapCodes: null };
   }
+  await simd?.close();
   const codes = engine ? await engine.readCodes() : null;
   await engine?.close();
   const mapCodes = final ? { rows: final.codes, d: final.d, weights: final.weights }
     : codes ? { rows: codes, d: shape.zDim + shape.cDim, weights: relabeler!.dimWeights } : null;
   return { params, shape, last, stopped, skipped: null, trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null, codes, final, mapCodes };
+}
+
+/** The wasm-SIMD trainer on runtime.threads threads (0: every core). The clustering pool's threads share the cores:
+ *  the trainer's work is split into chunks that any of its threads takes, so a relabel running alongside slows a
+ *  step down but does not hold it up on one busy thread. */
+async function createSimdTrainer(cfg: Config, shape: ModelShape, params: Params, opt: Adam, B: number, images: Uint8Array, hooks: TrainHooks): Promise<SimdTrainer> {
+  const threads = cfg.runtime.threads || availableParallelism();
+  const t = await SimdTrainer.create({ shape, params, opt, maxB: B, subsetSize: cfg.train.subsetSize, threads, images });
+  hooks.onMessage?.(`cpu trainer: wasm SIMD on ${threads} thread${threads === 1 ? '' : 's'}`);
+  return t;
 }
 
 /** The uvhe cluster engine: the SIMD pool, or plain TypeScript on this thread with runtime.workers = 0. */

@@ -25,12 +25,16 @@ export const LOSS_KEYS = ['total', 'bce', 'klZ', 'klC', 'klCWeighted'] as const;
 /** Fault injection for the NaN tests: UVHE_FAULT=nan@<global step> makes that step's loss NaN. */
 const FAULT_STEP = /^nan@(\d+)$/.exec(process.env.UVHE_FAULT ?? '')?.[1];
 let stepCounter = 0;
+/** Counts one step; true when UVHE_FAULT asks for this one to fail (either trainer calls it once per step). */
+export function faultDue(): boolean {
+  return FAULT_STEP !== undefined && ++stepCounter === Number(FAULT_STEP);
+}
 
 export function trainStep(shape: ModelShape, params: Params, opt: Adam, batch: BatchTensors): StepResult {
   const names = Object.keys(params);
   const vars = names.map((k) => params[k]);
   let lossT!: Tensor, codesT!: Tensor, ratesT!: Tensor;
-  const inject = FAULT_STEP !== undefined && ++stepCounter === Number(FAULT_STEP);
+  const inject = faultDue();
   // Gradients are kept past the tidy so that they can be checked before any weight changes.
   const grads = tf.tidy(() => {
     const { grads } = tf.variableGrads(() => {

@@ -25,7 +25,9 @@ const metrics = (dir: string): Array<Record<string, unknown>> =>
 const stable = (r: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/') && !k.startsWith('speed/') && !k.startsWith('final/')));
 
-describe.each([['uvhe', []], ['vhe', []]] as Array<[string, string[]]>)('resume in mode %s %j', (mode, extra) => {
+// auto picks the wasm-SIMD trainer here (no GPU, no libtensorflow); the tfjs wasm path resumes exactly too
+const SIMD2 = ['--set', 'runtime.backend=simd', '--set', 'runtime.threads=2'];
+describe.each([['uvhe', []], ['vhe', []], ['vae', SIMD2], ['uvhe', SIMD2], ['uvhe', ['--set', 'runtime.backend=wasm']]] as Array<[string, string[]]>)('resume in mode %s %j', (mode, extra) => {
   it('2 epochs + resume for 2 more gives the same metrics as 4 epochs straight', () => {
     const out = mkdtempSync(join(tmpdir(), 'uvhe-resume-'));
     expect(cli([...tiny(out, mode), ...extra, '--set', 'name=straight', '--set', 'train.epochs=4']).code).toBe(0);
