@@ -7,6 +7,7 @@ export * from './store';
 export * from './cluster-index';
 export * from './sample';
 export * from './knn';
+export * from './ivf';
 
 /** First byte the layout may use (everything below belongs to the module's static data). */
 export function heapBase(): usize {
@@ -15,6 +16,6 @@ export function heapBase(): usize {
 
 /** Bumped whenever an export's signature changes (the loader checks it). */
 export function version(): i32 {
-  return 4;
+  return 5;
 }
 export * from './probe';
