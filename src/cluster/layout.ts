@@ -132,8 +132,9 @@ export function scratchBytes(d: number): number {
   return d * 64 + 256 + 128 * 12;
 }
 
-/** Plan the memory map. base: the module's heapBase() (the layout starts at the next 64 KiB boundary). */
-export function planLayout(params: LayoutParams, base: number): Layout {
+/** Plan the memory map. base: the module's heapBase() (the layout starts at the next 64 KiB boundary). A map above
+ *  wasm32's 4 GiB is an error naming the sizes, unless `check` is false (to report its size). */
+export function planLayout(params: LayoutParams, base: number, check = true): Layout {
   const { n, d, k, parts, batchCap, mCap, ring, kmeansPP } = params;
   let p = Math.ceil(Math.max(base, 1024) / PAGE) * PAGE;
   const start = p;
@@ -200,7 +201,7 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   } : { cent: 0, panel: 0, cn: 0, offsets: 0, cursor: 0, counts: 0, partCounts: 0, sums: 0, cell: 0, sorted: 0, dist: 0, members: 0, scratch: 0, scratchStride: 0 };
   const bytes = p;
   const pages = Math.ceil(bytes / PAGE);
-  if (pages > MAX_PAGES) {
+  if (check && pages > MAX_PAGES) {
     throw new Error(`cluster: shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB (n=${n}, d=${d}, k=${k}, graph rows ${R}); wasm32 allows 4 GiB`);
   }
   return {

@@ -8,16 +8,17 @@ import type {
   ClusterEngine, ClusterEngineOptions, EngineSnapshot, GraphRelabelOptions, RelabelOptions, RelabelResult, SubsetBatch,
 } from './engine.js';
 import { STREAM, initialCodes } from './engine-init.js';
-import { annCells, approximate, graphRows, type AnnOptions } from './ann.js';
+import type { AnnOptions } from './ann.js';
+import { engineLayout } from './engine-layout.js';
 import { TaskRunner, firstNeighbours } from './exec.js';
 import { GraphPasses, type GraphPassInfo } from './graph-passes.js';
 import { faultHoldMs } from './fault.js';
 import { ruleOf } from './graph.js';
 import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { adoptLabels, dimWeights, randomInit } from './kmeans.js';
-import { layoutViews, planLayout, restoreViews, snapshotViews, type Layout, type LayoutViews } from './layout.js';
+import { layoutViews, restoreViews, snapshotViews, type Layout, type LayoutViews } from './layout.js';
 import { sampleSubsets } from './sampler.js';
-import { CHUNKS_PER_WORKER, StorePasses, type PassStats } from './store-passes.js';
+import { StorePasses, type PassStats } from './store-passes.js';
 import type { Neighbours } from './types.js';
 import { checkDimWeights, checkLabels, checkSample, checkSnapshot, checkWrite, validateEngineOptions } from './validate.js';
 import { WorkerPool } from './worker-pool.js';
@@ -110,20 +111,12 @@ export class PoolEngine implements ClusterEngine {
 
   /** Build the memory, the workers, the initial codes and the initial fit. */
   static async create(opts: ClusterEngineOptions, popts: PoolOptions = {}): Promise<PoolEngine> {
-    const d = validateEngineOptions(opts);
+    validateEngineOptions(opts);
     const simd = resolveKernelVariant(opts.simd ?? 'auto');
     const module = await compileKernels(simd);
     const probe = instantiateKernels(module, createSharedMemory(1));
     const workers = Math.max(1, opts.workers);
-    const knnK = opts.knnK ?? 0, rows = graphRows(opts.n, popts.ann);
-    // IVF regions where the graph is approximate, or where a subsample's labels are voted to every row
-    const cells = knnK && (approximate(rows, popts.ann) || rows < opts.n) ? annCells(rows, popts.ann) : 0;
-    const layout = planLayout({
-      n: opts.n, d, k: opts.k, parts: workers * CHUNKS_PER_WORKER,
-      batchCap: popts.batchCap ?? Math.max(opts.batchSize, 512), mCap: popts.mCap ?? 64, ring: popts.ring ?? 4,
-      kmeansPP: true, // scratch for the k-means++ seeding of the first fit
-      knnK, graphRows: rows, cells,
-    }, probe.heapBase());
+    const layout = engineLayout(opts, popts, probe.heapBase());
     const memory = createSharedMemory(layout.pages);
     const kernels = instantiateKernels(module, memory);
     const pool = new WorkerPool({ memory, module, layout }, workers);
