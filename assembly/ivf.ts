@@ -9,14 +9,14 @@
 import { groupBase, groupStride } from './distance';
 import { madd } from './simd';
 
-/** Scratch bytes one thread needs: the index header, the probe list (scored, then in cell order), the K-list and
- *  the vote tallies. */
+/** Scratch bytes one thread needs: the index header, the probe list, the K-list and the vote tallies. */
 export function ivfScratchBytes(probe: i32, K: i32, k: i32): i32 {
-  return 64 + probe * 12 + (K << 3) + (k << 3);
+  return 64 + (probe << 3) + (K << 3) + (k << 3);
 }
 
 /** Insert (s, j) into the list of K at lst (K f32 scores, then K i32 ids) ordered by (score, id), if it beats the
- *  last entry. */
+ *  last entry and is not in the list yet (a group of 4 rows on the border of two probed cells is scored twice, and
+ *  a row scores the same both times). */
 // @ts-ignore: decorator
 @inline function offer(lst: usize, K: i32, s: f32, j: i32): void {
   const ids = lst + (<usize>K << 2);
@@ -25,11 +25,15 @@ export function ivfScratchBytes(probe: i32, K: i32, k: i32): i32 {
   if (!(s < ws || (s == ws && j < load<i32>(ids + (<usize>p << 2))))) return;
   while (p > 0) {
     const ps = load<f32>(lst + (<usize>(p - 1) << 2));
+    if (ps < s) break;
     const pj = load<i32>(ids + (<usize>(p - 1) << 2));
-    if (!(ps > s || (ps == s && pj > j))) break;
-    store<f32>(lst + (<usize>p << 2), ps);
-    store<i32>(ids + (<usize>p << 2), pj);
+    if (ps == s && pj <= j) { if (pj == j) return; break; }
     p--;
+  }
+  // p is the place of (s, j): shift the tail down by one
+  for (let q = K - 1; q > p; q--) {
+    store<f32>(lst + (<usize>q << 2), load<f32>(lst + (<usize>(q - 1) << 2)));
+    store<i32>(ids + (<usize>q << 2), load<i32>(ids + (<usize>(q - 1) << 2)));
   }
   store<f32>(lst + (<usize>p << 2), s);
   store<i32>(ids + (<usize>p << 2), j);
@@ -95,22 +99,18 @@ function scanGroups(x: usize, d: i32, panel: usize, cn: usize, G: i32, rows: i32
 
 /**
  * The K nearest base rows of query x (d f32), other than base row `self` (−1: none), into the K-list in scratch
- * (returned; scores without ‖x‖²_w). Probes the `probe` nearest cells, scanned in cell order so that the groups
- * two adjacent cells share are scored once; if the probed cells hold fewer than K rows, every row is scored.
+ * (returned; scores without ‖x‖²_w). Probes the `probe` nearest cells, nearest first, so that the list is soon
+ * short and most later groups cost one compare; if the probed cells hold at most K rows, every row is scored.
  */
 function searchOne(x: usize, self: i32, d: i32, ix: Index, K: i32, probe: i32, scratch: usize): usize {
   const P = min(probe, ix.cells);
-  const pl = scratch; // P scores, then P cell ids
-  const order = pl + (<usize>probe << 3); // the probed cells ascending
-  const lst = order + (<usize>probe << 2);
+  const pl = scratch; // P scores, then P cell ids, nearest first
+  const lst = pl + (<usize>probe << 3);
   clearList(pl, P);
   scanGroups(x, d, ix.cpanel, ix.ccn, (ix.cells + 3) >> 2, ix.cells, 0, (ix.cells + 3) >> 2, 0, -1, P, pl);
   let have = 0;
   for (let t = 0; t < P; t++) {
     const c = load<i32>(pl + (<usize>(P + t) << 2));
-    let q = t;
-    while (q > 0 && load<i32>(order + (<usize>(q - 1) << 2)) > c) { store<i32>(order + (<usize>q << 2), load<i32>(order + (<usize>(q - 1) << 2))); q--; }
-    store<i32>(order + (<usize>q << 2), c);
     have += load<i32>(ix.offsets + (<usize>(c + 1) << 2)) - load<i32>(ix.offsets + (<usize>c << 2));
   }
   const G = (ix.rows + 3) >> 2;
@@ -120,13 +120,11 @@ function searchOne(x: usize, self: i32, d: i32, ix: Index, K: i32, probe: i32, s
     scanGroups(x, d, ix.panel, ix.cn, G, ix.rows, 0, G, ix.members, self, K, lst);
     return lst;
   }
-  let done = 0;
   for (let t = 0; t < P; t++) {
-    const c = load<i32>(order + (<usize>t << 2));
-    const g0 = max(done, load<i32>(ix.offsets + (<usize>c << 2)) >> 2);
+    const c = load<i32>(pl + (<usize>(P + t) << 2));
+    const g0 = load<i32>(ix.offsets + (<usize>c << 2)) >> 2;
     const g1 = (load<i32>(ix.offsets + (<usize>(c + 1) << 2)) + 3) >> 2;
-    if (g1 > g0) scanGroups(x, d, ix.panel, ix.cn, G, ix.rows, g0, g1, ix.members, self, K, lst);
-    done = max(done, g1);
+    scanGroups(x, d, ix.panel, ix.cn, G, ix.rows, g0, g1, ix.members, self, K, lst);
   }
   return lst;
 }
@@ -187,7 +185,7 @@ export function ivfVoteRange(codes: usize, d: i32, lo: i32, hi: i32, rows: i32, 
   const rowBytes = <usize>d << 2;
   const ix = index(cells, cpanel, ccn, offsets, members, rows, panel, cn, scratch);
   const work = scratch + 64;
-  const votes = work + (<usize>probe << 3) + (<usize>probe << 2) + (<usize>K << 3);
+  const votes = work + (<usize>probe << 3) + (<usize>K << 3);
   const near = votes + (<usize>k << 2);
   for (let i = lo; i < hi; i++) {
     const lst = searchOne(codes + <usize>i * rowBytes, -1, d, ix, K, probe, work);
