@@ -10,7 +10,8 @@
 //   BENCH_ONLY=scale  a whole training relabel (cluster.embed spectral, in the background) and the final rule
 //                     (eval.embed umap) of BENCH_SCALE_N (default 1,000,000) blob codes of d = 40, k = 10, with the
 //                     peak RSS; and on the same 60,000 codes as above, the rule on its default subsample and on a
-//                     smaller one (BENCH_SUBSAMPLE, default 20,000) against the rule on all codes (accuracy).
+//                     smaller one (BENCH_SUBSAMPLE, default 20,000; 0 skips this part and writes scale-<n>.json)
+//                     against the rule on all codes (accuracy).
 // Writes bench/results/knn.json and bench/results/scale.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -174,9 +175,10 @@ export async function runScaleBench(log: Log = console.log): Promise<void> {
   log(`scale n=${n} d=${d} k=${k}: blobs + pool ${(loadMs / 1000).toFixed(1)} s; training relabel (spectral, background) ${(relabelMs / 1000).toFixed(1)} s, ` +
     `accuracy ${clusterAccuracy(truth, rel.labels, k).accuracy.toFixed(3)}; final rule (umap) ${(finalMs / 1000).toFixed(1)} s, accuracy ` +
     `${clusterAccuracy(truth, fin.labels, k).accuracy.toFixed(3)}; peak RSS ${(rss / 2 ** 30).toFixed(2)} GiB`);
-  // 2. subsampled against full on 60,000 real codes
-  const real = realCodes(log);
+  // 2. subsampled against full on 60,000 real codes (BENCH_SUBSAMPLE=0: skip)
   const small = Number(process.env.BENCH_SUBSAMPLE ?? 20_000);
+  if (small === 0) { save(`scale-${n}.json`, out); return; }
+  const real = realCodes(log);
   const acc: Record<string, unknown> = { codes: real.what };
   for (const embed of ['spectral', 'umap'] as const) {
     const rule = graphRule(cfg, { embed, k, n: real.n, seedName: 'final-spectral', fits: 5 });

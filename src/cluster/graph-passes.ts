@@ -76,6 +76,7 @@ export class GraphPasses {
   async relabel(rule: GraphRule, k: number): Promise<Int32Array> {
     const { n, d } = this.L.params, buf = this.memory.buffer;
     const R = this.rows, sub = R < n;
+    if (rule.K >= R) throw new Error(`cluster: the graph rule's K (${rule.K}) must be below the ${R} codes it runs on (UVHE_RULE_SAMPLE)`);
     const seed = deriveSeed(rule.seed, 'ann');
     if (sub) {
       const rows = sampleRows(n, R, deriveSeed(rule.seed, 'subsample'));
