@@ -1,13 +1,15 @@
 // The memory map a pool engine of given options plans (PoolEngine.create), also asked before a run starts, so that
 // a store too large for wasm32's 4 GiB is refused up front with its numbers.
-import { annCells, approximate, graphRows } from './ann.js';
+import { annCells, approximate, graphRows, type AnnOptions } from './ann.js';
 import type { ClusterEngineOptions } from './engine.js';
 import { planLayout, type Layout } from './layout.js';
-import type { PoolOptions } from './pool.js';
 import { CHUNKS_PER_WORKER } from './store-passes.js';
 
+/** The pool options (PoolOptions in pool.ts) that shape the layout. */
+export interface LayoutChoices { batchCap?: number; mCap?: number; ring?: number; ann?: AnnOptions }
+
 /** The layout of a pool for `opts` above heap base `base`; check: false to size one above 4 GiB without an error. */
-export function engineLayout(opts: ClusterEngineOptions, popts: PoolOptions, base: number, check = true): Layout {
+export function engineLayout(opts: ClusterEngineOptions, popts: LayoutChoices, base: number, check = true): Layout {
   const d = opts.dz + opts.dc;
   const workers = Math.max(1, opts.workers);
   const knnK = opts.knnK ?? 0, rows = graphRows(opts.n, popts.ann);
