@@ -27,6 +27,7 @@ describe('approximate graph and subsampled rule, forced on a small run', () => {
       '--set', 'cluster.embed=spectral', '--set', 'cluster.refit=background', '--set', 'cluster.neighbors=5', '--set', 'eval.embed=umap']);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/cluster engine: wasm SIMD pool/); // not the plain engine, which has no such path
     const dir = join(out, 'scale');
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const last = lines.at(-1);
