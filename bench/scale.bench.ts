@@ -10,9 +10,9 @@
 //   BENCH_ONLY=scale  a whole training relabel (cluster.embed spectral, in the background) and the final rule
 //                     (eval.embed umap) of BENCH_SCALE_N (default 1,000,000) blob codes of d = 40, k = 10, with the
 //                     peak RSS; and on the same 60,000 codes as above, the rule on its default subsample and on a
-//                     smaller one (BENCH_SUBSAMPLE, default 20,000; 0 skips this part and writes scale-<n>.json)
-//                     against the rule on all codes (accuracy).
-// Writes bench/results/knn.json and bench/results/scale.json.
+//                     smaller one (BENCH_SUBSAMPLE, default 20,000; 0 skips this part) against the rule on all
+//                     codes (accuracy).
+// Writes bench/results/knn.json, bench/results/scale-<n>.json (first part) and bench/results/scale.json (second).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RULE_SAMPLE, sampleRows, type AnnOptions } from '../src/cluster/ann.js';
@@ -172,12 +172,13 @@ export async function runScaleBench(log: Log = console.log): Promise<void> {
     n, d, k, K: train.K, ruleSample: RULE_SAMPLE, generateMs: loadMs, relabelMs, finalMs, peakRssBytes: rss,
     relabelAccuracy: clusterAccuracy(truth, rel.labels, k).accuracy, finalAccuracy: clusterAccuracy(truth, fin.labels, k).accuracy,
   };
+  save(`scale-${n}.json`, out); // written now too, so a long second part cannot lose it
   log(`scale n=${n} d=${d} k=${k}: blobs + pool ${(loadMs / 1000).toFixed(1)} s; training relabel (spectral, background) ${(relabelMs / 1000).toFixed(1)} s, ` +
     `accuracy ${clusterAccuracy(truth, rel.labels, k).accuracy.toFixed(3)}; final rule (umap) ${(finalMs / 1000).toFixed(1)} s, accuracy ` +
     `${clusterAccuracy(truth, fin.labels, k).accuracy.toFixed(3)}; peak RSS ${(rss / 2 ** 30).toFixed(2)} GiB`);
   // 2. subsampled against full on 60,000 real codes (BENCH_SUBSAMPLE=0: skip)
   const small = Number(process.env.BENCH_SUBSAMPLE ?? 20_000);
-  if (small === 0) { save(`scale-${n}.json`, out); return; }
+  if (small === 0) return;
   const real = realCodes(log);
   const acc: Record<string, unknown> = { codes: real.what };
   for (const embed of ['spectral', 'umap'] as const) {
@@ -190,9 +191,8 @@ export async function runScaleBench(log: Log = console.log): Promise<void> {
       await p.close();
       const a = clusterAccuracy(real.labels, r.labels, k).accuracy, m = nmi(real.labels, r.labels);
       acc[`${embed} ${name}`] = { ms, accuracy: a, nmi: m };
+      save('scale.json', { ...out, subsample: acc });
       log(`rule on a subsample, n=${real.n}: ${embed} on ${name} codes ${(ms / 1000).toFixed(1)} s, accuracy ${a.toFixed(4)}, NMI ${m.toFixed(4)}`);
     }
   }
-  out.subsample = acc;
-  save('scale.json', out);
 }
