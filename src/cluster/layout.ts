@@ -193,7 +193,7 @@ export function planLayout(params: LayoutParams, base: number, check = true): La
   const C = K ? params.cells ?? 0 : 0;
   const Gc = Math.ceil(C / 4);
   // ivfScratchBytes (assembly/ivf.ts) for probe ≤ cells, votes over k labels, lists of up to max(K, VOTE_K) rows
-  const ivfStride = Math.ceil((64 + C * 12 + Math.max(K, 64) * 8 + k * 8) / 64) * 64;
+  const ivfStride = Math.ceil((64 + C * 8 + Math.max(K, 64) * 8 + k * 8) / 64) * 64;
   const ivf: IvfRegions = C ? {
     cent: take(C * d * 4), panel: take(Gc * d * 16), cn: take(Gc * 16), offsets: take((C + 1) * 4), cursor: take(C * 4),
     counts: take(C * 4), partCounts: take(C * 4), sums: take(C * d * 8), cell: take(R * 4), sorted: take(R * d * 4), dist: take(R * 4),
