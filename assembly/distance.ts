@@ -17,13 +17,13 @@ import { madd, splatRow } from './simd';
 
 /** Byte offset of (group g, dim 0) in the panel and the per-dim stride: pairs of groups share 32 bytes per dim. */
 // @ts-ignore: decorator
-@inline function groupBase(panel: usize, G: i32, d: i32, g: i32): usize {
+@inline export function groupBase(panel: usize, G: i32, d: i32, g: i32): usize {
   const p = g >> 1;
   const full = (p << 1) + 1 < G;
   return panel + <usize>p * (<usize>d << 5) + (full ? (<usize>(g & 1) << 4) : 0);
 }
 // @ts-ignore: decorator
-@inline function groupStride(G: i32, g: i32): usize {
+@inline export function groupStride(G: i32, g: i32): usize {
   return ((g >> 1) << 1) + 1 < G ? 32 : 16;
 }
 

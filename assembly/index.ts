@@ -7,6 +7,7 @@ export * from './store';
 export * from './cluster-index';
 export * from './sample';
 export * from './knn';
+export * from './ivf';
 
 /** First byte the layout may use (everything below belongs to the module's static data). */
 export function heapBase(): usize {

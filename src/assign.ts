@@ -4,6 +4,7 @@
 // the vote are usable (and testable) without a backend.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sampleRows } from './cluster/ann.js';
 
 /** Neighbours that vote on a new code's cluster. */
 /** Neighbours that vote where the final rule has no neighbour graph of its own (KMeans, vhe's true labels). */
@@ -155,13 +156,22 @@ export function knnAssign(s: ClusterState, queries: Float32Array, exclude?: (i: 
   return { cluster, confidence };
 }
 
-/** Leave-one-out agreement: the share of reference codes whose vote (without themselves) gives their own label. */
+/** Distances the leave-one-out agreement computes at most: each query row scores all n reference codes, so above
+ *  √LOO_PAIRS codes the agreement is measured on a seeded sample of ⌈LOO_PAIRS / n⌉ rows (1,000 at a million). */
+export const LOO_PAIRS = 1e9;
+
+/** Leave-one-out agreement: the share of reference codes whose vote (without themselves) gives their own label
+ *  (of every code, or of a seeded sample of them, see LOO_PAIRS). */
 export function looAgreement(s: ClusterState): number {
   if (s.n < 2) return 1;
-  const a = knnAssign(s, s.codes, (i) => i);
+  const q = Math.min(s.n, Math.ceil(LOO_PAIRS / s.n));
+  const rows = q < s.n ? sampleRows(s.n, q, 7) : Int32Array.from({ length: s.n }, (_, i) => i);
+  const queries = new Float32Array(q * s.d);
+  for (let t = 0; t < q; t++) queries.set(s.codes.subarray(rows[t]! * s.d, rows[t]! * s.d + s.d), t * s.d);
+  const a = knnAssign(s, queries, (t) => rows[t]!);
   let same = 0;
-  for (let i = 0; i < s.n; i++) if (a.cluster[i] === s.labels[i]) same++;
-  return same / s.n;
+  for (let t = 0; t < q; t++) if (a.cluster[t] === s.labels[rows[t]!]) same++;
+  return same / q;
 }
 
 /** The part of rows [z‖c] (n×(dz+dc)) that `space` keeps: n×d rows. */

@@ -3,6 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.js';
+import { engineLayout } from './cluster/engine-layout.js';
+import { MAX_PAGES, PAGE } from './cluster/layout.js';
+import { clusterEngineOptions } from './eval/rules.js';
 import { datasetSpecOf, loadDataset, type Split } from './data/dataset.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { train, disposeParams, type MetricsRecord } from './train/loop.js';
@@ -89,8 +92,9 @@ export function epochLine(r: MetricsRecord, epochs: number): string {
   return parts.join('  ');
 }
 
-/** Above this many training examples the graph rules' O(n²·d) neighbour search is refused. */
-export const SPECTRAL_MAX_N = 200_000;
+/** Above this many training examples the graph rules' O(n²·d) neighbour search in plain TypeScript (runtime.workers
+ *  0) is refused; the pool's graph is approximate from ann.ts's size on, and its rule subsampled, so it has no limit. */
+export const PLAIN_GRAPH_MAX_N = 200_000;
 
 /** Config keys whose valid range depends on the data (known only once it is loaded): every problem at once. */
 export function checkAgainstData(cfg: Config, split: Split): void {
@@ -103,8 +107,14 @@ export function checkAgainstData(cfg: Config, split: Split): void {
   }
   const graphs = ([['cluster.embed', cfg.mode === 'uvhe' ? cfg.cluster.embed : 'none'], ['eval.embed', cfg.mode === 'vhe' ? 'none' : cfg.eval.embed]] as const)
     .filter(([, embed]) => embed !== 'none');
-  if (n > SPECTRAL_MAX_N) {
-    for (const [key, embed] of graphs) problems.push(`config: ${key} "${embed}" searches neighbours in O(n²); ${n} training examples (data.source, data.limit) is above its limit of ${SPECTRAL_MAX_N} (set ${key} "none")`);
+  if (n > PLAIN_GRAPH_MAX_N && cfg.runtime.workers === 0) {
+    for (const [key, embed] of graphs) problems.push(`config: ${key} "${embed}" with runtime.workers 0 searches neighbours in plain TypeScript in O(n²); ${n} training examples (data.source, data.limit) is above its limit of ${PLAIN_GRAPH_MAX_N} (set runtime.workers >= 1, or ${key} "none")`);
+  }
+  if (cfg.mode === 'uvhe' && cfg.runtime.workers > 0) {
+    const o = clusterEngineOptions(cfg, n), bytes = engineLayout(o, {}, 0, false).bytes;
+    if (bytes > MAX_PAGES * PAGE) {
+      problems.push(`config: the clustering pool's shared memory for ${n} training examples (data.source, data.limit) × ${o.dz + o.dc} code values (model.zDim + model.cDim) would be ${(bytes / 2 ** 30).toFixed(2)} GiB; WebAssembly allows 4 GiB (lower data.limit, model.zDim or model.cDim)`);
+    }
   }
   if (cfg.mode === 'vhe' && !split.train.labels) problems.push(`config: mode "vhe" needs labels, and ${split.source} (data.source) has none for training`);
   if (problems.length) throw new ConfigError(problems.join('\n'), problems);

@@ -102,11 +102,13 @@ export interface ClusterEngine {
    *  cluster index for sampling, as after a relabel. dimWeights as in RelabelOptions. */
   assignLabels(labels: Int32Array, dimWeights?: Float32Array): Promise<RelabelResult>;
   /** Each row's K nearest other rows in the store under the weighted squared distance, ascending (n×K copies).
-   *  dimWeights as in RelabelOptions. The pool serves K up to the knnK it was created with. */
+   *  dimWeights as in RelabelOptions. The pool serves K up to the knnK it was created with, from its approximate
+   *  (IVF) graph at large n (cluster/ann.ts), and only where its graph regions hold every row. */
   knn(K: number, dimWeights?: Float32Array): Promise<Neighbours>;
   /** Graph relabel: the store's K-nearest-neighbour graph, graphLabels (graph.ts) on it, then those labels adopted
    *  as by assignLabels. Both engines give the same labels for the same store, rule and weights (up to f32 near-ties
-   *  among the neighbours); the pool can run it in the background. */
+   *  among the neighbours) below the pool's approximate-graph size (cluster/ann.ts), above which the pool's graph is
+   *  approximate and, larger still, its rule runs on a subsample; the pool can run it in the background. */
   graphRelabel(o: GraphRelabelOptions): Promise<RelabelResult>;
   /** Draw D (m rows sharing x's cluster) for each x in rows. includeSelf: x may be in its own D.
    *  shareD: batch items of the same cluster get one common D (cheaper c-encoder, see README). */

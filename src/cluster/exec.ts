@@ -4,6 +4,7 @@ import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import type { ResultOf, Task } from './protocol.js';
 import { graphLabels } from './graph.js';
+import { graphBase, runIvfTask } from './ivf-exec.js';
 import { bestKmeans } from './kmeans.js';
 import { Rng } from '../util/rng.js';
 
@@ -96,27 +97,35 @@ export class TaskRunner {
       case 'index':
         K.buildIndex(L.labels, n, k, L.offsets, L.members, L.cursor);
         return { ok: true };
-      case 'knnPrepare':
+      case 'knnPrepare': {
         if (L.knnPanel === 0) throw new Error('cluster: layout has no knn regions');
-        K.prepareCentroids(L.codes, n, d, L.weights, L.knnPanel, L.knnCn);
+        const b = graphBase(L, t.sub ?? false);
+        K.prepareCentroids(b.ptr, b.rows, d, L.weights, L.knnPanel, L.knnCn);
         return { ok: true };
-      case 'knn':
+      }
+      case 'knn': {
         if (L.knnPanel === 0 || t.K !== L.params.knnK) throw new Error(`cluster: layout has no knn regions for K=${t.K}`);
-        K.knnRange(L.codes, d, n, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
+        const b = graphBase(L, t.sub ?? false);
+        K.knnRange(b.ptr, d, b.rows, t.lo, t.hi, L.knnPanel, L.knnCn, L.weights, t.K, L.knnIdx, L.knnDist, L.scratch + t.part * L.scratchStride);
         return { ok: true };
+      }
       case 'graph': {
         const K = t.rule.K, KK = L.params.knnK ?? 0;
         if (L.knnPanel === 0 || K > KK) throw new Error(`cluster: layout has no knn regions for K=${K}`);
-        const buf = this.memory.buffer;
+        const buf = this.memory.buffer, sub = t.sub ?? false;
+        const { ptr, rows } = graphBase(L, sub);
         // the pass found knnK neighbours per row; the graph uses each row's first (nearest) K
         const nb = K === KK
-          ? { idx: new Int32Array(buf, L.knnIdx, n * K), dist: Float64Array.from(new Float32Array(buf, L.knnDist, n * K)) }
-          : firstNeighbours(buf, L.knnIdx, L.knnDist, n, KK, K);
+          ? { idx: new Int32Array(buf, L.knnIdx, rows * K), dist: Float64Array.from(new Float32Array(buf, L.knnDist, rows * K)) }
+          : firstNeighbours(buf, L.knnIdx, L.knnDist, rows, KK, K);
         // weights: null is fine here: with the neighbours given, the weights were already applied by the knn pass
-        const labels = graphLabels(new Float32Array(buf, L.codes, n * d), n, d, t.k, t.rule, null, nb);
-        new Int32Array(buf, L.knnLabels, n).set(labels);
+        const labels = graphLabels(new Float32Array(buf, ptr, rows * d), rows, d, t.k, t.rule, null, nb);
+        new Int32Array(buf, sub ? L.subLabels : L.knnLabels, rows).set(labels);
         return { ok: true };
       }
+      case 'ivfTrain': case 'ivfAssign': case 'ivfIndex': case 'ivfGraph': case 'ivfVote':
+        runIvfTask(K, L, this.memory.buffer, t);
+        return { ok: true };
       case 'bestKmeans': {
         const codes = new Float32Array(this.memory.buffer, L.codes, n * d);
         return { labels: bestKmeans({ rows: codes, n, d }, k, t.weights, t.fits, new Rng(t.seed)) };

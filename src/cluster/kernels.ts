@@ -36,6 +36,14 @@ export interface Kernels {
   knnScratchBytes(d: number, K: number): number;
   knnRange(codes: number, d: number, n: number, lo: number, hi: number, panel: number, cn: number, w: number, K: number,
     outIdx: number, outDist: number, scratch: number): void;
+  ivfScratchBytes(probe: number, K: number, k: number): number;
+  ivfGraphRange(sorted: number, rows: number, d: number, w: number, panel: number, cn: number, members: number,
+    cells: number, cpanel: number, ccn: number, offsets: number, lo: number, hi: number, K: number, probe: number,
+    outIdx: number, outDist: number, scratch: number): void;
+  ivfVoteRange(codes: number, d: number, lo: number, hi: number, rows: number, panel: number, cn: number,
+    members: number, cells: number, cpanel: number, ccn: number, offsets: number, K: number, probe: number,
+    baseLabels: number, k: number, outLabels: number, scratch: number): void;
+  ivfGather(base: number, d: number, rows: number, members: number, sorted: number): void;
   buildIndex(labels: number, n: number, k: number, offsets: number, members: number, cursor: number): void;
   sampleSubsets(rows: number, B: number, labels: number, offsets: number, members: number, k: number, m: number,
     includeSelf: number, shareD: number, rngState: number, outSub: number, outSize: number, outCluster: number,

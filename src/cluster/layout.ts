@@ -22,6 +22,34 @@ export interface LayoutParams {
   kmeansPP: boolean;
   /** neighbours per row for the k-nearest-neighbour graph (cluster.embed = "spectral"); 0/absent: no knn regions */
   knnK?: number;
+  /** rows the graph regions hold (the graph rule's rows, ann.ts graphRows; default n); below n, a subsample's codes
+   *  are gathered into their own region */
+  graphRows?: number;
+  /** coarse cells the IVF regions hold (0/absent: none) */
+  cells?: number;
+}
+
+/** The IVF index over the graph's base rows (ivf-exec.ts), 0 offsets when not reserved. */
+export interface IvfRegions {
+  /** cells×d f32 centres, their weighted panel and norms (as prepareCentroids lays them out) */
+  cent: number;
+  panel: number;
+  cn: number;
+  /** cells+1 i32 offsets into members, cells i32 cursor, sizes and partial sizes; cells×d f64 sums */
+  offsets: number;
+  cursor: number;
+  counts: number;
+  partCounts: number;
+  sums: number;
+  /** graphRows i32: each base row's cell; f32: its distance to the centre; i32: base rows in cell order; the base
+   *  in cell order (graphRows×d f32; its panel goes to knnPanel/knnCn) */
+  cell: number;
+  sorted: number;
+  dist: number;
+  members: number;
+  /** per-thread search scratch: parts + 1 slots of scratchStride bytes */
+  scratch: number;
+  scratchStride: number;
 }
 
 /** One write slot: rows B i32, codes B×d f32, batch labels B i32, batch distances B f32. */
@@ -84,6 +112,12 @@ export interface Layout {
   knnDist: number;
   /** n i32: labels the spectral task computes (adopted on the main thread, never read by the sampler) */
   knnLabels: number;
+  /** when graphRows < n: the subsample's store rows (graphRows i32) and codes (graphRows×d f32); else 0 */
+  subRows: number;
+  subCodes: number;
+  /** graphRows i32: the graph rule's labels of its base rows (a subsample's, before the vote) */
+  subLabels: number;
+  ivf: IvfRegions;
 }
 
 /** Largest K the knn kernel fits into one assign scratch slot (4 lists of K × 8 bytes in 256 + 128·12 bytes). */
@@ -98,8 +132,9 @@ export function scratchBytes(d: number): number {
   return d * 64 + 256 + 128 * 12;
 }
 
-/** Plan the memory map. base: the module's heapBase() (the layout starts at the next 64 KiB boundary). */
-export function planLayout(params: LayoutParams, base: number): Layout {
+/** Plan the memory map. base: the module's heapBase() (the layout starts at the next 64 KiB boundary). A map above
+ *  wasm32's 4 GiB is an error naming the sizes, unless `check` is false (to report its size). */
+export function planLayout(params: LayoutParams, base: number, check = true): Layout {
   const { n, d, k, parts, batchCap, mCap, ring, kmeansPP } = params;
   let p = Math.ceil(Math.max(base, 1024) / PAGE) * PAGE;
   const start = p;
@@ -144,21 +179,36 @@ export function planLayout(params: LayoutParams, base: number): Layout {
   }
   const K = params.knnK ?? 0;
   if (K > MAX_KNN_K) throw new Error(`cluster: knn needs K <= ${MAX_KNN_K}; got ${K}`);
-  const Gn = Math.ceil(n / 4);
+  const R = K ? Math.min(n, params.graphRows ?? n) : 0;
+  const Gn = Math.ceil(R / 4);
+  // the exact search's panel, and the IVF's base in cell order, at different times
   const knnPanel = K ? take(Gn * d * 16) : 0;
   const knnCn = K ? take(Gn * 16) : 0;
-  const knnIdx = K ? take(n * K * 4) : 0;
-  const knnDist = K ? take(n * K * 4) : 0;
+  const knnIdx = K ? take(R * K * 4) : 0;
+  const knnDist = K ? take(R * K * 4) : 0;
   const knnLabels = K ? take(n * 4) : 0;
+  const subRows = K && R < n ? take(R * 4) : 0;
+  const subCodes = K && R < n ? take(R * d * 4) : 0;
+  const subLabels = K ? take(R * 4) : 0;
+  const C = K ? params.cells ?? 0 : 0;
+  const Gc = Math.ceil(C / 4);
+  // ivfScratchBytes (assembly/ivf.ts) for probe ≤ cells, votes over k labels, lists of up to max(K, VOTE_K) rows
+  const ivfStride = Math.ceil((64 + C * 8 + Math.max(K, 64) * 8 + k * 8) / 64) * 64;
+  const ivf: IvfRegions = C ? {
+    cent: take(C * d * 4), panel: take(Gc * d * 16), cn: take(Gc * 16), offsets: take((C + 1) * 4), cursor: take(C * 4),
+    counts: take(C * 4), partCounts: take(C * 4), sums: take(C * d * 8), cell: take(R * 4), sorted: take(R * d * 4), dist: take(R * 4),
+    members: take(R * 4), scratch: take(ivfStride * (parts + 1)), scratchStride: ivfStride,
+  } : { cent: 0, panel: 0, cn: 0, offsets: 0, cursor: 0, counts: 0, partCounts: 0, sums: 0, cell: 0, sorted: 0, dist: 0, members: 0, scratch: 0, scratchStride: 0 };
   const bytes = p;
   const pages = Math.ceil(bytes / PAGE);
-  if (pages > MAX_PAGES) {
-    throw new Error(`cluster: shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB (n=${n}, d=${d}, k=${k}); wasm32 allows 4 GiB`);
+  if (check && pages > MAX_PAGES) {
+    throw new Error(`cluster: shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB (n=${n}, d=${d}, k=${k}, graph rows ${R}); wasm32 allows 4 GiB`);
   }
   return {
     params, base: start, bytes, pages, rngSample, rngKmeans, stats, codes, labels, dist, centroids, weights, panel, cn,
     counts, onlineCounts, offsets, members, cursor, seen, sums, sumsStride, partCounts, partCountsStride, d2,
     upper, lower, bcent, drift, scratch, scratchStride, writeSlots, sampleSlots, knnPanel, knnCn, knnIdx, knnDist, knnLabels,
+    subRows, subCodes, subLabels, ivf,
   };
 }
 

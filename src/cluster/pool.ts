@@ -8,14 +8,17 @@ import type {
   ClusterEngine, ClusterEngineOptions, EngineSnapshot, GraphRelabelOptions, RelabelOptions, RelabelResult, SubsetBatch,
 } from './engine.js';
 import { STREAM, initialCodes } from './engine-init.js';
+import type { AnnOptions } from './ann.js';
+import { engineLayout } from './engine-layout.js';
 import { TaskRunner, firstNeighbours } from './exec.js';
+import { GraphPasses, type GraphPassInfo } from './graph-passes.js';
 import { faultHoldMs } from './fault.js';
 import { ruleOf } from './graph.js';
 import { compileKernels, createSharedMemory, instantiateKernels, resolveKernelVariant, type Kernels } from './kernels.js';
 import { adoptLabels, dimWeights, randomInit } from './kmeans.js';
-import { layoutViews, planLayout, restoreViews, snapshotViews, type Layout, type LayoutViews } from './layout.js';
+import { layoutViews, restoreViews, snapshotViews, type Layout, type LayoutViews } from './layout.js';
 import { sampleSubsets } from './sampler.js';
-import { CHUNKS_PER_WORKER, StorePasses, type PassStats } from './store-passes.js';
+import { StorePasses, type PassStats } from './store-passes.js';
 import type { Neighbours } from './types.js';
 import { checkDimWeights, checkLabels, checkSample, checkSnapshot, checkWrite, validateEngineOptions } from './validate.js';
 import { WorkerPool } from './worker-pool.js';
@@ -43,6 +46,8 @@ export interface PoolOptions {
   /** keep Hamerly bounds across assignment passes and skip rows whose label cannot change (default true; exact:
    *  labels, distances and centroids are bit-identical to the brute-force passes) */
   bounds?: boolean;
+  /** the neighbour graph's switch sizes and IVF settings (ann.ts; tests and benchmarks) */
+  ann?: AnnOptions;
 }
 
 /** What create() builds before the engine exists. */
@@ -71,6 +76,7 @@ export class PoolEngine implements ClusterEngine {
   /** the same tasks run on this thread (O(k·d) steps between passes, and the adoption of labels) */
   private readonly local: TaskRunner;
   private readonly passes: StorePasses;
+  private readonly graphs: GraphPasses;
   private readonly background: BackgroundOverlay;
   private readonly queue = new CallQueue();
   private indexDirty = false;
@@ -96,6 +102,7 @@ export class PoolEngine implements ClusterEngine {
       n: this.n, d: this.d, k: this.k, workers: this.workers, parts: this.layout.params.parts,
       splitFlops: popts.splitFlops ?? 2e7, useBounds: this.useBounds,
     });
+    this.graphs = new GraphPasses(this.pool, this.local, this.layout, this.memory, popts.ann);
     this.background = new BackgroundOverlay(this.views, this.d, this.k);
     this.writes = new WriteRing(this.layout, this.memory, this.queue, this.pool, this.background);
     this.sampleRng = new Rng(this.views.rngSample);
@@ -104,17 +111,12 @@ export class PoolEngine implements ClusterEngine {
 
   /** Build the memory, the workers, the initial codes and the initial fit. */
   static async create(opts: ClusterEngineOptions, popts: PoolOptions = {}): Promise<PoolEngine> {
-    const d = validateEngineOptions(opts);
+    validateEngineOptions(opts);
     const simd = resolveKernelVariant(opts.simd ?? 'auto');
     const module = await compileKernels(simd);
     const probe = instantiateKernels(module, createSharedMemory(1));
     const workers = Math.max(1, opts.workers);
-    const layout = planLayout({
-      n: opts.n, d, k: opts.k, parts: workers * CHUNKS_PER_WORKER,
-      batchCap: popts.batchCap ?? Math.max(opts.batchSize, 512), mCap: popts.mCap ?? 64, ring: popts.ring ?? 4,
-      kmeansPP: true, // scratch for the k-means++ seeding of the first fit
-      knnK: opts.knnK ?? 0,
-    }, probe.heapBase());
+    const layout = engineLayout(opts, popts, probe.heapBase());
     const memory = createSharedMemory(layout.pages);
     const kernels = instantiateKernels(module, memory);
     const pool = new WorkerPool({ memory, module, layout }, workers);
@@ -148,6 +150,11 @@ export class PoolEngine implements ClusterEngine {
   /** Worker deaths survived so far (logged per epoch as pool/workerRestarts). */
   get workerRestarts(): number {
     return this.pool.restarts;
+  }
+
+  /** What the last neighbour pass did (exact or IVF, rows, cells, time). */
+  get lastGraph(): GraphPassInfo {
+    return this.graphs.last;
   }
 
   /** Counters of the assignment passes of the last relabel or assignPass. */
@@ -224,29 +231,29 @@ export class PoolEngine implements ClusterEngine {
   /** The K nearest other rows of every row (weighted squared L2 with dimWeights, which also become the clustering's
    *  weights, as in relabel), ascending, split by rows over the workers. The pass always finds knnK, and each row's
    *  first K of them are its K nearest (the lists are sorted, ties kept in scan order, so they are the very
-   *  neighbours a pass at K finds). idx and dist are n×K copies. */
+   *  neighbours a pass at K finds). Exact, or from the IVF index from ann.ts's size on (seeded from the engine's
+   *  seed). idx and dist are n×K copies. */
   knn(K: number, dimWeights?: Float32Array): Promise<Neighbours> {
     try { this.live(); this.checkK(K, `knn(${K})`); checkDimWeights(dimWeights, this.d); } catch (e) { return Promise.reject(e); }
     const KK = this.layout.params.knnK!;
     // (no trackWait: the caller awaits it inside its own relabel timing)
     return this.enqueue(async () => {
       if (dimWeights) this.setWeights(dimWeights);
-      await this.passes.knn(KK);
+      await this.graphs.neighbours(false, deriveSeed(this.opts.seed, 'knn'));
       return firstNeighbours(this.memory.buffer, this.layout.knnIdx, this.layout.knnDist, this.n, KK, K);
     });
   }
 
-  /** Graph relabel entirely on the pool: the neighbour graph (SIMD knn, split over the workers), then graphLabels
-   *  (graph.ts) on one worker, then the labels adopted as by assignLabels. background: as in relabel. */
+  /** Graph relabel entirely on the pool: the neighbour graph (SIMD knn or IVF, split over the workers), then
+   *  graphLabels (graph.ts) on one worker, on a subsample above ann.ts's size with a vote for the other rows
+   *  (graph-passes.ts), then the labels adopted as by assignLabels. background: as in relabel. */
   graphRelabel(o: GraphRelabelOptions): Promise<RelabelResult> {
     try { this.live(); this.checkK(o.K, 'graphRelabel'); checkDimWeights(o.dimWeights, this.d); } catch (e) { return Promise.reject(e); }
     return this.refit(o.background, async () => {
       const t0 = performance.now();
       await this.faultHold();
       if (o.dimWeights) this.setWeights(o.dimWeights);
-      await this.passes.knn(this.layout.params.knnK!);
-      await this.pool.run({ op: 'graph', k: this.k, rule: ruleOf(o) });
-      const labels = new Int32Array(this.memory.buffer, this.layout.knnLabels, this.n).slice();
+      const labels = await this.graphs.relabel(ruleOf(o), this.k);
       return { ...this.adopt(labels), ms: performance.now() - t0 };
     });
   }

@@ -31,14 +31,26 @@ export interface SampleTask { op: 'sample'; slot: number; B: number; m: number; 
 export interface SeedTask { op: 'kmeans++' }
 /** Rebuild the cluster index from the labels. */
 export interface IndexTask { op: 'index' }
-/** The store as a weighted panel of n "centres" for knn (after the codes or the weights changed). */
-export interface KnnPrepareTask { op: 'knnPrepare' }
-/** The K nearest other rows of rows [lo, hi) into knnIdx/knnDist, using assign scratch slot `part`. */
-export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: number }
-/** A graph relabel from the knn output (graph.ts): spectral (affinity, top `dims` eigenvectors, KMeans fits or
+/** The graph's base (the store, or with sub the rule's subsample) as a weighted panel of "centres" for knn. */
+export interface KnnPrepareTask { op: 'knnPrepare'; sub?: boolean }
+/** The K nearest other base rows of base rows [lo, hi) into knnIdx/knnDist, using assign scratch slot `part`. */
+export interface KnnTask { op: 'knn'; lo: number; hi: number; part: number; K: number; sub?: boolean }
+/** IVF index (ivf-exec.ts) over the base: the coarse KMeans into `cells` centres (one task, seeded). */
+export interface IvfTrainTask { op: 'ivfTrain'; sub: boolean; cells: number; seed: number }
+/** Each base row of [lo, hi) to its nearest cell (assign scratch slot `part`). */
+export interface IvfAssignTask { op: 'ivfAssign'; sub: boolean; cells: number; lo: number; hi: number; part: number }
+/** The cells' member lists, the base copied in cell order, and its weighted panel in the knn panel region. */
+export interface IvfIndexTask { op: 'ivfIndex'; sub: boolean; cells: number }
+/** The approximate K nearest other base rows of the base rows at cell-order positions [lo, hi), into knnIdx/knnDist,
+ *  probing `probe` cells (IVF scratch slot `part`). */
+export interface IvfGraphTask { op: 'ivfGraph'; sub: boolean; cells: number; lo: number; hi: number; part: number; K: number; probe: number }
+/** Labels of store rows [lo, hi) into knnLabels by a vote of their K nearest base rows' subLabels. */
+export interface IvfVoteTask { op: 'ivfVote'; cells: number; lo: number; hi: number; part: number; K: number; probe: number }
+export type IvfTask = IvfTrainTask | IvfAssignTask | IvfIndexTask | IvfGraphTask | IvfVoteTask;
+/** A graph relabel from the knn output (graph.ts) over the base (sub: labels into subLabels): spectral (affinity, top `dims` eigenvectors, KMeans fits or
  *  their consensus) or umap (fuzzy graph, layout, Gaussian mixtures) at k; labels into knnLabels. Plain
  *  TypeScript, run on a worker so that the main thread need not. */
-export interface GraphTask { op: 'graph'; k: number; rule: GraphRule }
+export interface GraphTask { op: 'graph'; k: number; rule: GraphRule; sub?: boolean }
 /** The lowest-inertia of `fits` k-means++ KMeans fits (kmeans.ts bestKmeans) of the whole store at the engine's k,
  *  under d per-dimension weights (null: all 1), its rng seeded from `seed`: the final rule without an embedding,
  *  the same labels as on the main thread. Labels in the result (n). */
@@ -46,7 +58,7 @@ export interface BestKmeansTask { op: 'bestKmeans'; fits: number; seed: number; 
 /** Fault injection (UVHE_FAULT=pause@relabel / pause@final): block the worker for `ms`, as a long pass does. */
 export interface HoldTask { op: 'hold'; ms: number }
 
-export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | GraphTask | BestKmeansTask | HoldTask;
+export type Task = PrepareTask | DriftTask | AssignTask | FinishTask | FinalizeTask | WriteTask | SampleTask | SeedTask | IndexTask | KnnPrepareTask | KnnTask | GraphTask | BestKmeansTask | HoldTask | IvfTask;
 
 export interface AssignResult { inertia: number; changed: number; /** rows whose distances to all centres were computed */ scored: number }
 export interface FinishResult { reseeded: number }

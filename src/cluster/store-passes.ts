@@ -1,5 +1,5 @@
 // Passes of the pool engine over the whole code store, split by row ranges across the workers: the Lloyd
-// assignment passes (with Hamerly bounds), the KMeans fit made of them, and the k-nearest-neighbour pass.
+// assignment passes (with Hamerly bounds) and the KMeans fit made of them (graph-passes.ts has the neighbour graph).
 import type { TaskRunner } from './exec.js';
 import { rowRanges } from './layout.js';
 import type { BoundsMode } from './protocol.js';
@@ -99,14 +99,5 @@ export class StorePasses {
     const a = await this.assignAll(false, undefined, bounds);
     const z = await this.pool.run({ op: 'finalize' });
     return { inertia: a.inertia + z.inertiaDelta, reseeded: reseeded + z.reseeded };
-  }
-
-  /** Each row's K nearest other rows under the current weights into the layout's knnIdx/knnDist (n×K). */
-  async knn(K: number): Promise<void> {
-    const { n, parts } = this.plan;
-    this.local.run({ op: 'knnPrepare' });
-    // scratch slot = chunk index, so at most `parts` chunks
-    const ranges = rowRanges(n, Math.min(parts, Math.max(1, Math.ceil(n / 64))));
-    await Promise.all(ranges.map(([lo, hi], part) => this.pool.run({ op: 'knn', lo, hi, part, K })));
   }
 }

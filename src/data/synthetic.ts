@@ -160,6 +160,44 @@ export function makeTextures(n: number, seed: number): SyntheticSet {
   return { images, labels, rows: size, cols: size, classes };
 }
 
+export const PROTOTYPE_CLASSES = 10;
+const PROTOTYPE_SIZE = 28;
+
+/**
+ * `prototypes`: n 28×28 images (the size of MNIST), 10 balanced classes, cheap enough for millions of images
+ * (scale tests and benchmarks: one pass of a few operations per pixel). Each class has a template of three soft
+ * Gaussian strokes at random places; an image is its class's template shifted by up to ±2 pixels each way, at an
+ * ink level of 0.6 to 1, plus uniform pixel noise of ±0.1.
+ */
+export function makePrototypes(n: number, seed: number): SyntheticSet {
+  const size = PROTOTYPE_SIZE, classes = PROTOTYPE_CLASSES, P = size * size;
+  const rng = new Rng(deriveSeed(seed, 'synthetic/prototypes'));
+  const templates = new Float32Array(classes * P);
+  for (let c = 0; c < classes; c++) {
+    for (let s = 0; s < 3; s++) {
+      const cx = uniform(rng, 6, 22), cy = uniform(rng, 6, 22), sx = uniform(rng, 1.5, 6), sy = uniform(rng, 1.5, 6);
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+        templates[c * P + y * size + x] += Math.exp(-(((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2) / 2);
+      }
+    }
+    for (let t = 0; t < P; t++) templates[c * P + t] = Math.min(1, templates[c * P + t]!);
+  }
+  const labels = shuffledLabels(apportionCounts(n, new Array<number>(classes).fill(1)), rng);
+  const images = new Uint8Array(n * P);
+  for (let i = 0; i < n; i++) {
+    const dx = rng.below(5) - 2, dy = rng.below(5) - 2, ink = uniform(rng, 0.6, 1), tp = labels[i]! * P, o = i * P;
+    for (let y = 0; y < size; y++) {
+      const sy = y - dy;
+      for (let x = 0; x < size; x++) {
+        const sx = x - dx;
+        const v = (sx >= 0 && sx < size && sy >= 0 && sy < size ? ink * templates[tp + sy * size + sx]! : 0) + 0.2 * (rng.nextFloat() - 0.5);
+        images[o + y * size + x] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+      }
+    }
+  }
+  return { images, labels, rows: size, cols: size, classes };
+}
+
 /** The generator of a kind. */
 export function makeSynthetic(kind: SyntheticKind, n: number, seed: number): SyntheticSet {
   return kind === 'shapes' ? makeShapes(n, seed) : makeTextures(n, seed);

@@ -250,22 +250,37 @@ describe('cluster.k above the number of training examples (checked when training
   });
 });
 
-describe('the graph rules above their size limit (checked when training starts)', () => {
-  it('refuses more than SPECTRAL_MAX_N training examples with a ConfigError naming each graph key; embed none passes', async () => {
-    const { checkAgainstData, SPECTRAL_MAX_N } = await import('../../src/run.js');
-    const n = SPECTRAL_MAX_N + 1;
-    // only n and labels are read: no need for the pixels
-    const split = { train: { n, labels: null }, test: { n: 0 }, source: 'test' } as unknown as Parameters<typeof checkAgainstData>[1];
-    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), split)).toThrow(ConfigError);
+describe('the graph rules at any size, and the real limits (checked when training starts)', () => {
+  // only n and labels are read: no need for the pixels
+  const splitOf = (n: number): Parameters<typeof import('../../src/run.js').checkAgainstData>[1] =>
+    ({ train: { n, labels: null }, test: { n: 0 }, source: 'test' }) as unknown as Parameters<typeof import('../../src/run.js').checkAgainstData>[1];
+
+  it('the pool takes 9,999,999 training examples with the default graph rules', async () => {
+    const { checkAgainstData } = await import('../../src/run.js');
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', runtime: { workers: 2 } }), splitOf(9_999_999))).not.toThrow();
+    expect(() => checkAgainstData(resolveConfig({ mode: 'vae' }), splitOf(9_999_999))).not.toThrow();
+  });
+
+  it('refuses a store above 4 GiB of shared memory in one line naming the keys and the numbers', async () => {
+    const { checkAgainstData } = await import('../../src/run.js');
+    const cfg = resolveConfig({ mode: 'uvhe', model: { zDim: 64, cDim: 64 } });
+    expect(() => checkAgainstData(cfg, splitOf(9_000_000))).toThrow(
+      /^config: the clustering pool's shared memory for 9000000 training examples \(data\.source, data\.limit\) × 128 code values \(model\.zDim \+ model\.cDim\) would be \d+\.\d\d GiB; WebAssembly allows 4 GiB/);
+  });
+
+  it('refuses more than PLAIN_GRAPH_MAX_N examples for the plain-TypeScript graph (runtime.workers 0), naming each key', async () => {
+    const { checkAgainstData, PLAIN_GRAPH_MAX_N } = await import('../../src/run.js');
+    const split = splitOf(PLAIN_GRAPH_MAX_N + 1);
+    const plain = { runtime: { workers: 0 } };
     let err: unknown;
-    try { checkAgainstData(resolveConfig({ mode: 'uvhe' }), split); } catch (e) { err = e; }
+    try { checkAgainstData(resolveConfig({ mode: 'uvhe', ...plain }), split); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toHaveLength(2);
-    expect((err as ConfigError).problems[0]).toMatch(/cluster\.embed "spectral".*200001.*cluster\.embed "none"/);
-    expect((err as ConfigError).problems[1]).toMatch(/eval\.embed "umap".*200001.*eval\.embed "none"/);
-    expect(() => checkAgainstData(resolveConfig({ mode: 'vae' }), split)).toThrow(/^config: eval\.embed "umap"[^\n]*$/);
-    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', cluster: { embed: 'none' }, eval: { embed: 'none' } }), split)).not.toThrow();
-    const ok = { ...split, train: { n: SPECTRAL_MAX_N, labels: null } } as typeof split;
-    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe' }), ok)).not.toThrow();
+    expect((err as ConfigError).problems[0]).toMatch(/cluster\.embed "spectral" with runtime\.workers 0.*200001.*runtime\.workers >= 1, or cluster\.embed "none"/);
+    expect((err as ConfigError).problems[1]).toMatch(/eval\.embed "umap" with runtime\.workers 0.*200001.*eval\.embed "none"/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'vae', ...plain }), split)).toThrow(/^config: eval\.embed "umap"[^\n]*$/);
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', ...plain, cluster: { embed: 'none' }, eval: { embed: 'none' } }), split)).not.toThrow();
+    expect(() => checkAgainstData(resolveConfig({ mode: 'uvhe', ...plain }), splitOf(PLAIN_GRAPH_MAX_N))).not.toThrow();
   });
 });
 
