@@ -13,6 +13,7 @@ import { watchPhase, type PhaseWatch } from '../train/stop.js';
 import { clusterAccuracy, nmi } from './metrics.js';
 import { clusterEngineOptions, graphRule } from './rules.js';
 import { engineNeighbours } from '../train/graph-refit.js';
+import { ruleRows } from '../cluster/ann.js';
 
 /** n×d codes, row-major. */
 export interface Codes { rows: Float32Array; n: number; d: number }
@@ -72,7 +73,9 @@ export async function finalClusters(cfg: Config, o: FinalInput): Promise<Int32Ar
     }
   }
   if (!rule) return bestKmeans(codes, k, weights, FINAL_FITS, new Rng(seed));
-  const nb = await engineNeighbours(o.engine, codes, rule.K, weights);
+  // an engine above the rule's subsample size holds a graph of the subsample only: neighbours of all rows come
+  // from TypeScript then
+  const nb = await engineNeighbours(ruleRows(codes.n) === codes.n ? o.engine : null, codes, rule.K, weights);
   return graphLabels(codes.rows, codes.n, codes.d, k, rule, weights, nb);
 }
 

@@ -10,6 +10,7 @@ import { bestKmeans } from '../../src/cluster/kmeans.js';
 import { PoolEngine } from '../../src/cluster/pool.js';
 import { clusterEngineOptions } from '../../src/eval/rules.js';
 import { Rng, deriveSeed } from '../../src/util/rng.js';
+import { knn } from '../../src/cluster/neighbours.js';
 
 /** n codes of d dims around k well-separated-ish centres (seeded). */
 function blobs(n: number, d: number, k: number, seed: number): Float32Array {
@@ -57,5 +58,25 @@ describe('the final re-clustering on a pool of its own', () => {
     setTimeout(stop, 300);
     await expect(p).rejects.toThrow('stopped: skipped the final re-clustering');
     expect(performance.now() - t0).toBeLessThan(3000);
+  }, 60_000);
+
+  it('without a pool of its own, above the rule subsample: neighbours of all rows in TypeScript, not from the engine', async () => {
+    // runtime.workers 0: no final pool; the engine given holds the store but a graph of its subsample only
+    process.env.UVHE_RULE_SAMPLE = '100';
+    try {
+      const cfg = resolveConfig({}, [['model.zDim', 4], ['model.cDim', 2], ['eval.embed', 'spectral'], ['eval.space', 'zc'], ['runtime.workers', 0], ['seed', 7]]);
+      const e = await PoolEngine.create({ ...clusterEngineOptions(cfg, n), workers: 2, dz: d, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' }, { codes: rows });
+      try {
+        await expect(e.knn(10)).rejects.toThrow(/neighbour graph of all/);
+        const got = await finalClusters(cfg, { engine: e, codes: { rows, n, d }, k, trainWeights: null });
+        const rule = graphRule(cfg, { embed: 'spectral', k, n, seedName: 'final-spectral', fits: 5 });
+        const want = graphLabels(rows, n, d, k, rule, null, knn(rows, n, d, rule.K, null));
+        expect(Array.from(got)).toEqual(Array.from(want));
+      } finally {
+        await e.close();
+      }
+    } finally {
+      delete process.env.UVHE_RULE_SAMPLE;
+    }
   }, 60_000);
 });
