@@ -94,18 +94,29 @@ export class BatchBuilder {
   /** The same batch as build(), written into host buffers (the CPU trainer's shared memory) instead of tensors,
    *  drawing the same noise in the same order. Returns the example and distinct-row counts and 1/|X_x|. */
   buildHost(rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng, out: HostBatch): HostBatchInfo {
-    const B = rows.length, P = this.P;
+    this.buildHostX(rows, rng, out);
+    if (!subsets) return { B: rows.length, U: 0, invSetSize: null };
+    return this.buildHostSubsets(rows.length, subsets, m, setSize!, rng, out);
+  }
+
+  /** buildX's part, into host buffers: x's pixels (or rows) and the z noise. */
+  buildHostX(rows: Int32Array, rng: Rng, out: HostBatch): void {
+    const B = rows.length;
     if (out.rowsIdx) out.rowsIdx.set(rows);
-    else gatherColumns(this.images, rows, P, out.xT);
+    else gatherColumns(this.images, rows, this.P, out.xT);
     rng.fillNormal(out.epsZ.subarray(0, B * this.zDim));
-    if (!subsets) return { B, U: 0, invSetSize: null };
+  }
+
+  /** buildSubsets' part, into host buffers: each D's members (rows of this builder's images), 1/|X_x| and the c
+   *  noise. */
+  buildHostSubsets(B: number, subsets: Int32Array, m: number, setSize: Int32Array, rng: Rng, out: HostBatch): HostBatchInfo {
     const U = this.distinctRows(B, subsets, m);
     for (let i = 0; i < B * m; i++) out.mixIdx[i] = this.slot[subsets[i]];
     for (let u = 0; u < U; u++) this.slot[this.uniq[u]] = -1;
     if (out.uniqIdx) out.uniqIdx.set(this.uniq.subarray(0, U));
-    else gatherColumns(this.images, this.uniq.subarray(0, U), P, out.xuT);
+    else gatherColumns(this.images, this.uniq.subarray(0, U), this.P, out.xuT);
     const inv = out.inv.subarray(0, B);
-    for (let b = 0; b < B; b++) inv[b] = 1 / setSize![b];
+    for (let b = 0; b < B; b++) inv[b] = 1 / setSize[b];
     rng.fillNormal(out.epsC.subarray(0, B * this.cDim));
     return { B, U, invSetSize: inv };
   }

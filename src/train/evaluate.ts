@@ -73,9 +73,66 @@ function latentGradNorms(shape: ModelShape, p: Params, x: Tensor2D, f: Forward):
 
 const iota = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
 
-export function evaluate(e: EvalInput): EvalResult {
+/** D of each x of an evaluation batch: subsets [B×m] of training rows and setSize [B] = |X_x|. */
+export interface EvalSubsets { subsets: Int32Array; m: number; setSize: Int32Array }
+/** An evaluation batch's loss terms (batch means: total, bce, klZ, klC, klCWeighted) and each example's
+ *  ‖∂L_i/∂z_i‖ and ‖∂L_i/∂c_i‖ ([B]; gc null in vae mode). */
+export interface EvalBatchResult { loss: ArrayLike<number>; gz: Float32Array; gc: Float32Array | null }
+
+/** Where evaluation batches run: tfjs (below) or the CPU trainer (simd/eval-exec.ts). Calls per batch, in this
+ *  order, drawing noise from rng as listed: begin (x's z noise), encodeSelf (uvhe), score (D's c noise). */
+export interface EvalExec {
+  /** test rows per batch */
+  batchSize: number;
+  begin(rows: Int32Array, rng: Rng): void;
+  /** uvhe: [B, dz+dc] codes [μz‖μc] of the batch's x encoded with D = {x} (its own z and c noise) */
+  encodeSelf(rng: Rng): Float32Array;
+  score(d: EvalSubsets | null, rng: Rng): EvalBatchResult;
+  dispose(): void;
+}
+
+/** Evaluation batches on tfjs: x from the test images, D from the training images. */
+export function tfjsEvalExec(e: EvalInput): EvalExec {
   const { shape, params: p, train, test } = e;
   const P = train.rows * train.cols;
+  const B = Math.min(e.batchSize, e.limit > 0 ? Math.min(e.limit, test.n) : test.n);
+  const xb = new BatchBuilder(test.images, test.n, P, B, 1, shape.zDim, shape.cDim);
+  const db = new BatchBuilder(train.images, train.n, P, B, e.subsetSize, shape.zDim, shape.cDim);
+  let rows: Int32Array = new Int32Array(0);
+  let batch: BatchTensors | null = null;
+  return {
+    batchSize: B,
+    begin(r, rng) { rows = r; batch = xb.buildX(rows, rng); },
+    encodeSelf(rng) {
+      const b = xb.build(rows, rows, 1, new Int32Array(rows.length).fill(1), rng); // D = {x}: x's own pixels
+      const codes = tf.tidy(() => {
+        const qc = encodeC(shape, p, b);
+        const qz = encodeZ(shape, p, b.xT, qc.mu);
+        return tf.transpose(tf.concat([qz.mu, qc.mu], 0)).dataSync() as Float32Array; // [B, d] rows
+      });
+      disposeBatch(b);
+      return codes;
+    },
+    score(d, rng) {
+      const bt: BatchTensors = d ? { ...batch!, ...db.buildSubsets(rows.length, d.subsets, d.m, d.setSize, rng) } : batch!;
+      const out = tf.tidy(() => {
+        const f = forward(shape, p, bt);
+        const t = vheLoss(bt.xT, f, bt.invSetSize);
+        return [tf.stack([t.total, t.bce, t.klZ, t.klC, t.klCWeighted]), ...latentGradNorms(shape, p, bt.xT, f)];
+      });
+      const res = { loss: out[0].dataSync(), gz: out[1].dataSync() as Float32Array, gc: out.length > 2 ? out[2].dataSync() as Float32Array : null };
+      tf.dispose(out);
+      disposeBatch(bt);
+      batch = null;
+      return res;
+    },
+    dispose() { if (batch) disposeBatch(batch); },
+  };
+}
+
+/** Test nats, gradient norms and (uvhe) test clusters, batch by batch on exec (tfjs by default). */
+export function evaluate(e: EvalInput, exec: EvalExec = tfjsEvalExec(e)): EvalResult {
+  const { shape, test } = e;
   const nTest = e.limit > 0 ? Math.min(e.limit, test.n) : test.n;
   const m = e.subsetSize;
   const rng = new Rng(e.seed);
@@ -87,42 +144,35 @@ export function evaluate(e: EvalInput): EvalResult {
   const means = e.codes && e.trainLabels ? clusterMeans(e.codes, e.trainLabels, e.k, d) : null;
   const w = e.dimWeights ?? new Float32Array(d).fill(1);
   const testClusters = shape.mode === 'uvhe' ? new Int32Array(nTest) : null;
-  // Builders over the test images (x) and over the training images (D members)
-  const B = Math.min(e.batchSize, nTest);
-  const xb = new BatchBuilder(test.images, test.n, P, B, 1, shape.zDim, shape.cDim);
-  const db = new BatchBuilder(train.images, train.n, P, B, m, shape.zDim, shape.cDim);
+  const B = exec.batchSize;
   const sums = new Float64Array(7);
-
-  for (let s = 0; s < nTest; s += B) {
-    const rows = Int32Array.from({ length: Math.min(B, nTest - s) }, (_, i) => s + i);
-    const bsz = rows.length;
-    let batch: BatchTensors = xb.buildX(rows, rng);
-    if (hasC) {
-      // the class of each test x: true (vhe) or by nearest training cluster mean (uvhe)
-      const cls = new Int32Array(bsz);
-      if (shape.mode === 'vhe') {
-        for (let i = 0; i < bsz; i++) cls[i] = test.labels![rows[i]];
-      } else {
-        assignTestClusters({ shape, params: p, xb, rows, rng, means: means!, k: e.k, w }, cls);
-        testClusters!.set(cls, s);
+  try {
+    for (let s = 0; s < nTest; s += B) {
+      const rows = Int32Array.from({ length: Math.min(B, nTest - s) }, (_, i) => s + i);
+      const bsz = rows.length;
+      exec.begin(rows, rng);
+      let sub: EvalSubsets | null = null;
+      if (hasC) {
+        // the class of each test x: true (vhe) or by nearest training cluster mean (uvhe)
+        const cls = new Int32Array(bsz);
+        if (shape.mode === 'vhe') {
+          for (let i = 0; i < bsz; i++) cls[i] = test.labels![rows[i]];
+        } else {
+          nearestMeans(exec.encodeSelf(rng), { means: means!, k: e.k, w, d }, cls);
+          testClusters!.set(cls, s);
+        }
+        // D: m training members of that class (never x itself: x is not in the training split). sampleSubsets
+        // reads labels[rows[b]], so hand it rows 0..bsz-1 over the class array.
+        const ss = sampleSubsets(iota(bsz), cls, index!, e.k, m, true, false, crng);
+        for (let i = 0; i < bsz; i++) ss.setSize[i] = sizes![cls[i]];
+        sub = { subsets: ss.subsets, m, setSize: ss.setSize };
       }
-      // D: m training members of that class (never x itself: x is not in the training split). sampleSubsets
-      // reads labels[rows[b]], so hand it rows 0..bsz-1 over the class array.
-      const sub = sampleSubsets(iota(bsz), cls, index!, e.k, m, true, false, crng);
-      for (let i = 0; i < bsz; i++) sub.setSize[i] = sizes![cls[i]];
-      batch = { ...batch, ...db.buildSubsets(bsz, sub.subsets, m, sub.setSize, rng) };
+      const r = exec.score(sub, rng);
+      for (let j = 0; j < 5; j++) sums[j] += r.loss[j] * bsz;
+      for (let i = 0; i < bsz; i++) { sums[5] += r.gz[i]; if (r.gc) sums[6] += r.gc[i]; }
     }
-    const out = tf.tidy(() => {
-      const f = forward(shape, p, batch);
-      const t = vheLoss(batch.xT, f, batch.invSetSize);
-      return [tf.stack([t.total, t.bce, t.klZ, t.klC, t.klCWeighted]), ...latentGradNorms(shape, p, batch.xT, f)];
-    });
-    const v = out[0].dataSync();
-    for (let j = 0; j < 5; j++) sums[j] += v[j] * bsz;
-    const gz = out[1].dataSync(), gc = out.length > 2 ? out[2].dataSync() : null;
-    for (let i = 0; i < bsz; i++) { sums[5] += gz[i]; if (gc) sums[6] += gc[i]; }
-    tf.dispose(out);
-    disposeBatch(batch);
+  } finally {
+    exec.dispose();
   }
   return {
     total: sums[0] / nTest, bce: sums[1] / nTest, klZ: sums[2] / nTest, klC: sums[3] / nTest, klCWeighted: sums[4] / nTest,
@@ -130,25 +180,10 @@ export function evaluate(e: EvalInput): EvalResult {
   };
 }
 
-/** Test rows to assign: the model, a builder over the test images, the rows and the noise stream; k×d training
- *  cluster means and the d per-dimension distance weights. */
-interface TestAssignment {
-  shape: ModelShape; params: Params; xb: BatchBuilder; rows: Int32Array; rng: Rng;
-  means: Float32Array; k: number; w: Float32Array;
-}
-
-/** uvhe test-time cluster into out: encode x with D = {x}, code [μz‖μc] → nearest cluster mean (weighted L2). */
-function assignTestClusters(o: TestAssignment, out: Int32Array): void {
-  const { shape, params: p, xb, rows, rng, means, k, w } = o;
-  const d = shape.zDim + shape.cDim;
-  const b = xb.build(rows, rows, 1, new Int32Array(rows.length).fill(1), rng); // D = {x}: x's own pixels
-  const codes = tf.tidy(() => {
-    const qc = encodeC(shape, p, b);
-    const qz = encodeZ(shape, p, b.xT, qc.mu);
-    return tf.transpose(tf.concat([qz.mu, qc.mu], 0)).dataSync() as Float32Array; // [B, d] rows
-  });
-  disposeBatch(b);
-  for (let i = 0; i < rows.length; i++) {
+/** uvhe test-time clusters into out: each [B, d] code row → the nearest of k cluster means (k×d; weighted L2). */
+function nearestMeans(codes: Float32Array, o: { means: Float32Array; k: number; w: Float32Array; d: number }, out: Int32Array): void {
+  const { means, k, w, d } = o;
+  for (let i = 0; i < out.length; i++) {
     let best = 0, bestD = Infinity;
     for (let c = 0; c < k; c++) {
       let s = 0;

@@ -3,6 +3,7 @@
 import { activeBackend, tf } from '../backend.js';
 import { availableParallelism } from 'node:os';
 import { SimdTrainer } from './simd/trainer.js';
+import { simdEncodeMeans, simdEvalExec } from './simd/eval-exec.js';
 import { ConfigError, type Config } from '../config.js';
 import type { Split } from '../data/dataset.js';
 import { createParams, disposeParams, type ModelShape, type Params } from '../model/vhe.js';
@@ -149,7 +150,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
           trainLabels: cfg.mode === 'vhe' ? data.labels : relabeler?.labels ?? null,
           codes: engine ? await engine.readCodes() : undefined, dimWeights: relabeler?.dimWeights ?? null,
           subsetSize: m, limit: cfg.eval.limit, seed: deriveSeed(cfg.seed, 'eval'), batchSize: 500,
-        });
+        }, simd ? simdEvalExec(simd, { shape, train: data, test, subsetSize: m }) : undefined);
         const er = evaluationRecord(ev, test.labels, cfg.cluster.k);
         Object.assign(rec, er.rec);
         lastGrad = er.lastGrad;
@@ -157,7 +158,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       }
       if (evalDue && epoch === E && data.labels && cfg.mode !== 'vhe') {
         final = await finalPhase({ cfg, shape, engine, weights: relabeler?.dimWeights ?? null, n: data.n, truth: data.labels, classes: data.numClasses, rec, watch, hooks },
-          () => encodeMeans({ shape, params, builder, n: data.n, B, rng }));
+          () => (simd ? simdEncodeMeans(simd, { builder, n: data.n, rng }) : encodeMeans({ shape, params, builder, n: data.n, B, rng })));
       }
       rec['time/epoch'] = (performance.now() - tEpoch) / 1000;
       rec['tensors'] = tf.memory().numTensors;

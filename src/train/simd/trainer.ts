@@ -5,12 +5,12 @@ import { tf } from '../../backend.js';
 import { FLOAT01_LUT } from '../../data/dataset.js';
 import type { ModelShape, Params } from '../../model/vhe.js';
 import type { Adam } from '../adam.js';
-import type { BatchBuilder, HostBatch } from '../batch.js';
+import type { BatchBuilder, HostBatch, HostBatchInfo } from '../batch.js';
 import { LOSS_KEYS, faultDue, type StepResult } from '../step.js';
 import type { Rng } from '../../util/rng.js';
 import { compileTrainKernels, createSharedMemory, instantiateTrainKernels, type TrainKernels } from './kernels.js';
 import { planLayout, type ParamSlot, type TrainLayout } from './layout.js';
-import { forwardBackward, type StepContext, type StepOutputs } from './step.js';
+import { encodeMeans, evalForward, forwardBackward, type EvalOutputs, type StepContext, type StepOutputs } from './step.js';
 import { Team } from './team.js';
 
 export interface SimdTrainerOptions {
@@ -46,6 +46,8 @@ export class SimdTrainer {
   ) {}
 
   get threads(): number { return this.team.threads; }
+  /** the largest batch the memory holds */
+  get maxB(): number { return this.host.inv.length; }
 
   /** chunks the team ran in all and on worker threads */
   get chunkCounts(): { all: number; workers: number } { return { all: this.team.chunksAll, workers: this.team.chunksAll - this.team.chunksMain }; }
@@ -140,6 +142,21 @@ export class SimdTrainer {
   lossAndGradients(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): { loss: Float64Array; grads: Record<string, Float32Array> } {
     const out = this.forwardBackward(builder, rows, subsets, m, setSize, rng);
     return { loss: out.loss, grads: this.gradients() };
+  }
+
+  /** An evaluation batch that write() puts into the host buffers (pixels, not rows): the loss terms and each
+   *  example's latent-gradient norms (step.ts evalForward). Weights and Adam state are untouched. */
+  evalBatch(write: (host: HostBatch) => HostBatchInfo, m: number): EvalOutputs {
+    const info = write(this.host);
+    return evalForward(this.ctx(), { B: info.B, U: info.U, m, gather: false });
+  }
+
+  /** [B, dz+dc] means [μz‖μc], c = μc, of a batch that write() puts into the host buffers (pixels, not rows). */
+  encode(write: (host: HostBatch) => HostBatchInfo, m: number): Float32Array {
+    const info = write(this.host);
+    const out = new Float32Array(info.B * (this.shape.zDim + this.shape.cDim));
+    encodeMeans(this.ctx(), { B: info.B, U: info.U, m, gather: false }, out);
+    return out;
   }
 
   private forwardBackward(builder: BatchBuilder, rows: Int32Array, subsets: Int32Array | null, m: number, setSize: Int32Array | null, rng: Rng): StepOutputs {
