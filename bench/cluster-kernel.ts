@@ -2,6 +2,7 @@
 // probe taken in the same process: other processes share this machine, so absolute GFLOP/s drift with their load.
 // Reports best / median / worst of REPS passes per k (wall clock) and the median in process CPU time.
 // `npm run -s build:wasm && npx tsx bench/cluster-kernel.ts [k...]`  (N, D, REPS from the environment)
+import { probePeak } from './peak.js';
 import { compileKernels, createSharedMemory, instantiateKernels } from '../src/cluster/kernels.js';
 import { layoutViews, planLayout } from '../src/cluster/layout.js';
 
@@ -19,12 +20,7 @@ console.log(`kernel build: ${variant}`);
 const n = Number(process.env.N ?? 60000), d = Number(process.env.D ?? 64);
 const reps = Number(process.env.REPS ?? 9);
 const ks = process.argv.slice(2).map(Number);
-{
-  const P = instantiateKernels(mod, createSharedMemory(1));
-  let best = 0;
-  for (let r = 0; r < 6; r++) { const t0 = performance.now(); P.peakProbe(1e7, 1.0000001); best = Math.max(best, 48e7 / (performance.now() - t0) / 1e6); }
-  console.log(`register-only 128-bit mul+add peak right now: ${best.toFixed(1)} GFLOP/s (best of 6)`);
-}
+console.log(`register-only 128-bit mul+add peak right now: ${(await probePeak()).toFixed(1)} GFLOP/s (best of 6)`);
 for (const k of ks.length ? ks : [10, 100, 1000]) {
   const probe = instantiateKernels(mod, createSharedMemory(1));
   const L = planLayout({ n, d, k, parts: 1, batchCap: 64, mCap: 4, ring: 1, kmeansPP: false }, probe.heapBase());

@@ -18,7 +18,7 @@ import { BatchBuilder, disposeBatch } from '../src/train/batch.js';
 import { trainStep } from '../src/train/step.js';
 import { Adam } from '../src/train/adam.js';
 import { SimdTrainer } from '../src/train/simd/trainer.js';
-import { compileTrainKernels, createSharedMemory, instantiateTrainKernels } from '../src/train/simd/kernels.js';
+import { probePeak } from './peak.js';
 import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets } from '../src/cluster/sampler.js';
 import { createClusterEngine } from '../src/cluster/index.js';
@@ -38,15 +38,6 @@ export function stepFlops(s: ModelShape, B: number, U: number): number {
     + lin(H2, P, B, false) + lin(H2, dc, B, true) + heads(dz) // q(z|c,x)
     + lin(H2, dc, B, true) + heads(dz) // p(z|c)
     + lin(H, dz, B, true) + lin(H, dc, B, true) + lin(P, H, B, true); // p(x|z,c)
-}
-
-/** GFLOP/s of the register-only 128-bit mul+add probe on one thread, best of 6. The bench probes before every
- *  row and divides by the best probe of the whole run: on a shared machine any one probe may land on a busy core. */
-async function probePeak(): Promise<number> {
-  const k = instantiateTrainKernels(await compileTrainKernels(), createSharedMemory(1));
-  let best = 0;
-  for (let r = 0; r < 6; r++) { const t0 = performance.now(); k.peakProbe(1e7, 1.0000001); best = Math.max(best, 48e7 / (performance.now() - t0) / 1e6); }
-  return best;
 }
 
 interface Fixture { images: Uint8Array; labels: Int32Array; index: ReturnType<typeof buildClusterIndex> }
