@@ -24,6 +24,9 @@ export interface GemmArgs {
   flag?: number;
 }
 
+/** The claim word's chunk field while an operation is being published: above any chunk count, so nothing claims. */
+const CLAIM_CLOSED = 0xffff;
+
 /** Polls of the generation word before a worker sleeps (see worker.mjs). */
 const SPIN = 20000;
 
@@ -106,6 +109,11 @@ export class Team {
   /** Publishes op over `chunks` chunks of `units` (boundaries multiples of align), takes part, returns when done. */
   private run<O extends keyof OpArgs>(op: O, units: number, align: number, chunks: number, ints: OpArgs[O]['ints'], floats: OpArgs[O]['floats']): void {
     const c = this.ctl;
+    const g = (this.gen = (this.gen + 1) & 0x7fff);
+    // Close the claim word before touching the arguments: a thread still in the last operation's claim loop may
+    // have read its claim word and be about to read the chunk count; with the word closed its compare-exchange
+    // fails, so it can never run (and count) a chunk of this operation under a stale claim.
+    Atomics.store(c, CTL.claim, (g << 16) | CLAIM_CLOSED);
     for (let i = 0; i < ints.length; i++) c[CTL.args + i] = ints[i];
     for (let i = 0; i < floats.length; i++) this.ctlF[CTL.fargs + i] = floats[i];
     c[CTL.op] = op;
@@ -113,7 +121,6 @@ export class Team {
     c[CTL.align] = align;
     c[CTL.chunks] = chunks;
     Atomics.store(c, CTL.done, 0);
-    const g = (this.gen = (this.gen + 1) & 0x7fff);
     Atomics.store(c, CTL.claim, g << 16);
     if (this.workers.length) { Atomics.store(c, CTL.gen, g); Atomics.notify(c, CTL.gen); }
     if (this.mainTakesPart) this.chunksMain += this.k.teamClaim(this.ctlAt, g, this.tile);
