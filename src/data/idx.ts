@@ -6,7 +6,8 @@
 // Every problem is a DataError whose one-line message names the file. Byte offsets in messages count from
 // the start of the (decompressed, for .gz) IDX stream.
 
-import { readFileSync, statSync } from 'node:fs';
+import { constants } from 'node:buffer';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from './data-error.js';
 
@@ -58,6 +59,7 @@ export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
     return gunzipSync(bytes);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    if (e instanceof RangeError || err.code === 'ERR_BUFFER_TOO_LARGE') throw new DataError(file, `decompresses to more than ${tooBig()}`);
     const why = `${err.code ?? 'error'}: ${err.message}`;
     if (err.code === 'Z_BUF_ERROR' || /unexpected end/i.test(err.message)) {
       throw new DataError(file, `gzip stream is truncated (${why}); the ${bytes.length}-byte file is incomplete`);
@@ -66,8 +68,15 @@ export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
   }
 }
 
-/** Reads a file into memory; a missing or unreadable file becomes a DataError naming the path. */
-export function readBytes(file: string): Uint8Array {
+/** The largest array this Node.js holds, in words, for the refusals of larger files. */
+const tooBig = (): string => `the ${constants.MAX_LENGTH.toLocaleString('en-US')} bytes one array holds in this Node.js (${Math.floor(constants.MAX_LENGTH / 784).toLocaleString('en-US')} images of 28×28): split the images over several smaller sets`;
+
+/**
+ * Reads a file into memory; a missing or unreadable file becomes a DataError naming the path. Files above `chunk`
+ * bytes are read in pieces of that size, because one read call stops at 2 GiB; a file above the largest array
+ * (4 GiB in Node.js 20) is refused before anything is read.
+ */
+export function readBytes(file: string, chunk = 2 ** 30): Uint8Array {
   let st;
   try {
     st = statSync(file);
@@ -75,8 +84,21 @@ export function readBytes(file: string): Uint8Array {
     throw new DataError(file, 'file not found');
   }
   if (!st.isFile()) throw new DataError(file, 'is not a regular file');
+  if (st.size > constants.MAX_LENGTH) throw new DataError(file, `is ${st.size.toLocaleString('en-US')} bytes, above ${tooBig()}`);
   try {
-    return readFileSync(file);
+    if (st.size <= chunk) return readFileSync(file);
+    const out = Buffer.allocUnsafe(st.size);
+    const fd = openSync(file, 'r');
+    try {
+      for (let at = 0; at < st.size; ) {
+        const got = readSync(fd, out, at, Math.min(chunk, st.size - at), at);
+        if (got === 0) throw new Error(`it ended at byte ${at} of ${st.size}`);
+        at += got;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return out;
   } catch (e) {
     throw new DataError(file, `cannot read file (${(e as Error).message})`);
   }

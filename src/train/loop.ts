@@ -192,7 +192,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 async function createSimdTrainer(cfg: Config, shape: ModelShape, params: Params, opt: Adam, B: number, images: Uint8Array, hooks: TrainHooks): Promise<SimdTrainer> {
   const threads = cfg.runtime.threads || availableParallelism();
   const t = await SimdTrainer.create({ shape, params, opt, maxB: B, subsetSize: cfg.train.subsetSize, threads, images });
-  hooks.onMessage?.(`cpu trainer: wasm SIMD on ${threads} thread${threads === 1 ? '' : 's'}`);
+  hooks.onMessage?.(`cpu trainer: wasm SIMD on ${threads} thread${threads === 1 ? '' : 's'}${t.imagesInMemory ? '' : ' (the images do not fit its 4 GiB memory: this thread gathers each batch)'}`);
   return t;
 }
 

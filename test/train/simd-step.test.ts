@@ -125,3 +125,24 @@ describe('CPU trainer threads', () => {
     }
   });
 });
+
+describe('CPU trainer memory', () => {
+  it('keeps the images out of its shared memory when they do not fit under the cap, and gathers them on this thread to the same step', async () => {
+    const c: Case = { mode: 'uvhe', share: true, B: 17, m: 3 };
+    const { shape, images, rows, sub } = setup(c, 9);
+    const out = [];
+    for (const cap of [undefined, 1]) {
+      const params = createParams(shape, 7);
+      const bb = new BatchBuilder(images, N, P, c.B, c.m, shape.zDim, shape.cDim);
+      // a cap of 1 byte is below any layout: the images are left out, and the rest is allocated as needed
+      const t = await SimdTrainer.create({ shape, params, opt: new Adam(params, 1e-3), maxB: c.B, subsetSize: c.m, threads: 1, images, maxMemoryBytes: cap });
+      open.push(t);
+      expect(t.imagesInMemory).toBe(cap === undefined);
+      out.push(t.step(bb, rows, sub!.subsets, c.m, sub!.setSize, new Rng(12)));
+      await t.close();
+      disposeParams(params);
+    }
+    expect(out[1].loss).toEqual(out[0].loss);
+    expect(out[1].codes).toEqual(out[0].codes);
+  });
+});

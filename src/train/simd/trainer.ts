@@ -28,7 +28,13 @@ export interface SimdTrainerOptions {
   /** the team's chunk grain and whether this thread runs chunks too (team.ts TeamOptions) */
   grain?: number;
   mainTakesPart?: boolean;
+  /** the largest shared memory to allocate, in bytes (default: WebAssembly's 4 GiB); when the images do not fit
+   *  under it beside the weights and the batch, this thread gathers the pixels instead */
+  maxMemoryBytes?: number;
 }
+
+/** WebAssembly's 32-bit memory: 65,536 pages of 64 KiB. */
+const MAX_MEMORY_BYTES = 2 ** 32;
 
 export class SimdTrainer {
   private constructor(
@@ -46,6 +52,8 @@ export class SimdTrainer {
   ) {}
 
   get threads(): number { return this.team.threads; }
+  /** whether the images live in the shared memory (the team gathers each batch's pixels) */
+  get imagesInMemory(): boolean { return this.images !== null; }
   /** the largest batch the memory holds */
   get maxB(): number { return this.host.inv.length; }
 
@@ -61,11 +69,14 @@ export class SimdTrainer {
     const module = await compileTrainKernels();
     const probe = instantiateTrainKernels(module, createSharedMemory(1));
     const names = Object.keys(o.params);
-    const L = planLayout({
+    const plan = (imageBytes: number): TrainLayout => planLayout({
       shape: o.shape, maxB: o.maxB, maxU: o.maxB * Math.max(1, o.subsetSize), m: Math.max(1, o.subsetSize), threads: o.threads, base: probe.heapBase(),
       params: names.map((name) => { const [rows, cols] = o.params[name].shape; return { name, rows, cols: cols ?? 1 }; }),
-      packedBytes: (K, N) => probe.gemmPackedBytes(K, N), tileBytes: probe.gemmTileBytes(), imageBytes: o.images?.length ?? 0,
+      packedBytes: (K, N) => probe.gemmPackedBytes(K, N), tileBytes: probe.gemmTileBytes(), imageBytes,
     });
+    let L = plan(o.images?.length ?? 0);
+    const images = o.images && L.end <= (o.maxMemoryBytes ?? MAX_MEMORY_BYTES) ? o.images : null;
+    if (o.images && !images) L = plan(0);
     const memory = createSharedMemory(Math.ceil(L.end / 65536));
     const k = instantiateTrainKernels(module, memory);
     const team = new Team({ kernels: k, module, memory, threads: o.threads, ctl: L.ctl, packed: L.packed, tiles: L.tiles, grain: o.grain, mainTakesPart: o.mainTakesPart });
@@ -78,11 +89,11 @@ export class SimdTrainer {
       mixIdx: new Int32Array(memory.buffer, L.mixIdx, B * Math.max(1, o.subsetSize)), inv: view(L.inv, B),
       epsZ: view(L.epsZ, s.zDim * B), epsC: view(L.epsC, Math.max(1, s.cDim) * B),
     };
-    if (o.images) {
-      new Uint8Array(memory.buffer, L.images, o.images.length).set(o.images);
+    if (images) {
+      new Uint8Array(memory.buffer, L.images, images.length).set(images);
       f.set(FLOAT01_LUT, L.lut >> 2);
     }
-    const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host, o.images ?? null,
+    const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host, images,
       { ...host, rowsIdx: new Int32Array(memory.buffer, L.rowsIdx, B), uniqIdx: new Int32Array(memory.buffer, L.uniqIdx, U) });
     t.load();
     return t;
