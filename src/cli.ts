@@ -2,7 +2,7 @@
 // diverged (NaN/Inf), 130/143 stopped by SIGINT/SIGTERM after a checkpoint, 1 anything else.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
+import { ConfigError, dropRetiredKeys, helpText, jsonSchema, parseSetValue, resolveConfig, type Config } from './config.js';
 import { DataError } from './data/data-error.js';
 // Light modules only: tfjs (backend.ts, run.ts, compare.ts, recluster.ts) loads on demand in main(), so --help,
 // --print-config, --write-schema and config errors answer without it (test/cli-startup.test.ts checks).
@@ -142,6 +142,7 @@ export function parseCli(argv: string[]): ParsedCli {
       const shown = JSON.stringify(fileObj);
       throw new ConfigError(`config: ${source}: must hold a JSON object, got ${shown.length > 40 ? shown.slice(0, 37) + '...' : shown}`);
     }
+    if (fromRun) fileObj = dropRetiredKeys(fileObj as Record<string, unknown>, source);
   }
   const sets: Array<[string, unknown]> = (v.set ?? []).map((s) => {
     const eq = s.indexOf('=');

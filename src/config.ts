@@ -71,14 +71,8 @@ const SPEC = {
   'cluster.iters': key(int(1, 1000), 10, 'Lloyd iterations per KMeans relabel, warm-started from the previous centroids.'),
   'cluster.batchSize': key(int(1), 1024, 'Mini-batch size of online KMeans updates (cluster.refit "online").'),
   'cluster.simd': key(oneOf('auto', 'relaxed', 'strict'), 'auto', 'Kernel build of the pool: relaxed = fused multiply-adds, strict = bit-identical to TypeScript, auto = relaxed where supported.'),
-  'cluster.weighting': key(oneOf('fixed', 'anneal', 'gradient', 'mi'), 'fixed', 'Distance weights of z and c: fixed (cluster.weights), anneal (from → to), gradient (‖∂L/∂z‖ vs ‖∂L/∂c‖) or mi (each dimension\'s rate).'),
-  'cluster.weights.z': key(num(0), 1, 'Weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|² (cluster.weighting "fixed").'),
-  'cluster.weights.c': key(num(0), 1, 'Weight of c in the clustering distance (cluster.weighting "fixed").'),
-  'cluster.anneal.from.z': key(num(0), 1, 'Annealed z weight at the first relabel.'),
-  'cluster.anneal.from.c': key(num(0), 0.1, 'Annealed c weight at the first relabel.'),
-  'cluster.anneal.to.z': key(num(0), 0.1, 'Annealed z weight from epoch cluster.anneal.epochs on.'),
-  'cluster.anneal.to.c': key(num(0), 1, 'Annealed c weight from epoch cluster.anneal.epochs on.'),
-  'cluster.anneal.epochs': key(int(0), 0, 'Epochs over which the annealed weights move linearly (0 = all of train.epochs).'),
+  'cluster.weights.z': key(num(0), 1, 'Weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|².'),
+  'cluster.weights.c': key(num(0), 1, 'Weight of c in the clustering distance.'),
 
   'eval.every': key(int(0), 1, 'Evaluate on the test split every N epochs, and always after the last (0 = never).'),
   'eval.limit': key(int(0), 0, 'Test examples used for evaluation (0 = all).'),
@@ -243,6 +237,19 @@ export function resolveConfig(fileObj: unknown, sets: Array<[string, unknown]> =
   problems.push(...crossKeyProblems(c));
   if (problems.length) throw new ConfigError(problems.join('\n'), problems);
   return deepFreeze(c);
+}
+
+/** A run folder's config.json as written by an older version: keys that no longer exist are dropped where they
+ *  asked for the one behaviour that remains (cluster.weighting "fixed" and its unused anneal schedule), and refused
+ *  in one line where they asked for another. */
+export function dropRetiredKeys(obj: Record<string, unknown>, source: string): Record<string, unknown> {
+  const cluster = obj.cluster;
+  if (!cluster || typeof cluster !== 'object' || Array.isArray(cluster)) return obj;
+  const { weighting, anneal, ...rest } = cluster as Record<string, unknown>;
+  if (weighting !== undefined && weighting !== 'fixed') {
+    throw new ConfigError(`config: ${source}: cluster.weighting ${JSON.stringify(weighting)} is no longer supported (the clustering distance weighs z and c by cluster.weights)`);
+  }
+  return weighting === undefined && anneal === undefined ? obj : { ...obj, cluster: rest };
 }
 
 function deepFreeze<T>(o: T): T {

@@ -24,8 +24,6 @@ export interface ReclusterResult {
   labels: Int32Array;
 }
 
-// Keys that decide the per-dimension weights; while none differs from the run's, its final weights are reused.
-const WEIGHT_KEYS = ['weights', 'weighting', 'anneal'] as const;
 
 export async function recluster(cfg: Config, runDir: string, ran?: Config): Promise<ReclusterResult> {
   const source = join(runDir, 'checkpoint.bin');
@@ -44,14 +42,10 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   const codes = stored ?? await vaeCodesFromCheckpoint(cfg, ck, split.train);
   const d = isVae ? cfg.model.zDim : cfg.model.zDim + cfg.model.cDim;
   if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
-  // The run's final weights unless a weighting key was changed (then they are recomputed as at the last epoch;
-  // mi weighting then has no rates to use and weighs by variance only).
-  const same = !isVae && ran && WEIGHT_KEYS.every((key) => JSON.stringify(ran.cluster[key]) === JSON.stringify(cfg.cluster[key]));
+  // The run's final weights unless cluster.weights was changed.
+  const same = !isVae && ran && JSON.stringify(ran.cluster.weights) === JSON.stringify(cfg.cluster.weights);
   const storedW = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
-  const weights = isVae ? null : same && storedW ? storedW : clusterDimWeights(cfg.cluster, {
-    epoch: cfg.train.epochs, epochs: cfg.train.epochs, codes, n, dz: cfg.model.zDim, dc: cfg.model.cDim, rates: null,
-    grad: (ck.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null,
-  }).w;
+  const weights = isVae ? null : same && storedW ? storedW : clusterDimWeights(cfg.cluster, cfg.model.zDim, cfg.model.cDim).w;
   // The final rule runs on a SIMD pool of its own, as in the run (its f32 distances decide near-ties among the
   // neighbours the same way; TypeScript's f64 ones can swap a tied K-th neighbour).
   const out: FinalScores = await finalScores(cfg, { engine: null, codes: { rows: codes, n, d }, k, trainWeights: isVae ? null : weights }, labels);

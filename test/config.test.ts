@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { closestKey, ConfigError, helpText, jsonSchema, resolveConfig, SCHEMA, type Config } from '../src/config.js';
+import { parseCli } from '../src/cli.js';
 
 const bad: Array<[string, unknown, Array<[string, unknown]>, RegExp]> = [
   ['unknown top-level key', { mdoe: 'vae' }, [], /unknown key mdoe \(did you mean mode\?\)/],
@@ -78,8 +79,8 @@ describe('resolveConfig', () => {
     expect(committed).toBe(JSON.stringify(jsonSchema(), null, 2) + '\n');
   });
 
-  it('has the 46 keys, each documented in one short sentence', () => {
-    expect(Object.keys(SCHEMA)).toHaveLength(46);
+  it('has the 40 keys, each documented in one short sentence', () => {
+    expect(Object.keys(SCHEMA)).toHaveLength(40);
     for (const [k, s] of Object.entries(SCHEMA)) {
       expect(s.doc.length, k).toBeLessThanOrEqual(200);
       expect(s.doc, k).not.toMatch(/experiments\/|README|issue/);
@@ -208,10 +209,35 @@ describe('the Config type', () => {
   it('is derived from the schema: dotted keys nest, enums are literal unions', () => {
     expectTypeOf<Config['mode']>().toEqualTypeOf<'vae' | 'vhe' | 'uvhe'>();
     expectTypeOf<Config['eval']>().toEqualTypeOf<{ every: number; limit: number; finalK: number; embed: 'spectral' | 'umap' | 'none'; space: 'zc' | 'z' | 'c' }>();
-    expectTypeOf<Config['cluster']['anneal']>().toEqualTypeOf<{ from: { z: number; c: number }; to: { z: number; c: number }; epochs: number }>();
+    expectTypeOf<Config['cluster']['weights']>().toEqualTypeOf<{ z: number; c: number }>();
     expectTypeOf<Config['train']['includeSelf']>().toEqualTypeOf<boolean>();
     expectTypeOf<Config['data']['dir']>().toEqualTypeOf<string>();
     expectTypeOf<keyof Config>().toEqualTypeOf<'name' | 'mode' | 'seed' | 'outDir' | 'data' | 'model' | 'train' | 'cluster' | 'eval' | 'checkpoint' | 'runtime'>();
     expect(Object.keys(resolveConfig({})).sort()).toEqual(['checkpoint', 'cluster', 'data', 'eval', 'mode', 'model', 'name', 'outDir', 'runtime', 'seed', 'train']);
+  });
+});
+
+describe('a run folder written with retired keys', () => {
+  const folder = (cluster: Record<string, unknown>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'uvhe-retired-'));
+    const cfg = JSON.parse(JSON.stringify(resolveConfig({}))) as Record<string, Record<string, unknown>>;
+    cfg.cluster = { ...cfg.cluster, ...cluster };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+    return dir;
+  };
+  const anneal = { from: { z: 1, c: 0.1 }, to: { z: 0.1, c: 1 }, epochs: 0 };
+
+  it('resumes and re-clusters when the retired keys asked for the fixed weights that remain', () => {
+    const dir = folder({ weighting: 'fixed', anneal, weights: { z: 1, c: 2 } });
+    for (const flag of ['--resume', '--recluster']) expect(parseCli([flag, dir]).cfg.cluster.weights).toEqual({ z: 1, c: 2 });
+    // a user's own config gets no such allowance
+    expect(() => parseCli(['--config', join(dir, 'config.json')])).toThrow(/unknown key cluster\.weighting/);
+  });
+
+  it('is refused in one line naming the file when they asked for another weighting', () => {
+    const dir = folder({ weighting: 'mi', anneal });
+    let m = '';
+    try { parseCli(['--resume', dir]); } catch (e) { expect(e).toBeInstanceOf(ConfigError); m = (e as Error).message; }
+    expect(m).toBe(`config: ${join(dir, 'config.json')}: cluster.weighting "mi" is no longer supported (the clustering distance weighs z and c by cluster.weights)`);
   });
 });

@@ -198,8 +198,8 @@ function nearestMeans(codes: Float32Array, o: { means: Float32Array; k: number; 
 }
 
 /** An epoch's evaluation as metrics: test nats, gradient norms and (uvhe) the test split's cluster scores against
- *  its true labels; lastGrad feeds cluster.weighting "gradient". */
-export function evaluationRecord(ev: EvalResult, testLabels: Int32Array | null, k: number): { rec: Record<string, number | null>; lastGrad: { z: number; c: number } | null } {
+ *  its true labels. */
+export function evaluationRecord(ev: EvalResult, testLabels: Int32Array | null, k: number): { rec: Record<string, number | null> } {
   const noC = Number.isNaN(ev.gradC);
   const rec: Record<string, number | null> = {
     'test/total': ev.total, 'test/bce': ev.bce, 'test/klZ': ev.klZ, 'test/klC': ev.klC, 'test/klCWeighted': ev.klCWeighted,
@@ -210,5 +210,5 @@ export function evaluationRecord(ev: EvalResult, testLabels: Int32Array | null, 
     rec['cluster/testNmi'] = nmi(tl, ev.testClusters);
     rec['cluster/testAcc'] = clusterAccuracy(tl, ev.testClusters, k).accuracy;
   }
-  return { rec, lastGrad: noC ? null : { z: ev.gradZ, c: ev.gradC } };
+  return { rec };
 }

@@ -90,11 +90,10 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
 
   const state: TrainerState = { cfg, n: data.n, params, opt, rng, perm, samplerRng: trueSampler?.rng.s ?? null, engine };
   const counters = { globalStep: 0, skipped: 0 };
-  let lastGrad: { z: number; c: number } | null = null;
   let startEpoch = 1, startStep = 0, carried: PartialEpoch | null = null;
   if (resume) {
     const r = await restore(resume, state);
-    ({ startEpoch, startStep, carried, lastGrad } = r);
+    ({ startEpoch, startStep, carried } = r);
     counters.globalStep = r.globalStep;
     await relabeler?.restore(r);
     hooks.onMessage?.(`resumed at epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''} (global step ${r.globalStep})`);
@@ -102,7 +101,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   let final: FinalClustering | null = null;
   const checkpoint = async (epochDone: number, stepInEpoch: number, partial: PartialEpoch | null): Promise<void> => {
     const data = await snapshot(state, {
-      epochDone, stepInEpoch, globalStep: counters.globalStep, partial, lastGrad,
+      epochDone, stepInEpoch, globalStep: counters.globalStep, partial,
       dimWeights: relabeler?.dimWeights ?? null, bgPending: relabeler?.pending() ?? false,
       final: final ? { labels: final.labels, k: final.k } : null,
     });
@@ -133,7 +132,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
       // uvhe: relabel the codes this epoch wrote; these labels drive the next epoch
       let waitMs = 0;
       if (relabeler) {
-        const r = await watchPhase(relabeler.atEpochEnd(epoch, steps.rates, lastGrad), `relabel of epoch ${epoch}`, watch, () => engine!.close({ abort: true }));
+        const r = await watchPhase(relabeler.atEpochEnd(epoch), `relabel of epoch ${epoch}`, watch, () => engine!.close({ abort: true }));
         Object.assign(rec, r.rec);
         waitMs = r.waitMs;
       }
@@ -153,7 +152,6 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
         }, simd ? simdEvalExec(simd, { shape, train: data, test, subsetSize: m }) : undefined);
         const er = evaluationRecord(ev, test.labels, cfg.cluster.k);
         Object.assign(rec, er.rec);
-        lastGrad = er.lastGrad;
         rec['time/eval'] = (performance.now() - tEval) / 1000;
       }
       if (evalDue && epoch === E && data.labels && cfg.mode !== 'vhe') {

@@ -1,5 +1,5 @@
 // The relabel policy of uvhe (cluster.refit): when the pseudo-labels are refitted to the codes an epoch wrote,
-// with which per-dimension weights (cluster.weighting), and, in the background, at most one refit in flight.
+// with the per-dimension weights of cluster.weights, and, in the background, at most one refit in flight.
 import type { Config } from '../config.js';
 import type { ClusterEngine, RelabelOptions, RelabelResult } from '../cluster/engine.js';
 import { clusterAccuracy, emptyClusters, nmi } from '../eval/metrics.js';
@@ -97,12 +97,9 @@ export class Relabeler {
     this.launch(this.refit(r.startEpoch - 1, this.dimW, this.dimW ?? undefined, true));
   }
 
-  /**
-   * The relabel at the end of `epoch`, given the epoch's mean rate per code dimension (nats) and the latest
-   * evaluation's gradient norms: its metrics and the ms the trainer waited on the engine since the last call.
-   */
-  async atEpochEnd(epoch: number, rates: Float32Array, lastGrad: { z: number; c: number } | null): Promise<{ rec: MetricsRecord; waitMs: number }> {
-    const { cfg, engine, n, dz, dc } = this.o;
+  /** The relabel at the end of `epoch`: its metrics and the ms the trainer waited on the engine since the last call. */
+  async atEpochEnd(epoch: number): Promise<{ rec: MetricsRecord; waitMs: number }> {
+    const { cfg, engine, dz, dc } = this.o;
     const defer = this.background && epoch < cfg.train.epochs;
     const rec: MetricsRecord = {};
     if (defer && this.inFlight && !this.settled) {
@@ -115,8 +112,7 @@ export class Relabeler {
     const stepWaits = engine.takeWaitMs();
     let landed = !this.background;
     if (this.inFlight) { this.rel = await this.inFlight; this.inFlight = null; landed = true; }
-    const codes = await engine.readCodes();
-    const dw = clusterDimWeights(cfg.cluster, { epoch, epochs: cfg.train.epochs, codes, n, dz, dc, rates, grad: lastGrad });
+    const dw = clusterDimWeights(cfg.cluster, dz, dc);
     // new weights only when they changed: the pool's distance bounds survive a relabel with the same weights
     const changed = !this.dimW || dw.w.some((v, j) => v !== this.dimW![j]);
     this.dimW = dw.w;

@@ -35,9 +35,8 @@ export interface SnapshotPoint {
   stepInEpoch: number;
   globalStep: number;
   partial: PartialEpoch | null;
-  /** the clustering's per-dimension weights (null: all 1) and the latest evaluation's gradient norms */
+  /** the clustering's per-dimension weights (null: all 1) */
   dimWeights: Float32Array | null;
-  lastGrad: { z: number; c: number } | null;
   /** a background relabel is in flight or starts right after this checkpoint (the engine's snapshot is then the
    *  state it started from); a resumed run starts one on the restored codes */
   bgPending: boolean;
@@ -60,7 +59,7 @@ export async function snapshot(t: TrainerState, at: SnapshotPoint): Promise<Chec
   return {
     meta: {
       epoch: at.epochDone, stepInEpoch: at.stepInEpoch, step: at.globalStep, adamT: st.t, rng: t.rng.getState(), partial: at.partial,
-      mode: t.cfg.mode, n: t.n, lastGrad: at.lastGrad, bgPending: at.bgPending, finalK: at.final?.k ?? null,
+      mode: t.cfg.mode, n: t.n, bgPending: at.bgPending, finalK: at.final?.k ?? null,
     },
     arrays,
   };
@@ -74,7 +73,6 @@ export interface Restored {
   /** the loss sums of the epoch the checkpoint stopped inside (null at an epoch boundary) */
   carried: PartialEpoch | null;
   dimWeights: Float32Array | null;
-  lastGrad: { z: number; c: number } | null;
   bgPending: boolean;
 }
 
@@ -102,7 +100,6 @@ export async function restore(ck: CheckpointData, t: TrainerState): Promise<Rest
   return {
     startEpoch: meta.epoch + 1, startStep: mid ? meta.stepInEpoch : 0, globalStep: meta.step, carried: mid ? meta.partial : null,
     dimWeights: (ck.arrays['cluster/dimWeights'] as Float32Array | undefined) ?? null,
-    lastGrad: (ck.meta.lastGrad as { z: number; c: number } | null | undefined) ?? null,
     bgPending: ck.meta.bgPending === true,
   };
 }
