@@ -6,14 +6,17 @@
 //                     of blob codes (comma-separated), where the exact graph is timed only up to BENCH_KNN_EXACT_MAX
 //                     rows (default 60,000) and predicted above it from the n² model, and recall is measured on
 //                     BENCH_KNN_QUERIES (default 300) rows by brute force; BENCH_KNN_PROBES=4,8,… sweeps the cells
-//                     probed on the real codes.
+//                     probed on the real codes. BENCH_KNN_STORE=runs/<name> takes a uvhe run's trained code store
+//                     (its checkpoint's [z‖c], d = 40) as the real codes instead of the PCA codes.
 //   BENCH_ONLY=scale  a whole training relabel (cluster.embed spectral, in the background) and the final rule
 //                     (eval.embed umap) of BENCH_SCALE_N (default 1,000,000) blob codes of d = 40, k = 10, with the
 //                     peak RSS; and on the same 60,000 codes as above, the rule on its default subsample and on a
 //                     smaller one (BENCH_SUBSAMPLE, default 20,000; 0 skips this part) against the rule on all
 //                     codes (accuracy).
-// Writes bench/results/knn.json, bench/results/scale-<n>.json (first part) and bench/results/scale.json (second).
+// Writes bench/results/knn.json (knn-store.json with BENCH_KNN_STORE), bench/results/scale-<n>.json (first part) and
+// bench/results/scale.json (second).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RULE_SAMPLE, sampleRows, type AnnOptions } from '../src/cluster/ann.js';
 import { PoolEngine } from '../src/cluster/pool.js';
@@ -23,12 +26,23 @@ import { readIdxImages, readIdxLabels } from '../src/data/idx.js';
 import { gaussianBlobs } from '../src/data/synthetic-codes.js';
 import { clusterAccuracy, nmi } from '../src/eval/metrics.js';
 import { graphRule } from '../src/eval/rules.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const K = 50, d = 40, k = 10, WORKERS = 2;
 type Log = (s: string) => void;
 
 /** 60,000 codes with their classes, and what they are. */
+/** The knn bench's real codes: a run's trained store (BENCH_KNN_STORE), else realCodes. */
+function knnCodes(log: Log): { codes: Float32Array; n: number; what: string } {
+  const store = process.env.BENCH_KNN_STORE;
+  if (!store) return realCodes(log);
+  const codes = loadCheckpoint(join(store, 'checkpoint.bin')).arrays['engine/codes'] as Float32Array | undefined;
+  if (!codes || codes.length % d !== 0) throw new Error(`BENCH_KNN_STORE: ${store}/checkpoint.bin holds no code store of d = ${d}`);
+  log(`knn: codes = the trained code store of ${store} (${codes.length / d} codes)`);
+  return { codes, n: codes.length / d, what: `trained uvhe code store (${store})` };
+}
+
 function realCodes(log: Log): { codes: Float32Array; labels: Int32Array; n: number; what: string } {
   if (!existsSync(`${FASHION}/train-images-idx3-ubyte.gz`)) {
     const b = gaussianBlobs({ n: 60_000, d, k, seed: 1 });
@@ -133,7 +147,7 @@ async function probeSweep(codes: Float32Array, n: number, probes: number[], log:
 }
 
 export async function runKnnBench(log: Log = console.log): Promise<void> {
-  const real = realCodes(log);
+  const real = knnCodes(log);
   const rows: Array<GraphRow & { codes: string }> = [{ codes: real.what, ...(await graphPair(real.codes, real.n, Infinity, log, 'real')) }];
   const sweep = await probeSweep(real.codes, real.n, (process.env.BENCH_KNN_PROBES ?? '').split(',').filter((s) => s !== '').map(Number), log);
   const exactMax = Number(process.env.BENCH_KNN_EXACT_MAX ?? 60_000);
@@ -146,7 +160,7 @@ export async function runKnnBench(log: Log = console.log): Promise<void> {
   const timed = rows.filter((r) => r.exactMs !== null).at(-1)!;
   const predicted = rows.filter((r) => r.exactMs === null).map((r) => ({ n: r.n, exactMs: timed.exactMs! * (r.n / timed.n) ** 2 }));
   for (const p of predicted) log(`knn n=${p.n}: exact predicted ${(p.exactMs / 1000).toFixed(0)} s (n² from n=${timed.n})`);
-  save('knn.json', { K, d, workers: WORKERS, rows, probes: sweep, exactPredicted: predicted });
+  save(process.env.BENCH_KNN_STORE ? 'knn-store.json' : 'knn.json', { K, d, workers: WORKERS, rows, probes: sweep, exactPredicted: predicted });
 }
 
 export async function runScaleBench(log: Log = console.log): Promise<void> {
