@@ -22,6 +22,8 @@ export class WorkerPool {
   /** times a worker died and its task was re-run */
   restarts = 0;
   private closing = false;
+  /** an error Piscina reported outside any task; the next run() rejects with it */
+  private failure: Error | null = null;
 
   /** `workers` threads, each instantiating the kernels of init.module against init.memory once. */
   constructor(init: WorkerInit, readonly workers: number) {
@@ -30,6 +32,10 @@ export class WorkerPool {
       filename: spec.filename, execArgv: spec.execArgv, workerData: init,
       minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1,
     });
+    // Piscina emits 'error' for a worker's answer to a task it no longer tracks: after a failed run tears the pool
+    // down mid-task, that answer is expected and dropped. Unheard, the event would crash the process with a stack
+    // trace and hide the run's own error.
+    this.piscina.on('error', (e: Error) => { if (!this.closing) this.failure ??= e; });
   }
 
   /** Run a task on a worker. If the worker dies under it, Piscina starts a replacement (minThreads) and the task
@@ -37,6 +43,7 @@ export class WorkerPool {
    *  repeat (assign re-zeroes its partial sums; bounds only loosen; writes and the index are overwritten; a
    *  repeated sample draws afresh). */
   async run<T extends Task>(task: T): Promise<ResultOf<T>> {
+    if (this.failure) throw this.failure;
     for (;;) {
       try {
         const p = this.piscina.run(task) as Promise<ResultOf<T>>;
