@@ -28,16 +28,16 @@ const SHAPE: ModelShape = { mode: 'uvhe', pixels: P, hidden: 512, zDim: 20, cDim
 
 interface Row { backend: string; threads: number; variant: string; msPerStep: number; examplesPerSec: number; gflops: number; peakFraction: number }
 
-/** FLOPs of one uvhe step with B examples and U distinct subset rows (see the header). */
+/** FLOPs of one uvhe step with B examples and U distinct subset rows (see the header): c feeds only p(z|c). */
 export function stepFlops(s: ModelShape, B: number, U: number): number {
   const P = s.pixels, H = s.hidden, H2 = 2 * H, dz = s.zDim, dc = s.cDim;
   const mm = (m: number, n: number, k: number): number => 2 * m * n * k;
   const heads = (d: number): number => 3 * 2 * mm(d, B, H); // forward, dW and dh of two [d, H] blocks
   const lin = (out: number, inp: number, n: number, dx: boolean): number => mm(out, n, inp) * (dx ? 3 : 2);
   return lin(H2, P, U, false) + 2 * mm(H2, B, U) + heads(dc) // q(c|D): encoder on U rows, averaging, heads
-    + lin(H2, P, B, false) + lin(H2, dc, B, true) + heads(dz) // q(z|c,x)
+    + lin(H2, P, B, false) + heads(dz) // q(z|x)
     + lin(H2, dc, B, true) + heads(dz) // p(z|c)
-    + lin(H, dz, B, true) + lin(H, dc, B, true) + lin(P, H, B, true); // p(x|z,c)
+    + lin(H, dz, B, true) + lin(P, H, B, true); // p(x|z)
 }
 
 interface Fixture { images: Uint8Array; labels: Int32Array; index: ReturnType<typeof buildClusterIndex> }

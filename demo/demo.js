@@ -140,16 +140,18 @@ function drawImages(canvas, px, m, vmax, perRow = m) {
   ctx.drawImage(tile, 0, 0, canvas.width, canvas.width * tile.height / tile.width);
 }
 
-/** Codes of x [1, P]: z (and c for vhe/uvhe), as the API's encode: c = mean of q(c|{x}), z = mean of q(z|c, x). */
+/** Codes of x [1, P]: z (and c for vhe/uvhe), as the API's encode: c = mean of q(c|{x}), z = mean of q(z|c, x)
+ *  (vhe) or q(z|x) (uvhe, vae): the model's inputs say which. */
 function encode(xt) {
   const { encoderZ, encoderCMember, encoderCHeads } = state.nets;
   if (!encoderCMember) return { z: encoderZ.predict(xt)[0], c: null };
   const c = encoderCHeads.predict(encoderCMember.predict(xt))[0];
-  return { z: encoderZ.predict([xt, c])[0], c };
+  return { z: encoderZ.predict(encoderZ.inputs.length === 2 ? [xt, c] : xt)[0], c };
 }
 
 function decode(z, c) {
-  return state.nets.decoder.predict(c ? tf.concat([z, c], 1) : z);
+  const readsC = c && state.nets.decoder.inputs[0].shape[1] === z.shape[1] + c.shape[1];
+  return state.nets.decoder.predict(readsC ? tf.concat([z, c], 1) : z);
 }
 
 function b64bytes(s) {

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { Split } from './data/dataset.js';
 import { loadCheckpoint, type CheckpointData } from './train/checkpoint.js';
 import { RunFolderError } from './run-folder.js';
+import { readsClassCode } from './model/vhe.js';
 
 /** Config keys that --resume may change (--set): how long and how fast it trains on, what it logs and evaluates,
  *  how often it checkpoints, and where it computes. Every other key must equal the run's config.json; outDir and
@@ -112,6 +113,9 @@ export function checkCheckpointConfig(ck: CheckpointData, cfg: Config): void {
     if (key === 'cDim' && cfg.mode === 'vae') continue; // unused in vae mode
     const had = shape[key];
     if (had !== undefined && had !== cfg.model[key]) mismatch(`model.${key}`, had, cfg.model[key]);
+  }
+  if (!readsClassCode(cfg.mode) && ck.arrays['param/encZ/Wc']) {
+    throw new RunFolderError(`resume: the checkpoint's ${cfg.mode} networks read c in q(z|c,x) and p(x|z,c), and ${cfg.mode}'s networks read c only in the prior p(z|c), so the run cannot be resumed (its model/ folder still encodes and assigns new images)`);
   }
   const k = m.k ?? shapesFromArrays(ck).k;
   if (cfg.mode === 'uvhe' && k !== undefined && k !== cfg.cluster.k) mismatch('cluster.k', k, cfg.cluster.k);

@@ -55,7 +55,7 @@ function read(fn: () => tf.Tensor[]): Float32Array[] {
 /** Rows per predict call: bounds the activations ([B, 2H] floats) held at once. */
 const CHUNK = 1024;
 
-/** B×dz means of q(z|c,x) and B×dc means of q(c|D = {x}) (null for a vae) of B images x (B×P floats in [0, 1]). */
+/** B×dz means of q(z|c,x) (uvhe, vae: q(z|x)) and B×dc means of q(c|D = {x}) (null for a vae) of B images x (B×P floats in [0, 1]). */
 export function encodeInductive(nets: RunNetworks, s: ModelShape, x: Float32Array): { z: Float32Array; c: Float32Array | null } {
   const B = x.length / s.pixels;
   const z = new Float32Array(B * s.zDim), c = s.cDim ? new Float32Array(B * s.cDim) : null;
@@ -67,7 +67,8 @@ export function encodeInductive(nets: RunNetworks, s: ModelShape, x: Float32Arra
       // q(c|D) averages the member network's hidden units over D; with D = {x} that mean is x's own h
       const h = nets.encoderCMember!.predict(xt) as tf.Tensor;
       const muC = (nets.encoderCHeads!.predict(h) as tf.Tensor[])[0]!;
-      return [(nets.encoderZ.predict([xt, muC]) as tf.Tensor[])[0]!, muC];
+      const zIn = nets.encoderZ.inputs.length === 2 ? [xt, muC] : xt; // vhe's q(z|c,x) reads c, uvhe's q(z|x) not
+      return [(nets.encoderZ.predict(zIn) as tf.Tensor[])[0]!, muC];
     });
     z.set(zc!, b0 * s.zDim);
     if (c && cc) c.set(cc, b0 * s.cDim);
@@ -80,7 +81,9 @@ export function decodeMeans(nets: RunNetworks, s: ModelShape, z: Float32Array, c
   const B = z.length / s.zDim;
   return read(() => {
     const zt = tf.tensor2d(z, [B, s.zDim]);
-    const inp = c ? tf.concat([zt, tf.tensor2d(c, [B, s.cDim])], 1) : zt;
+    // vhe's p(x|z,c) reads [z‖c]; uvhe's and vae's p(x|z) read z (the decoder's input width says which)
+    const readsC = c !== null && nets.decoder.inputs[0]!.shape[1] === s.zDim + s.cDim;
+    const inp = readsC ? tf.concat([zt, tf.tensor2d(c, [B, s.cDim])], 1) : zt;
     return [nets.decoder.predict(inp) as tf.Tensor];
   })[0]!;
 }

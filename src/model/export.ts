@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend.js';
-import type { Params, ModelShape } from './vhe.js';
+import { readsClassCode, type Params, type ModelShape } from './vhe.js';
 import { ASSIGN_K, looAgreement, writeClusterState, type ClusterHeader, type ClusterState, type LabelSource } from '../assign.js';
 import { clusterAccuracy } from '../eval/metrics.js';
 import type { RunNetworks } from '../apply/networks.js';
@@ -64,27 +64,27 @@ function heads(h: ReturnType<ReturnType<typeof dense>['apply']>, s: ModelShape, 
 export function buildExportModels(s: ModelShape, p: Params): Record<string, LayersModel> {
   const P = s.pixels, H2 = 2 * s.hidden, models: Record<string, LayersModel> = {};
   const set: Array<() => void> = [];
-  const hasC = s.mode !== 'vae';
-  // decoder: [z‖c] → H relu → P sigmoid (pixel probabilities)
+  const hasC = s.mode !== 'vae', readC = readsClassCode(s.mode);
+  // decoder: [z‖c] (vhe; uvhe and vae: z) → H relu → P sigmoid (pixel probabilities)
   {
-    const inp = tf.input({ shape: [s.zDim + s.cDim], name: 'zc' });
+    const inp = tf.input({ shape: [s.zDim + (readC ? s.cDim : 0)], name: readC ? 'zc' : 'z' });
     const l1 = dense(s.hidden, 'relu', 'dec_hidden'), l2 = dense(P, 'sigmoid', 'dec_pixels');
     models.decoder = tf.model({ inputs: inp, outputs: l2.apply(l1.apply(inp)) as tf.SymbolicTensor, name: 'decoder' });
     set.push(() => {
-      l1.setWeights([kernelOf(hasC ? [host(p, 'dec/Wz'), host(p, 'dec/Wc')] : [host(p, 'dec/Wz')]), tf.tensor1d(host(p, 'dec/b1').data)]);
+      l1.setWeights([kernelOf(readC ? [host(p, 'dec/Wz'), host(p, 'dec/Wc')] : [host(p, 'dec/Wz')]), tf.tensor1d(host(p, 'dec/b1').data)]);
       l2.setWeights([kernelOf([host(p, 'dec/W2')]), tf.tensor1d(host(p, 'dec/b2').data)]);
     });
   }
-  // q(z|c,x): inputs x [P] (and c [dc]) → [mean, log-std] of z
+  // q(z|c,x): inputs x [P] (and, vhe, c [dc]) → [mean, log-std] of z
   {
     const x = tf.input({ shape: [P], name: 'x' });
-    const c = hasC ? tf.input({ shape: [s.cDim], name: 'c' }) : null;
+    const c = readC ? tf.input({ shape: [s.cDim], name: 'c' }) : null;
     const joined = c ? tf.layers.concatenate({ name: 'encZ_xc' }).apply([x, c]) : x;
     const l1 = dense(H2, 'relu', 'encZ_hidden');
     const h = l1.apply(joined);
     const outs = heads(h as never, s, p, 'encZ', s.zDim, set);
     models.encoderZ = tf.model({ inputs: c ? [x, c] : [x], outputs: outs as tf.SymbolicTensor[], name: 'encoderZ' });
-    set.push(() => l1.setWeights([kernelOf(hasC ? [host(p, 'encZ/Wx'), host(p, 'encZ/Wc')] : [host(p, 'encZ/Wx')]), tf.tensor1d(host(p, 'encZ/b1').data)]));
+    set.push(() => l1.setWeights([kernelOf(readC ? [host(p, 'encZ/Wx'), host(p, 'encZ/Wc')] : [host(p, 'encZ/Wx')]), tf.tensor1d(host(p, 'encZ/b1').data)]));
   }
   if (hasC) {
     // q(c|D) in two parts, because it averages over D in between: encoderCMember maps one image of D to its

@@ -1,5 +1,5 @@
 // The VHE objective in nats per example (the seed's calc_loss, averaged over the batch instead of summed):
-//   BCE(x, x̂) summed over pixels + KL(q(z|c,x) ‖ p(z|c)) + KL(q(c|D) ‖ N(0,I)) / |X_x|.
+//   BCE(x, x̂) summed over pixels + KL(q(z|c,x) ‖ p(z|c)) + KL(q(c|D) ‖ N(0,I)) / |X_x| (uvhe: q(z|x)).
 import { tf } from '../backend.js';
 import type { Tensor1D, Tensor2D, Scalar } from '@tensorflow/tfjs-core';
 import type { Forward, Gauss } from './vhe.js';

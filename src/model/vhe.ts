@@ -53,6 +53,16 @@ function initBias(rng: Rng, fanIn: number, outDim: number, name: string, params:
   params[name] = tf.variable(tf.tensor2d(b, [outDim, 1]), true); // a column: broadcasts over the B columns
 }
 
+/**
+ * Whether q(z|·) and p(x|·) read c. The vhe (the seed's networks) infers z from [x‖c] and decodes [z‖c]: c comes
+ * from x's true class. A uvhe's c comes from a pseudo-class, and its clusters are refitted on z; there c shapes
+ * only the prior p(z|c) (c → z → x, as in the Neural Statistician), so z stays a whole code of x that the prior
+ * pulls towards its cluster, instead of a residual given a cluster that may be wrong.
+ */
+export function readsClassCode(mode: Mode): boolean {
+  return mode === 'vhe';
+}
+
 export function createParams(s: ModelShape, seed: number): Params {
   const rng = new Rng(seed);
   const p: Params = {};
@@ -63,10 +73,10 @@ export function createParams(s: ModelShape, seed: number): Params {
     initLinear(rng, P, P, H2, 'encC/W1', p); initBias(rng, P, H2, 'encC/b1', p);
     initHeads(rng, H, s.cDim, 'encC', p);
   }
-  // q(z|c,x): input [x‖c]; the first layer is split into an x part and a c part (no concat)
-  const zIn = P + s.cDim;
+  // q(z|c,x): input [x‖c] (vhe; uvhe and vae: x alone); the first layer is split into an x part and a c part
+  const readC = readsClassCode(s.mode), zIn = P + (readC ? s.cDim : 0);
   initLinear(rng, zIn, P, H2, 'encZ/Wx', p);
-  if (hasC) initLinear(rng, zIn, s.cDim, H2, 'encZ/Wc', p);
+  if (readC) initLinear(rng, zIn, s.cDim, H2, 'encZ/Wc', p);
   initBias(rng, zIn, H2, 'encZ/b1', p);
   initHeads(rng, H, s.zDim, 'encZ', p);
   if (hasC) {
@@ -74,10 +84,11 @@ export function createParams(s: ModelShape, seed: number): Params {
     initLinear(rng, s.cDim, s.cDim, H2, 'prior/W1', p); initBias(rng, s.cDim, H2, 'prior/b1', p);
     initHeads(rng, H, s.zDim, 'prior', p);
   }
-  // p(x|z,c): input [z‖c] split the same way, then H → P logits (the sigmoid lives in the BCE)
-  const dIn = s.zDim + s.cDim;
+  // p(x|z,c): input [z‖c] (vhe; uvhe and vae: z alone) split the same way, then H → P logits (the sigmoid lives
+  // in the BCE)
+  const dIn = s.zDim + (readC ? s.cDim : 0);
   initLinear(rng, dIn, s.zDim, H, 'dec/Wz', p);
-  if (hasC) initLinear(rng, dIn, s.cDim, H, 'dec/Wc', p);
+  if (readC) initLinear(rng, dIn, s.cDim, H, 'dec/Wc', p);
   initBias(rng, dIn, H, 'dec/b1', p);
   initLinear(rng, H, H, P, 'dec/W2', p); initBias(rng, H, P, 'dec/b2', p);
   return p;
@@ -137,10 +148,11 @@ export function encodeC(s: ModelShape, p: Params, b: BatchTensors): Gauss {
   return head(hbar, s.hidden, p, 'encC', s.logStdBound);
 }
 
-/** q(z|c,x) for c [dc, B] (or none in vae mode). */
+/** q(z|c,x) for c [dc, B] (or none in vae mode); c is not read where the networks do not read it
+ *  (readsClassCode). */
 export function encodeZ(s: ModelShape, p: Params, xT: Tensor2D, c: Tensor2D | undefined): Gauss {
   const terms = [{ W: p['encZ/Wx'], xT, grad: false }];
-  if (c) terms.push({ W: p['encZ/Wc'], xT: c, grad: true });
+  if (c && p['encZ/Wc']) terms.push({ W: p['encZ/Wc'], xT: c, grad: true });
   const h = tf.relu(linear(terms, p['encZ/b1'])) as Tensor2D;
   return head(h, s.hidden, p, 'encZ', s.logStdBound);
 }
@@ -151,10 +163,10 @@ export function priorZ(s: ModelShape, p: Params, c: Tensor2D): Gauss {
   return head(h, s.hidden, p, 'prior', s.logStdBound);
 }
 
-/** Decoder logits [P, B] from z [dz, B] and c [dc, B] (or none). */
+/** Decoder logits [P, B] from z [dz, B] and c [dc, B] (or none; not read where readsClassCode is false). */
 export function decode(p: Params, z: Tensor2D, c: Tensor2D | undefined): Tensor2D {
   const terms = [{ W: p['dec/Wz'], xT: z, grad: true }];
-  if (c) terms.push({ W: p['dec/Wc'], xT: c, grad: true });
+  if (c && p['dec/Wc']) terms.push({ W: p['dec/Wc'], xT: c, grad: true });
   const h = tf.relu(linear(terms, p['dec/b1'])) as Tensor2D;
   return linear([{ W: p['dec/W2'], xT: h, grad: true }], p['dec/b2']);
 }
@@ -164,7 +176,7 @@ export function sample(g: Gauss, eps: Tensor2D): Tensor2D {
   return tf.add(g.mu, tf.mul(tf.exp(g.s), eps)) as Tensor2D;
 }
 
-/** The whole forward pass of the seed: D → q(c|D) → c → q(z|c,x) → z → p(x|z,c), and p(z|c). */
+/** The whole forward pass: D → q(c|D) → c → q(z|c,x) → z → p(x|z,c), and p(z|c) (uvhe: q(z|x), p(x|z)). */
 export function forward(s: ModelShape, p: Params, b: BatchTensors): Forward {
   if (s.mode === 'vae') {
     const qz = encodeZ(s, p, b.xT, undefined);

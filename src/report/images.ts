@@ -145,7 +145,7 @@ function samplesFrom(o: ImageGridOptions, c: Tensor2D | undefined, G: number, S:
 
 /** Test images and their reconstructions: sigmoid of the decoder logits at the means of q. vhe/uvhe: c is the
  *  mean of q(c|D) with D = {x} (the image's own class code, as evaluate.ts uses to place a test x), z the mean
- *  of q(z|c, x). */
+ *  of q(z|c, x) (uvhe: q(z|x)). */
 function reconstructions(o: ImageGridOptions, rng: Rng): { rows: GridRow[]; cols: number } {
   const { shape, params, test } = o;
   const n = Math.min(GRID.reconCount, test.n);

@@ -88,7 +88,7 @@ export async function restore(ck: CheckpointData, t: TrainerState): Promise<Rest
   const meta = ck.meta as { epoch: number; stepInEpoch: number; step: number; adamT: number; rng: Array<number | null>; partial: PartialEpoch | null; n: number };
   const need = <T>(name: string): T => needArray<T>(ck, name);
   if (meta.n !== t.perm.length) throw new CheckpointError(`checkpoint: it was written for ${meta.n} training examples, the data now has ${t.perm.length}`);
-  assignParams(t.params, need<Float32Array>);
+  assignParams(t.params, need<Float32Array>, Object.keys(ck.arrays));
   const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
   for (const k of Object.keys(t.params)) { m[k] = need(`adam/m/${k}`); v[k] = need(`adam/v/${k}`); }
   t.opt.setState({ t: meta.adamT, m, v });
@@ -112,7 +112,9 @@ export function engineSnapshotOf(get: (name: string) => unknown): EngineSnapshot
 }
 
 /** Every variable's values from a checkpoint's `param/<name>` arrays; `get` fetches one (and refuses a missing one). */
-function assignParams(params: Params, get: (name: string) => Float32Array): void {
+function assignParams(params: Params, get: (name: string) => Float32Array, names: string[]): void {
+  const extra = names.find((n) => n.startsWith('param/') && !(n.slice(6) in params));
+  if (extra) throw new CheckpointError(`checkpoint: ${extra} is not a weight of this model (the checkpoint's networks differ from the config's)`);
   for (const [k, p] of Object.entries(params)) {
     const w = get(`param/${k}`);
     if (w.length !== p.size) throw new CheckpointError(`checkpoint: param/${k} has ${w.length} values, the model needs ${p.size} (different model config?)`);
@@ -131,7 +133,7 @@ async function withCheckpointModel<T>(cfg: Config, ck: CheckpointData, data: Spl
   const B = Math.min(cfg.train.batchSize, data.n);
   const params = createParams(shape, 0); // every value is overwritten below
   try {
-    assignParams(params, (name) => needArray<Float32Array>(ck, name));
+    assignParams(params, (name) => needArray<Float32Array>(ck, name), Object.keys(ck.arrays));
     return await use(shape, params, new BatchBuilder(data.images, data.n, P, B, cfg.train.subsetSize, shape.zDim, shape.cDim), B);
   } finally {
     disposeParams(params);

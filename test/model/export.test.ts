@@ -25,12 +25,14 @@ afterAll(() => server?.close());
 const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
 
 describe('model export (TensorFlow.js layers format)', () => {
-  it('decoder, encoder and prior load with tf.loadLayersModel and match the trained networks', async () => {
-    const s: ModelShape = { mode: 'uvhe', pixels: 12, hidden: 8, zDim: 3, cDim: 2, logStdBound: 5 };
+  // vhe's q(z|c,x) and p(x|z,c) read c; uvhe's q(z|x) and p(x|z) do not
+  it.each(['vhe', 'uvhe'] as const)('%s: decoder, encoder and prior load with tf.loadLayersModel and match the trained networks', async (mode) => {
+    const s: ModelShape = { mode, pixels: 12, hidden: 8, zDim: 3, cDim: 2, logStdBound: 5 };
     const p = createParams(s, 4);
-    const paths = await exportModels(join(dir, 'm'), s, p);
+    const paths = await exportModels(join(dir, mode), s, p);
+    const readC = mode === 'vhe';
     expect(paths.map((x) => x.split('/').slice(-2)[0]).sort()).toEqual(['decoder', 'encoderCHeads', 'encoderCMember', 'encoderZ', 'priorZ']);
-    const json = JSON.parse(readFileSync(join(dir, 'm/decoder/model.json'), 'utf8'));
+    const json = JSON.parse(readFileSync(join(dir, mode, 'decoder/model.json'), 'utf8'));
     expect(json.format).toBe('layers-model');
     expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
 
@@ -41,19 +43,21 @@ describe('model export (TensorFlow.js layers format)', () => {
     // ours: feature-major [features, B]
     const zT = tf.transpose(z) as Tensor2D, cT = tf.transpose(c) as Tensor2D, xT = tf.transpose(x) as Tensor2D;
 
-    const dec = await tf.loadLayersModel(`${base}/m/decoder/model.json`);
-    const got = dec.predict(tf.concat([z, c], 1)) as tf.Tensor;
+    const dec = await tf.loadLayersModel(`${base}/${mode}/decoder/model.json`);
+    expect(dec.inputs[0]!.shape[1]).toBe(readC ? s.zDim + s.cDim : s.zDim);
+    const got = dec.predict(readC ? tf.concat([z, c], 1) : z) as tf.Tensor;
     const want = tf.transpose(tf.sigmoid(decode(p, zT, cT)));
     expect(got.shape).toEqual([B, s.pixels]);
     expect(maxDiff(got, want)).toBeLessThan(1e-5);
 
-    const encZ = await tf.loadLayersModel(`${base}/m/encoderZ/model.json`);
-    const [mu, ls] = encZ.predict([x, c]) as tf.Tensor[];
+    const encZ = await tf.loadLayersModel(`${base}/${mode}/encoderZ/model.json`);
+    expect(encZ.inputs.length).toBe(readC ? 2 : 1);
+    const [mu, ls] = encZ.predict(readC ? [x, c] : x) as tf.Tensor[];
     const q = encodeZ(s, p, xT, cT);
     expect(maxDiff(mu, tf.transpose(q.mu))).toBeLessThan(1e-5);
     expect(maxDiff(ls, tf.transpose(q.s))).toBeLessThan(1e-5);
 
-    const prior = await tf.loadLayersModel(`${base}/m/priorZ/model.json`);
+    const prior = await tf.loadLayersModel(`${base}/${mode}/priorZ/model.json`);
     const [pm, ps] = prior.predict(c) as tf.Tensor[];
     const pz = priorZ(s, p, cT);
     expect(maxDiff(pm, tf.transpose(pz.mu))).toBeLessThan(1e-5);

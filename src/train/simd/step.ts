@@ -45,6 +45,8 @@ class Net {
   private readonly slot: Map<string, ParamSlot>;
   constructor(readonly ctx: StepContext) { this.slot = new Map(ctx.L.params.map((p) => [p.name, p])); }
   W(n: string): number { return this.ctx.L.w + this.slot.get(n)!.offset * F; }
+  /** whether q(z|·) and p(x|·) read c (model/vhe.ts readsClassCode): their c weights exist */
+  get readsC(): boolean { return this.slot.has('encZ/Wc'); }
   G(n: string): number { return this.ctx.L.g + this.slot.get(n)!.offset * F; }
 
   /** y [out, N] = Σ W_i·x_i + b (then ReLU): terms are [weight name, x pointer, in]; the bias and the ReLU are the
@@ -113,19 +115,15 @@ export function forward(ctx: StepContext, inp: StepInputs, codesOnly = false): v
     net.linear([['encC/W1', L.xuT, P]], 'encC/b1', L.hu, H2, U, true);
     team.rows(Op.MixGather, H2, B * m, [L.hu, U, L.mixIdx, m, L.hbar, B], [Math.fround(1 / Math.max(1, m))]);
     net.head('encC', L.hbar, L.yc, L.sC, L.epsC, L.c, dc, B);
-    net.linear([['encZ/Wx', L.xT, P], ['encZ/Wc', L.c, dc]], 'encZ/b1', L.hz, H2, B, true);
-  } else {
-    net.linear([['encZ/Wx', L.xT, P]], 'encZ/b1', L.hz, H2, B, true);
   }
+  net.linear(net.readsC ? [['encZ/Wx', L.xT, P], ['encZ/Wc', L.c, dc]] : [['encZ/Wx', L.xT, P]], 'encZ/b1', L.hz, H2, B, true);
   net.head('encZ', L.hz, L.yz, L.sZ, L.epsZ, L.z, dz, B);
   if (codesOnly) return;
   if (hasC) {
     net.linear([['prior/W1', L.c, dc]], 'prior/b1', L.hp, H2, B, true);
     net.head('prior', L.hp, L.yp, L.sP, 0, 0, dz, B);
-    net.linear([['dec/Wz', L.z, dz], ['dec/Wc', L.c, dc]], 'dec/b1', L.hd, H, B, true);
-  } else {
-    net.linear([['dec/Wz', L.z, dz]], 'dec/b1', L.hd, H, B, true);
   }
+  net.linear(net.readsC ? [['dec/Wz', L.z, dz], ['dec/Wc', L.c, dc]] : [['dec/Wz', L.z, dz]], 'dec/b1', L.hd, H, B, true);
   net.linear([['dec/W2', L.hd, H]], 'dec/b2', L.logits, P, B, false);
 }
 
@@ -154,12 +152,14 @@ export function forwardBackward(ctx: StepContext, inp: StepInputs): StepOutputs 
   loss(ctx, B, Math.fround(1 / B));
 
   net.linearBack([['dec/W2', L.hd, H, L.dhd, false, [L.hd, 'dec/b1']]], L.dlogits, P, B);
-  net.linearBack(hasC ? [['dec/Wz', L.z, dz, L.dz, false], ['dec/Wc', L.c, dc, L.dc, false]] : [['dec/Wz', L.z, dz, L.dz, false]], L.dhd, H, B);
+  // dc: written by the first of the decoder, q(z|·) and p(z|c) that reads c, added to by the others
+  const readC = net.readsC;
+  net.linearBack(readC ? [['dec/Wz', L.z, dz, L.dz, false], ['dec/Wc', L.c, dc, L.dc, false]] : [['dec/Wz', L.z, dz, L.dz, false]], L.dhd, H, B);
   net.headBack({ pre: 'encZ', dOut: L.dz, s: L.sZ, eps: L.epsZ, h: L.hz, dy: L.dyz, dh: L.dhz, d: dz, N: B, bias: 'encZ/b1' });
   if (hasC) {
-    net.linearBack([['encZ/Wx', L.xT, P, 0, false], ['encZ/Wc', L.c, dc, L.dc, true]], L.dhz, H2, B);
+    net.linearBack(readC ? [['encZ/Wx', L.xT, P, 0, false], ['encZ/Wc', L.c, dc, L.dc, true]] : [['encZ/Wx', L.xT, P, 0, false]], L.dhz, H2, B);
     net.headBack({ pre: 'prior', dOut: 0, s: L.sP, eps: 0, h: L.hp, dy: L.dyp, dh: L.dhp, d: dz, N: B, bias: 'prior/b1' });
-    net.linearBack([['prior/W1', L.c, dc, L.dc, true]], L.dhp, H2, B);
+    net.linearBack([['prior/W1', L.c, dc, L.dc, readC]], L.dhp, H2, B);
     net.headBack({ pre: 'encC', dOut: L.dc, s: L.sC, eps: L.epsC, h: L.hbar, dy: L.dyc, dh: L.dhbar, d: dc, N: B, bias: '' });
     ctx.team.rows(Op.MixScatter, H2, B * m, [L.dhbar, B, L.mixIdx, m, L.dhu, L.hu, U, net.G('encC/b1')], [Math.fround(1 / Math.max(1, m))]);
     net.linearBack([['encC/W1', L.xuT, P, 0, false]], L.dhu, H2, U);
@@ -215,10 +215,10 @@ export function evalForward(ctx: StepContext, inp: StepInputs): EvalOutputs {
   forward(ctx, inp);
   loss(ctx, B, 1); // per-example gradients: scale 1
   net.linearBack([['dec/W2', L.hd, H, L.dhd, false, [L.hd, 'dec/b1']]], L.dlogits, P, B, false);
-  net.linearBack(hasC ? [['dec/Wz', L.z, dz, L.dz, false], ['dec/Wc', L.c, dc, L.dc, false]] : [['dec/Wz', L.z, dz, L.dz, false]], L.dhd, H, B, false);
+  net.linearBack(net.readsC ? [['dec/Wz', L.z, dz, L.dz, false], ['dec/Wc', L.c, dc, L.dc, false]] : [['dec/Wz', L.z, dz, L.dz, false]], L.dhd, H, B, false);
   if (hasC) {
     net.headBack({ pre: 'prior', dOut: 0, s: L.sP, eps: 0, h: L.hp, dy: L.dyp, dh: L.dhp, d: dz, N: B, bias: 'prior/b1', weights: false });
-    net.linearBack([['prior/W1', L.c, dc, L.dc, true]], L.dhp, H2, B, false);
+    net.linearBack([['prior/W1', L.c, dc, L.dc, net.readsC]], L.dhp, H2, B, false);
   }
   const norms = (p: number, d: number): Float32Array => {
     const out = new Float32Array(B), at = p >> 2;
