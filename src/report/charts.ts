@@ -86,7 +86,7 @@ export function buildCharts(runs: LoadedRun[], styles: Map<LoadedRun, string>): 
   const charts = [
     chart('loss-total', 'Loss (negative ELBO): train solid, test dashed', nats, runs, styles, tt('total', 'total')),
     chart('loss-bce', 'Reconstruction BCE(x, x̂), summed over pixels', nats, runs, styles, tt('bce', 'BCE')),
-    chart('loss-klZ', 'KL(q(z|c,x) ‖ p(z|c)) (vae: against N(0, I))', nats, runs, styles, tt('klZ', 'KL_z')),
+    chart('loss-klZ', 'KL(q(z|·) ‖ p(z|c)) (vae: against N(0, I))', nats, runs, styles, tt('klZ', 'KL_z')),
     chart('loss-klC', 'KL(q(c|D) ‖ N(0, I)), unweighted: what c costs', nats, runs, styles, tt('klC', 'KL_c')),
     chart('loss-klCWeighted', 'KL_c / |X_x|: the amortised term in the loss', nats, runs, styles, tt('klCWeighted', 'KL_c/|X|')),
     chart('grad-norms', 'Gradient norms on the test split: ‖∂L/∂z‖ solid, ‖∂L/∂c‖ dashed (log scale)', 'L2 norm (nats per unit of code)', runs, styles,
