@@ -56,7 +56,8 @@ export function clusterMeans(codes: Float32Array, labels: Int32Array, k: number,
 }
 
 /** Gradient norms of the per-example loss w.r.t. the sampled latents, holding the encoders' outputs fixed:
- *  L(z, c) = BCE(x, dec(z, c)) + KL(q(z|c,x) ‖ p(z|c)). z [dz, B], c [dc, B]; returns [B] norms for z and c. */
+ *  L(z, c) = BCE(x, dec(z, c)) + KL(q(z|c,x) ‖ p(z|c)) (uvhe's decoder reads z alone, so c's gradient comes
+ *  through the prior only). z [dz, B], c [dc, B]; returns [B] norms for z and c. */
 function latentGradNorms(shape: ModelShape, p: Params, x: Tensor2D, f: Forward): tf.Tensor[] {
   const { qz, z, c } = f;
   if (!c) {
