@@ -50,12 +50,13 @@ function runChunk(ctl: usize, i: i32, n: i32, tile: usize): void {
   if (hi <= lo) return;
   const a = ctl;
   switch (load<i32>(ctl + (<usize>OP << 2))) {
-    case 1: gemmPack(ptr(a, 0), arg(a, 1), arg(a, 2), arg(a, 3), arg(a, 4), lo, hi, ptr(a, 5)); break;
+    case 1: gemmPack(ptr(a, 0), arg(a, 1), arg(a, 2), arg(a, 3), arg(a, 4), lo, hi, ptr(a, 5), ptr(a, 6), ptr(a, 7)); break;
     case 2: {
-      const C = ptr(a, 4), ldc = arg(a, 5), N = arg(a, 6);
-      gemmPacked(ptr(a, 0), arg(a, 1), arg(a, 2), ptr(a, 3), C, ldc, lo, hi, N, arg(a, 7), arg(a, 8), tile);
+      const C = ptr(a, 4), ldc = arg(a, 5), N = arg(a, 6), cIdx = ptr(a, 15);
+      gemmPacked(ptr(a, 0), arg(a, 1), arg(a, 2), ptr(a, 3), C, ldc, lo, hi, N, arg(a, 7), arg(a, 8), tile, ptr(a, 14), cIdx);
       if (arg(a, 9) | arg(a, 10) | arg(a, 11) | arg(a, 12) | arg(a, 13)) {
-        rowEpilogue(C, ldc, N, lo, hi, ptr(a, 9), arg(a, 10), ptr(a, 11), ptr(a, 12), ptr(a, 13));
+        // a product through a column list wrote whole rows of C (ldc wide)
+        rowEpilogue(C, ldc, cIdx != 0 ? ldc : N, lo, hi, ptr(a, 9), arg(a, 10), ptr(a, 11), ptr(a, 12), ptr(a, 13));
       }
       break;
     }

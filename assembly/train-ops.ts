@@ -19,6 +19,23 @@ export function gatherPixels(images: usize, idx: usize, cols: i32, P: i32, lut: 
 }
 
 /**
+ * The rows of x [rows, cols] (row stride cols) holding any value other than ±0, as ascending i32 row indices into
+ * out [rows]; returns their count. The products that read x skip the other rows (gemm.ts index lists).
+ */
+export function liveRows(x: usize, rows: i32, cols: i32, out: usize): i32 {
+  const magnitude = i32x4.splat(0x7fffffff);
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * <usize>cols) << 2);
+    let live = false, c = 0;
+    for (; c + 4 <= cols && !live; c += 4) live = v128.any_true(v128.and(v128.load(row + (<usize>c << 2)), magnitude));
+    for (; c < cols && !live; c++) live = (load<u32>(row + (<usize>c << 2)) & 0x7fffffff) != 0;
+    if (live) { store<i32>(out + (<usize>n << 2), r); n++; }
+  }
+  return n;
+}
+
+/**
  * What follows a product C = op(A)·op(B) (or +=), on rows lo..hi of C [·, N] while they are still in cache, in this
  * order: + bias[r] (bias ≠ 0), max(·, 0) (relu ≠ 0), zero where mask[r, c] ≤ 0 (mask ≠ 0: a ReLU's output with
  * C's stride, its backward), rowsum[r] = Σ_c C[r, c] (rowsum ≠ 0: a bias gradient), and flag = 1 when a value is

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 
 /** Bump together with version() in assembly/index.ts. */
-export const KERNEL_VERSION = 5;
+export const KERNEL_VERSION = 6;
 
 /** Every export of assembly/index.ts; pointers are byte offsets into the shared memory. */
 export interface Kernels {

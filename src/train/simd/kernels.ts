@@ -7,9 +7,11 @@ export interface TrainKernels {
   heapBase(): number;
   gemmPackedBytes(K: number, N: number): number;
   gemmTileBytes(): number;
-  gemmPack(B: number, ldb: number, transB: number, K: number, N: number, panelLo: number, panelHi: number, dst: number): void;
+  /** kIdx, nIdx, cIdx: i32 index lists (assembly/gemm.ts); left out, 0: none */
+  gemmPack(B: number, ldb: number, transB: number, K: number, N: number, panelLo: number, panelHi: number, dst: number, kIdx?: number, nIdx?: number): void;
   gemmPacked(A: number, lda: number, transA: number, packed: number, C: number, ldc: number,
-    lo: number, hi: number, N: number, K: number, accumulate: number, tile: number): void;
+    lo: number, hi: number, N: number, K: number, accumulate: number, tile: number, kIdx?: number, cIdx?: number): void;
+  liveRows(x: number, rows: number, cols: number, out: number): number;
   anyNonFinite(x: number, lo: number, hi: number): number;
   adamRange(w: number, g: number, m: number, v: number, lo: number, hi: number, b1: number, b2: number, a: number, cb2: number, eps: number): void;
   peakProbe(iters: number, seed: number): number;

@@ -20,6 +20,8 @@ export interface TrainLayout {
   images: number; lut: number; rowsIdx: number; uniqIdx: number;
   xT: number; // [P, B]
   xuT: number; // [P, U]
+  /** i32 [P] each: the rows of xT and of xuT that are not all zero (the first layer reads only those) */
+  liveX: number; liveXu: number;
   /** i32 [B, m]: each D's members as columns of xuT (the mean over D is a gather) */
   mixIdx: number;
   /** [B] 1/|X_x| */
@@ -83,7 +85,7 @@ export function planLayout(o: LayoutOptions): TrainLayout {
     params, count,
     w: take(count), g: take(count), m: take(count), v: take(count),
     images: take(Math.ceil(o.imageBytes / 4)), lut: take(256), rowsIdx: take(B), uniqIdx: take(U),
-    xT: take(P * B), xuT: take(P * U), mixIdx: take(B * o.m), inv: take(B), epsZ: take(dz * B), epsC: take(dc * B),
+    xT: take(P * B), xuT: take(P * U), liveX: take(P), liveXu: take(P), mixIdx: take(B * o.m), inv: take(B), epsZ: take(dz * B), epsC: take(dc * B),
     hu: take(H2 * U), hbar: take(H2 * B), hz: take(H2 * B), hp: take(H2 * B),
     yc: take(2 * dc * B), sC: take(dc * B), c: take(dc * B),
     yz: take(2 * dz * B), sZ: take(dz * B), z: take(dz * B),

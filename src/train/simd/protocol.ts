@@ -59,10 +59,10 @@ const OPS = 11;
 /** Each operation's integer arguments in slot order (byte offsets unless said; 0 = none for optional pointers) and
  *  float arguments; the wasm dispatch (assembly/team.ts runChunk) reads them in this order. */
 export interface OpArgs {
-  [Op.Pack]: { ints: [B: number, ldb: number, transB: number, K: number, N: number, dst: number]; floats: [] };
+  [Op.Pack]: { ints: [B: number, ldb: number, transB: number, K: number, N: number, dst: number, kIdx: number, nIdx: number]; floats: [] };
   [Op.Mm]: {
     ints: [A: number, lda: number, transA: number, packed: number, C: number, ldc: number, N: number, K: number, accumulate: number,
-      bias: number, relu: number, mask: number, rowsum: number, flag: number];
+      bias: number, relu: number, mask: number, rowsum: number, flag: number, kIdx: number, cIdx: number];
     floats: [];
   };
   [Op.Adam]: { ints: [w: number, g: number, m: number, v: number]; floats: [b1: number, b2: number, a: number, cb2: number, eps: number] };

@@ -3,7 +3,9 @@
 // their epilogues (bias + ReLU forward; ReLU mask + bias gradient backward), the heads' bound and sampling, the
 // loss and its gradients, the mean over each D as a sparse gather. This thread only orders the operations and adds
 // up the loss's row sums. Feature-major as in model/layers.ts: activations [features, B], W [out, in]. The loss
-// is the mean over the batch, so every per-example gradient carries 1/B.
+// is the mean over the batch, so every per-example gradient carries 1/B. The first layer's products read only the
+// input rows that are not all zero (a pixel that is 0 in every image of the batch): the skipped terms are exact
+// zeros, so the results keep their bits, and the dead columns of the weight gradient are set to 0.
 import type { ModelShape } from '../../model/vhe.js';
 import type { TrainKernels } from './kernels.js';
 import { Op } from './protocol.js';
@@ -36,14 +38,35 @@ export interface StepContext {
   k: TrainKernels;
   /** a Float32Array over the whole shared memory */
   f: Float32Array;
+  /** the first layer skips an input's all-zero rows when fewer than this fraction of its rows is live (0: never) */
+  liveLimit: number;
 }
 
 const F = 4; // bytes per float
 
+/** An input's live rows: an i32 list of n row indices at byte offset `at`. */
+interface LiveRows { at: number; n: number }
+
+/** The live-row lists of xT [P, B] and xuT [P, U], by buffer, each kept only when it skips enough rows to pay for
+ *  the gathers in packing (StepContext.liveLimit). Runs on this thread: one pass over the inputs. */
+function liveInputs(ctx: StepContext, inp: StepInputs): Map<number, LiveRows> {
+  const { L, k, shape: s } = ctx;
+  const out = new Map<number, LiveRows>();
+  const find = (x: number, cols: number, list: number): void => {
+    if (cols <= 0 || ctx.liveLimit <= 0) return;
+    const n = k.liveRows(x, s.pixels, cols, list);
+    if (n < ctx.liveLimit * s.pixels) out.set(x, { at: list, n });
+  };
+  find(L.xT, inp.B, L.liveX);
+  if (s.mode !== 'vae') find(L.xuT, inp.U, L.liveXu);
+  return out;
+}
+
 /** The network's operations on the team, over the layout's buffers. */
 class Net {
   private readonly slot: Map<string, ParamSlot>;
-  constructor(readonly ctx: StepContext) { this.slot = new Map(ctx.L.params.map((p) => [p.name, p])); }
+  /** ctx; the inputs' live rows by buffer: a product that reads one of those buffers skips its other rows */
+  constructor(readonly ctx: StepContext, private readonly live = new Map<number, LiveRows>()) { this.slot = new Map(ctx.L.params.map((p) => [p.name, p])); }
   W(n: string): number { return this.ctx.L.w + this.slot.get(n)!.offset * F; }
   /** whether q(z|·) and p(x|·) read c (model/vhe.ts readsClassCode): their c weights exist */
   get readsC(): boolean { return this.slot.has('encZ/Wc'); }
@@ -52,10 +75,13 @@ class Net {
   /** y [out, N] = Σ W_i·x_i + b (then ReLU): terms are [weight name, x pointer, in]; the bias and the ReLU are the
    *  last product's epilogue. */
   linear(terms: Array<[string, number, number]>, b: string, y: number, out: number, N: number, relu: boolean): void {
-    terms.forEach(([w, x, inDim], i) => this.ctx.team.gemm({
-      A: this.W(w), lda: inDim, B: x, ldb: N, C: y, ldc: N, M: out, N, K: inDim, accumulate: i > 0,
-      ...(i === terms.length - 1 ? { bias: this.W(b), relu } : {}),
-    }));
+    terms.forEach(([w, x, inDim], i) => {
+      const live = this.live.get(x);
+      this.ctx.team.gemm({
+        A: this.W(w), lda: inDim, B: x, ldb: N, C: y, ldc: N, M: out, N, K: live ? live.n : inDim, kIdx: live?.at, accumulate: i > 0,
+        ...(i === terms.length - 1 ? { bias: this.W(b), relu } : {}),
+      });
+    });
   }
 
   /** Block-diagonal heads: y [2d, N] from h [2H, N]; rows [0, d) read h[0, H), rows [d, 2d) read h[H, 2H). Then the
@@ -74,7 +100,8 @@ class Net {
   linearBack(terms: Term[], dy: number, out: number, N: number, weights = true): void {
     const { team, L } = this.ctx;
     for (const [wn, x, inDim, dx, acc, relu] of terms) {
-      if (weights) team.gemm({ A: dy, lda: N, B: x, ldb: N, transB: true, C: this.G(wn), ldc: inDim, M: out, N: inDim, K: N, flag: L.flag });
+      const live = this.live.get(x);
+      if (weights) team.gemm({ A: dy, lda: N, B: x, ldb: N, transB: true, C: this.G(wn), ldc: inDim, M: out, N: live ? live.n : inDim, nIdx: live?.at, K: N, flag: L.flag });
       if (dx) team.gemm({ A: this.W(wn), lda: inDim, transA: true, B: dy, ldb: N, C: dx, ldc: N, M: inDim, N, K: out, accumulate: acc,
         ...(relu ? { mask: relu[0], rowsum: this.G(relu[1]) } : {}) });
     }
@@ -100,17 +127,18 @@ class Net {
 type Term = [string, number, number, number, boolean, [h: number, bias: string]?];
 
 /** The forward pass into the layout's activations: c sampled from q(c|D) (with epsC), z from q(z|x, c), then
- *  (unless codesOnly) the prior p(z|c) and the decoder's logits. */
-export function forward(ctx: StepContext, inp: StepInputs, codesOnly = false): void {
+ *  (unless codesOnly) the prior p(z|c) and the decoder's logits. Returns the inputs' live rows for the backward. */
+function forward(ctx: StepContext, inp: StepInputs, codesOnly = false): Map<number, LiveRows> {
   const { shape: s, L, team } = ctx;
   const { B, U, m } = inp;
-  const net = new Net(ctx);
   const P = s.pixels, H = s.hidden, H2 = 2 * H, dz = s.zDim, dc = s.cDim;
   const hasC = s.mode !== 'vae';
   if (inp.gather) {
     team.rows(Op.Gather, P, B, [L.images, L.rowsIdx, B, P, L.lut, L.xT], []);
     if (hasC && U > 0) team.rows(Op.Gather, P, U, [L.images, L.uniqIdx, U, P, L.lut, L.xuT], []);
   }
+  const live = liveInputs(ctx, inp);
+  const net = new Net(ctx, live);
   if (hasC) {
     net.linear([['encC/W1', L.xuT, P]], 'encC/b1', L.hu, H2, U, true);
     team.rows(Op.MixGather, H2, B * m, [L.hu, U, L.mixIdx, m, L.hbar, B], [Math.fround(1 / Math.max(1, m))]);
@@ -118,13 +146,14 @@ export function forward(ctx: StepContext, inp: StepInputs, codesOnly = false): v
   }
   net.linear(net.readsC ? [['encZ/Wx', L.xT, P], ['encZ/Wc', L.c, dc]] : [['encZ/Wx', L.xT, P]], 'encZ/b1', L.hz, H2, B, true);
   net.head('encZ', L.hz, L.yz, L.sZ, L.epsZ, L.z, dz, B);
-  if (codesOnly) return;
+  if (codesOnly) return live;
   if (hasC) {
     net.linear([['prior/W1', L.c, dc]], 'prior/b1', L.hp, H2, B, true);
     net.head('prior', L.hp, L.yp, L.sP, 0, 0, dz, B);
   }
   net.linear(net.readsC ? [['dec/Wz', L.z, dz], ['dec/Wc', L.c, dc]] : [['dec/Wz', L.z, dz]], 'dec/b1', L.hd, H, B, true);
   net.linear([['dec/W2', L.hd, H]], 'dec/b2', L.logits, P, B, false);
+  return live;
 }
 
 /** Row sums of the loss terms into rowLoss, and their gradients with respect to the logits and the (μ, s) of q(z),
@@ -144,11 +173,10 @@ function loss(ctx: StepContext, B: number, scale: number): void {
 export function forwardBackward(ctx: StepContext, inp: StepInputs): StepOutputs {
   const { shape: s, L, f } = ctx;
   const { B, U, m } = inp;
-  const net = new Net(ctx);
   const P = s.pixels, H = s.hidden, H2 = 2 * H, dz = s.zDim, dc = s.cDim;
   const hasC = s.mode !== 'vae';
   new Int32Array(f.buffer, L.flag, 1)[0] = 0;
-  forward(ctx, inp);
+  const net = new Net(ctx, forward(ctx, inp));
   loss(ctx, B, Math.fround(1 / B));
 
   net.linearBack([['dec/W2', L.hd, H, L.dhd, false, [L.hd, 'dec/b1']]], L.dlogits, P, B);

@@ -22,6 +22,10 @@ export interface GemmArgs {
   mask?: number; rowsum?: number;
   /** set the i32 at flag to 1 when C holds a NaN or ±Inf */
   flag?: number;
+  /** ascending i32 index lists (assembly/gemm.ts) at these byte offsets. kIdx [K]: only these k (op(B)'s rows,
+   *  op(A)'s columns), the other terms being known to be 0. nIdx [N]: only these columns of op(B) and of C, op(B)'s
+   *  other columns being known to be 0, so C's are set to 0 (C's rows are then ldc wide; with N = 0 C is cleared) */
+  kIdx?: number; nIdx?: number;
 }
 
 /** The claim word's chunk field while an operation is being published: above any chunk count, so nothing claims. */
@@ -141,11 +145,11 @@ export class Team {
 
   /** C[0..M, 0..N) (+)= op(A)·op(B), then the epilogue. */
   gemm(g: GemmArgs): void {
-    if (g.M <= 0 || g.N <= 0) return;
-    const panels = (g.N + 7) >> 3;
-    if (g.K > 0) this.run(Op.Pack, panels, 1, this.chunks(panels, 8 * g.K), [g.B, g.ldb, g.transB ? 1 : 0, g.K, g.N, this.packed], []);
-    this.run(Op.Mm, g.M, 4, this.chunks(Math.ceil(g.M / 4), 4 * g.N * Math.max(1, g.K)), [g.A, g.lda, g.transA ? 1 : 0, this.packed, g.C, g.ldc, g.N, g.K,
-      g.accumulate ? 1 : 0, g.bias ?? 0, g.relu ? 1 : 0, g.mask ?? 0, g.rowsum ?? 0, g.flag ?? 0], []);
+    if (g.M <= 0 || (g.N <= 0 && !g.nIdx)) return;
+    const panels = (g.N + 7) >> 3, kIdx = g.kIdx ?? 0, nIdx = g.nIdx ?? 0;
+    if (g.K > 0 && panels > 0) this.run(Op.Pack, panels, 1, this.chunks(panels, 8 * g.K), [g.B, g.ldb, g.transB ? 1 : 0, g.K, g.N, this.packed, kIdx, nIdx], []);
+    this.run(Op.Mm, g.M, 4, this.chunks(Math.ceil(g.M / 4), 4 * Math.max(1, g.N) * Math.max(1, g.K)), [g.A, g.lda, g.transA ? 1 : 0, this.packed, g.C, g.ldc, g.N, g.K,
+      g.accumulate ? 1 : 0, g.bias ?? 0, g.relu ? 1 : 0, g.mask ?? 0, g.rowsum ?? 0, g.flag ?? 0, kIdx, nIdx], []);
   }
 
   /** Adam over n flat weights (adamRange's maths). */

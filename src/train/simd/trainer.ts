@@ -31,7 +31,14 @@ export interface SimdTrainerOptions {
   /** the largest shared memory to allocate, in bytes (default: WebAssembly's 4 GiB); when the images do not fit
    *  under it beside the weights and the batch, this thread gathers the pixels instead */
   maxMemoryBytes?: number;
+  /** the first layer skips an input's all-zero rows when fewer than this fraction of them is live (default
+   *  LIVE_ROW_LIMIT; 0: always the dense products, which give the same bits) */
+  liveRowLimit?: number;
 }
+
+/** Above this fraction of live input rows the first layer runs dense: the skip's gathers in packing and its
+ *  one-pass scan then cost about what they save. */
+export const LIVE_ROW_LIMIT = 0.9;
 
 /** WebAssembly's 32-bit memory: 65,536 pages of 64 KiB. */
 const MAX_MEMORY_BYTES = 2 ** 32;
@@ -50,6 +57,9 @@ export class SimdTrainer {
     /** host, with the row indices the team's gather reads */
     private readonly hostIdx: HostBatch,
   ) {}
+
+  /** SimdTrainerOptions.liveRowLimit; the bench sets it between steps to time the dense and the skipping step */
+  liveRowLimit = LIVE_ROW_LIMIT;
 
   get threads(): number { return this.team.threads; }
   /** whether the images live in the shared memory (the team gathers each batch's pixels) */
@@ -95,6 +105,7 @@ export class SimdTrainer {
     }
     const t = new SimdTrainer(o.shape, o.params, o.opt, L, k, team, f, host, images,
       { ...host, rowsIdx: new Int32Array(memory.buffer, L.rowsIdx, B), uniqIdx: new Int32Array(memory.buffer, L.uniqIdx, U) });
+    t.liveRowLimit = o.liveRowLimit ?? LIVE_ROW_LIMIT;
     t.load();
     return t;
   }
@@ -183,7 +194,7 @@ export class SimdTrainer {
   }
 
   private ctx(): StepContext {
-    return { shape: this.shape, L: this.L, team: this.team, k: this.k, f: this.f };
+    return { shape: this.shape, L: this.L, team: this.team, k: this.k, f: this.f, liveLimit: this.liveRowLimit };
   }
 
   private adam(): void {
