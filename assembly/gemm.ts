@@ -139,6 +139,19 @@ function splatA(A: usize, lda: i32, transA: bool, i: i32, hi: i32, k0: i32, kc: 
     }
     return;
   }
+  if (rows == 4) {
+    // op(A)[i+r, k] = A[i+r, k]: one k's 4 values from 4 row streams, so each 64-byte line of the tile is written once
+    const a0 = A + ((<usize>i * <usize>lda + <usize>k0) << 2), step = <usize>lda << 2;
+    const a1 = a0 + step, a2 = a1 + step, a3 = a2 + step;
+    for (let k = 0; k < kc; k++) {
+      const off = <usize>k << 2, o = tile + (<usize>k << 6);
+      v128.store(o, v128.load32_splat(a0 + off));
+      v128.store(o, v128.load32_splat(a1 + off), 16);
+      v128.store(o, v128.load32_splat(a2 + off), 32);
+      v128.store(o, v128.load32_splat(a3 + off), 48);
+    }
+    return;
+  }
   for (let r = 0; r < 4; r++) {
     const o = tile + (<usize>r << 4);
     if (r >= rows) {
