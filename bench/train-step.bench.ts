@@ -5,10 +5,18 @@
 // Env: BENCH_BACKENDS=simd,wasm,cpu,native-cpu,gpu (default: gpu, native-cpu, simd, wasm: each that loads),
 //      BENCH_THREADS=1,2 (simd thread counts; default 1..every core), BENCH_STEPS=20 (timed steps per row),
 //      BENCH_RELABEL=0 skips the simd rows timed while the clustering pool (one worker, the default) relabels
-//      60,000 codes at k = 100 back to back: the step's cost of sharing the cores with a relabel.
-// FLOPs per step: 2·M·N·K summed over every matrix product of the step as src/train/simd/step.ts runs it (forward,
-// the backward's weight and input gradients, the D-averaging products; heads counted block-diagonally), the same
-// maths the tfjs path runs; elementwise maps and Adam are not counted.
+//      60,000 codes at k = 100 back to back: the step's cost of sharing the cores with a relabel,
+//      BENCH_DATA=digits,random (default digits): the batches' images. digits: the embedded MNIST training split,
+//      deskewed, as a default run trains on, with D drawn within each digit's class (the stand-in for a run's
+//      clusters); random: uniform random bytes in 10 arbitrary classes, which leave no pixel row all zero.
+// The simd trainer's first layer skips the pixel rows that are 0 in every image it reads (step.ts): each simd row
+// is timed twice, step by step in alternation, with the skip and with the dense products ("dense first layer"),
+// and the skipping row shows its speed against the dense one.
+// FLOPs per step: 2·M·N·K summed over every matrix product of the step as src/train/simd/step.ts runs it densely
+// (forward, the backward's weight and input gradients, the D-averaging products; heads counted block-diagonally),
+// the same maths the tfjs path runs; elementwise maps and Adam are not counted. Every row's GFLOP/s divides that
+// dense count by its time, also where the skip leaves work out: an effective rate. The FLOPs the skip executes
+// are printed below the table as a share of the dense count.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { initBackend, type BackendChoice } from '../src/backend.js';
@@ -17,16 +25,21 @@ import { setGradientMode } from '../src/model/layers.js';
 import { BatchBuilder, disposeBatch } from '../src/train/batch.js';
 import { trainStep } from '../src/train/step.js';
 import { Adam } from '../src/train/adam.js';
-import { SimdTrainer } from '../src/train/simd/trainer.js';
+import { LIVE_ROW_LIMIT, SimdTrainer } from '../src/train/simd/trainer.js';
+import { loadDataset } from '../src/data/dataset.js';
 import { probePeak } from './peak.js';
 import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets } from '../src/cluster/sampler.js';
 import { createClusterEngine } from '../src/cluster/index.js';
 
-const B = 128, M = 5, N = 8000, K = 10, P = 784;
+const B = 128, M = 5, K = 10, P = 784;
 const SHAPE: ModelShape = { mode: 'uvhe', pixels: P, hidden: 512, zDim: 20, cDim: 20, logStdBound: 5 };
 
-interface Row { backend: string; threads: number; variant: string; msPerStep: number; examplesPerSec: number; gflops: number; peakFraction: number }
+interface Row {
+  data: string; backend: string; threads: number; variant: string; msPerStep: number; examplesPerSec: number; gflops: number; peakFraction: number;
+  /** the FLOPs the step executed, over the dense count (1 but for the skip) */
+  executedFraction: number;
+}
 
 /** FLOPs of one uvhe step with B examples and U distinct subset rows (see the header): c feeds only p(z|c). */
 export function stepFlops(s: ModelShape, B: number, U: number): number {
@@ -40,33 +53,67 @@ export function stepFlops(s: ModelShape, B: number, U: number): number {
     + lin(H, dz, B, true) + lin(P, H, B, true); // p(x|z)
 }
 
-interface Fixture { images: Uint8Array; labels: Int32Array; index: ReturnType<typeof buildClusterIndex> }
-function fixture(): Fixture {
-  const rng = new Rng(7);
-  const images = new Uint8Array(N * P).map(() => rng.int(256));
-  const labels = Int32Array.from({ length: N }, (_, i) => i % K);
-  return { images, labels, index: buildClusterIndex(labels, K) };
+interface Fixture { name: string; n: number; images: Uint8Array; labels: Int32Array; index: ReturnType<typeof buildClusterIndex> }
+function fixture(name: string): Fixture {
+  if (name === 'digits') {
+    const d = loadDataset({ source: 'mnist', testFraction: 0.2, seed: 1, deskew: true }).train;
+    return { name, n: d.n, images: d.images, labels: d.labels!, index: buildClusterIndex(d.labels!, K) };
+  }
+  const rng = new Rng(7), n = 8000;
+  const images = new Uint8Array(n * P).map(() => rng.int(256));
+  const labels = Int32Array.from({ length: n }, (_, i) => i % K);
+  return { name, n, images, labels, index: buildClusterIndex(labels, K) };
 }
 
-/** Times `steps` steps after 3 untimed ones: the median ms per step (a step that other processes delayed moves
- *  a mean, not a median) and the mean FLOPs per step. Yields to the event loop between steps (as a training epoch
- *  does), so that work running alongside can go on. */
-async function timeSteps(fx: Fixture, share: boolean, steps: number, run: (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void): Promise<{ ms: number; flops: number }> {
-  const rng = new Rng(3), crng = new Rng(9);
-  const times: number[] = [];
-  let flops = 0;
-  for (let i = 0; i < steps + 3; i++) {
-    await new Promise((r) => setImmediate(r));
-    const rows = Int32Array.from({ length: B }, () => rng.int(N));
-    const sub = sampleSubsets(rows, fx.labels, fx.index, K, M, false, share, crng);
-    const U = new Set(sub.subsets).size;
-    const t0 = performance.now();
-    run(rows, sub, rng);
-    if (i >= 3) { times.push(performance.now() - t0); flops += stepFlops(SHAPE, B, U); }
+/** Pixel rows that are not 0 in every one of the images `rows`. */
+function liveRows(images: Uint8Array, rows: ArrayLike<number>): number {
+  let live = 0;
+  for (let p = 0; p < P; p++) {
+    for (let i = 0; i < rows.length; i++) if (images[rows[i] * P + p] !== 0) { live++; break; }
   }
-  times.sort((a, b) => a - b);
-  const h = times.length >> 1;
-  return { ms: times.length % 2 ? times[h] : (times[h - 1] + times[h]) / 2, flops: flops / steps };
+  return live;
+}
+
+/** FLOPs the skip leaves out of stepFlops: the first layer's forward and weight-gradient products over the dead
+ *  rows of x (B columns) and of the distinct subset rows (U columns), where the trainer takes the skip. */
+function skippedFlops(s: ModelShape, liveX: number, B: number, liveU: number, U: number): number {
+  const dead = (live: number, cols: number): number => (live < LIVE_ROW_LIMIT * s.pixels ? 2 * 2 * (2 * s.hidden) * (s.pixels - live) * cols : 0);
+  return dead(liveX, B) + dead(liveU, U);
+}
+
+type StepRun = (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void;
+interface Timing { ms: number; flops: number; executed: number }
+
+/** Times `steps` steps of each run after 3 untimed ones, the runs in alternation on the same batches (so a busy
+ *  spell of the machine falls on all of them): the median ms per step (a step that other processes delayed moves
+ *  a mean, not a median), the mean dense FLOPs per step and the mean share of them that `skips` executes (1 for a
+ *  run whose index is not in skips). Yields to the event loop between steps (as a training epoch does), so that
+ *  work running alongside can go on. */
+async function timeSteps(fx: Fixture, share: boolean, steps: number, runs: StepRun[], skips: number[] = []): Promise<Timing[]> {
+  const rng = new Rng(3), crng = new Rng(9);
+  const times: number[][] = runs.map(() => []);
+  let flops = 0, skipped = 0;
+  for (let i = 0; i < steps + 3; i++) {
+    const rows = Int32Array.from({ length: B }, () => rng.int(fx.n));
+    const sub = sampleSubsets(rows, fx.labels, fx.index, K, M, false, share, crng);
+    const uniq = [...new Set(sub.subsets)];
+    for (let j = 0; j < runs.length; j++) {
+      const r = (i + j) % runs.length;
+      await new Promise((res) => setImmediate(res));
+      const t0 = performance.now();
+      runs[r](rows, sub, rng);
+      if (i >= 3) times[r].push(performance.now() - t0);
+    }
+    if (i >= 3) {
+      flops += stepFlops(SHAPE, B, uniq.length);
+      if (skips.length) skipped += skippedFlops(SHAPE, liveRows(fx.images, rows), B, liveRows(fx.images, uniq), uniq.length);
+    }
+  }
+  return times.map((t, r) => {
+    t.sort((a, b) => a - b);
+    const h = t.length >> 1;
+    return { ms: t.length % 2 ? t[h] : (t[h - 1] + t[h]) / 2, flops: flops / steps, executed: skips.includes(r) ? 1 - skipped / flops : 1 };
+  });
 }
 
 /** Starts back-to-back relabels (Lloyd over 60,000 random codes, k = 100) on a clustering pool with one worker, as
@@ -85,72 +132,90 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
   const wanted = (backends ?? (process.env.BENCH_BACKENDS?.split(',') ?? ['gpu', 'native-cpu', 'simd', 'wasm'])) as BackendChoice[];
   const threadCounts = process.env.BENCH_THREADS?.split(',').map(Number) ?? Array.from({ length: availableParallelism() }, (_, i) => i + 1);
   const steps = Number(process.env.BENCH_STEPS ?? 20);
-  const fx = fixture();
+  const datas = (process.env.BENCH_DATA ?? 'digits').split(',');
   let peak = await probePeak();
   const rows: Row[] = [];
-  const add = (backend: string, threads: number, variant: string, r: { ms: number; flops: number }): void => {
+  const add = (data: string, backend: string, threads: number, variant: string, r: Timing): void => {
     const gflops = r.flops / r.ms / 1e6;
-    rows.push({ backend, threads, variant, msPerStep: r.ms, examplesPerSec: (B * 1000) / r.ms, gflops, peakFraction: 0 });
+    rows.push({ data, backend, threads, variant, msPerStep: r.ms, examplesPerSec: (B * 1000) / r.ms, gflops, peakFraction: 0, executedFraction: r.executed });
   };
-  const timed = async (f: () => Promise<{ ms: number; flops: number }>): Promise<{ ms: number; flops: number }> => {
+  const timed = async (f: () => Promise<Timing[]>): Promise<Timing[]> => {
     peak = Math.max(peak, await probePeak());
     return f();
   };
-  for (const name of wanted) {
-    let info;
-    try { info = await initBackend(name); } catch (e) { console.log(`train-step: ${name} skipped (${(e as Error).message})`); continue; }
-    const slow = info.name === 'cpu';
-    if (info.name === 'simd') {
-      for (const threads of threadCounts) {
-        for (const [label, share] of [['D shared per cluster', true], ['one D per x', false]] as const) {
-          const params = createParams(SHAPE, 1);
-          const t = await SimdTrainer.create({ shape: SHAPE, params, opt: new Adam(params, 1e-3), maxB: B, subsetSize: M, threads, images: fx.images });
-          const bb = new BatchBuilder(fx.images, N, P, B, M, SHAPE.zDim, SHAPE.cDim);
-          add('simd', threads, label, await timed(() => timeSteps(fx, share, steps, (r, sub, rng) => { t.step(bb, r, sub.subsets, M, sub.setSize, rng); })));
-          if (share && process.env.BENCH_RELABEL !== '0') {
-            const stop = await relabelsAlongside();
-            add('simd', threads, `${label}, relabel alongside`, await timed(() => timeSteps(fx, share, steps, (r, sub, rng) => { t.step(bb, r, sub.subsets, M, sub.setSize, rng); })));
-            await stop();
+  for (const data of datas) {
+    const fx = fixture(data);
+    for (const name of wanted) {
+      let info;
+      try { info = await initBackend(name); } catch (e) { console.log(`train-step: ${name} skipped (${(e as Error).message})`); continue; }
+      const slow = info.name === 'cpu';
+      if (info.name === 'simd') {
+        for (const threads of threadCounts) {
+          for (const [label, share] of [['D shared per cluster', true], ['one D per x', false]] as const) {
+            const params = createParams(SHAPE, 1);
+            const t = await SimdTrainer.create({ shape: SHAPE, params, opt: new Adam(params, 1e-3), maxB: B, subsetSize: M, threads, images: fx.images });
+            const bb = new BatchBuilder(fx.images, fx.n, P, B, M, SHAPE.zDim, SHAPE.cDim);
+            const step = (limit: number): StepRun => (r, sub, rng) => { t.liveRowLimit = limit; t.step(bb, r, sub.subsets, M, sub.setSize, rng); };
+            const [skip, dense] = await timed(() => timeSteps(fx, share, steps, [step(LIVE_ROW_LIMIT), step(0)], [0]));
+            add(data, 'simd', threads, label, skip);
+            add(data, 'simd', threads, `${label}, dense first layer`, dense);
+            if (share && process.env.BENCH_RELABEL !== '0') {
+              const stop = await relabelsAlongside();
+              add(data, 'simd', threads, `${label}, relabel alongside`, (await timed(() => timeSteps(fx, share, steps, [step(LIVE_ROW_LIMIT)], [0])))[0]);
+              await stop();
+            }
+            await t.close();
+            disposeParams(params);
           }
-          await t.close();
-          disposeParams(params);
         }
+        continue;
       }
-      continue;
-    }
-    const variants: Array<[string, 'builtin' | 'custom', boolean]> = [
-      ['built-in gradients, one D per x', 'builtin', false],
-      ['custom gradients, one D per x', 'custom', false],
-      ['custom gradients, D shared per cluster', 'custom', true],
-    ];
-    for (const [label, mode, share] of variants) {
-      const params = createParams(SHAPE, 1);
-      const opt = new Adam(params, 1e-3);
-      const bb = new BatchBuilder(fx.images, N, P, B, M, SHAPE.zDim, SHAPE.cDim);
-      setGradientMode(mode);
-      add(info.name, 1, label, await timed(() => timeSteps(fx, share, slow ? 2 : Math.max(4, steps >> 1), (r, sub, rng) => {
-        const batch = bb.build(r, sub.subsets, M, sub.setSize, rng);
-        trainStep(SHAPE, params, opt, batch);
-        disposeBatch(batch);
-      })));
-      setGradientMode('custom');
-      disposeParams(params);
+      const variants: Array<[string, 'builtin' | 'custom', boolean]> = [
+        ['built-in gradients, one D per x', 'builtin', false],
+        ['custom gradients, one D per x', 'custom', false],
+        ['custom gradients, D shared per cluster', 'custom', true],
+      ];
+      for (const [label, mode, share] of variants) {
+        const params = createParams(SHAPE, 1);
+        const opt = new Adam(params, 1e-3);
+        const bb = new BatchBuilder(fx.images, fx.n, P, B, M, SHAPE.zDim, SHAPE.cDim);
+        setGradientMode(mode);
+        add(data, info.name, 1, label, (await timed(() => timeSteps(fx, share, slow ? 2 : Math.max(4, steps >> 1), [(r, sub, rng) => {
+          const batch = bb.build(r, sub.subsets, M, sub.setSize, rng);
+          trainStep(SHAPE, params, opt, batch);
+          disposeBatch(batch);
+        }])))[0]);
+        setGradientMode('custom');
+        disposeParams(params);
+      }
     }
   }
   for (const r of rows) r.peakFraction = r.gflops / (peak * r.threads);
+  print(rows, peak);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/train-step.json', JSON.stringify({ batch: B, subsetSize: M, peakGflops: peak, liveRowLimit: LIVE_ROW_LIMIT, rows }, null, 2) + '\n');
+  return rows;
+}
+
+/** The table: each row against the tfjs wasm step on the same data and D, and a skipping simd row against its
+ *  dense twin; then what the GFLOP/s count. */
+function print(rows: Row[], peak: number): void {
   console.log(`\ntrain step: seed model (MLPs 512, z 20, c 20), batch ${B}, |D| ${M}, forward + backward + Adam`);
   console.log(`wasm-SIMD peak (register-only 128-bit mul+add, one thread, best probe of this run): ${peak.toFixed(1)} GFLOP/s`);
-  console.log('backend  threads  variant                                   ms/step   examples/s   GFLOP/s   of peak   vs wasm (same D)');
+  console.log('data    backend  threads  variant                                            ms/step   examples/s   GFLOP/s   of peak   vs wasm (same D)   vs dense');
+  const ratio = (r: Row, q: Row | undefined): string => (q ? (r.examplesPerSec / q.examplesPerSec).toFixed(2).padStart(8) + '×' : '        -');
   for (const r of rows) {
     const shared = r.variant.includes('shared');
-    const base = rows.find((q) => q.backend === 'wasm' && q.variant.startsWith('custom') && q.variant.includes('shared') === shared);
-    console.log(`${r.backend.padEnd(8)} ${String(r.threads).padStart(7)}  ${r.variant.padEnd(40)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.examplesPerSec.toFixed(0).padStart(12)}` +
-      ` ${r.gflops.toFixed(1).padStart(9)} ${(100 * r.peakFraction).toFixed(0).padStart(8)}%` +
-      `   ${base ? (r.examplesPerSec / base.examplesPerSec).toFixed(2).padStart(8) + '×' : '        -'}`);
+    const base = rows.find((q) => q.data === r.data && q.backend === 'wasm' && q.variant.startsWith('custom') && q.variant.includes('shared') === shared);
+    const dense = r.backend === 'simd' && !r.variant.includes(',') ? rows.find((q) => q.data === r.data && q.threads === r.threads && q.variant === `${r.variant}, dense first layer`) : undefined;
+    console.log(`${r.data.padEnd(7)} ${r.backend.padEnd(8)} ${String(r.threads).padStart(7)}  ${r.variant.padEnd(50)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.examplesPerSec.toFixed(0).padStart(12)}` +
+      ` ${r.gflops.toFixed(1).padStart(9)} ${(100 * r.peakFraction).toFixed(0).padStart(8)}%   ${ratio(r, base)}          ${ratio(r, dense)}`);
   }
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/train-step.json', JSON.stringify({ batch: B, subsetSize: M, peakGflops: peak, rows }, null, 2) + '\n');
-  return rows;
+  console.log('GFLOP/s: the dense step\'s FLOPs over the time, for every row; where the first layer skips the all-zero pixel');
+  console.log(`rows (the simd rows without "dense first layer", fewer than ${LIVE_ROW_LIMIT * 100} % of the rows live) that is an effective rate:`);
+  for (const r of rows) {
+    if (r.executedFraction < 1) console.log(`  ${r.data}, simd ${r.threads} thread(s), ${r.variant}: executes ${(100 * r.executedFraction).toFixed(1)} % of the dense FLOPs, ${(r.gflops * r.executedFraction).toFixed(1)} GFLOP/s executed`);
+  }
 }
 
 if (process.argv[1] && /train-step\.bench\.ts$/.test(process.argv[1])) { await runTrainStepBench(); process.exit(0); }

@@ -38,7 +38,7 @@ export interface SimdTrainerOptions {
 
 /** Above this fraction of live input rows the first layer runs dense: the skip's gathers in packing and its
  *  one-pass scan then cost about what they save. */
-export const LIVE_ROW_LIMIT = 0.9;
+export const LIVE_ROW_LIMIT = 0.95;
 
 /** WebAssembly's 32-bit memory: 65,536 pages of 64 KiB. */
 const MAX_MEMORY_BYTES = 2 ** 32;
