@@ -11,7 +11,8 @@
 // rows of a batch): kIdx keeps only the listed k (op(B)'s rows and op(A)'s columns, read in place), nIdx only the
 // listed columns of op(B) and of C. The K-blocks still follow the full index range (a block holds the listed k of
 // [256b, 256b+256)), so each C element adds the same partial sums in the same order as the dense product; a
-// skipped term w·0 is ±0 and adding it never changes a sum that starts at +0, so the result has the same bits.
+// skipped term w·0 (w finite) is ±0, and adding ±0 never changes a sum that starts at +0 (nor a block's sum to C),
+// so the result has the same bits.
 
 import { madd } from './simd';
 

@@ -213,6 +213,7 @@ function print(rows: Row[], peak: number): void {
   }
   console.log('GFLOP/s: the dense step\'s FLOPs over the time, for every row; where the first layer skips the all-zero pixel');
   console.log(`rows (the simd rows without "dense first layer", fewer than ${LIVE_ROW_LIMIT * 100} % of the rows live) that is an effective rate:`);
+  if (rows.every((r) => r.executedFraction === 1)) console.log('  none here: no batch had that few live rows');
   for (const r of rows) {
     if (r.executedFraction < 1) console.log(`  ${r.data}, simd ${r.threads} thread(s), ${r.variant}: executes ${(100 * r.executedFraction).toFixed(1)} % of the dense FLOPs, ${(r.gflops * r.executedFraction).toFixed(1)} GFLOP/s executed`);
   }

@@ -135,13 +135,13 @@ afterAll(async () => { for (const t of open) await t.close(); });
 
 function images(seed: number): Uint8Array {
   const r = new Rng(seed);
-  // about a third of the pixels carry ink in some image; a few more only in one image or none of a batch
+  // every third pixel carries ink; pixel 7 only in every fifth image, the others in none
   return new Uint8Array(N * P).map((_, i) => { const p = i % P; return (p % 3 === 0 || (p === 7 && i % 5 === 0)) ? r.int(256) : 0; });
 }
 
 describe('CPU trainer step with the all-zero input rows skipped = the dense step, bit for bit', () => {
   for (const mode of ['vae', 'vhe', 'uvhe'] as Mode[]) {
-    it(`${mode}: loss, every gradient, codes, the weights and Adam moments after two steps, one thread and two`, async () => {
+    it(`${mode}: loss, every gradient, codes, the weights and Adam moments after two steps, an evaluation batch, one thread and two`, async () => {
       const shape: ModelShape = { mode, pixels: P, hidden: 21, zDim: 5, cDim: mode === 'vae' ? 0 : 3, logStdBound: 5 };
       const B = 13, m = 3, imgs = images(5);
       const labels = Int32Array.from({ length: N }, (_, i) => i % K);
@@ -159,13 +159,16 @@ describe('CPU trainer step with the all-zero input rows skipped = the dense step
         const rng = new Rng(11);
         const steps = [t.step(bb, rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng), t.step(bb, rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng)];
         const last = t.lossAndGradients(bb, rows, sub?.subsets ?? null, m, sub?.setSize ?? null, rng);
-        // forward and weight-gradient products of q(z|x) and (but in vae mode) q(c|D), in each of the three passes
-        const listed = gemm.mock.calls.filter(([g]: [GemmArgs]) => g.kIdx || g.nIdx).length;
-        expect(listed, 'products through a live-row list').toBe(limit ? 3 * (mode === 'vae' ? 2 : 4) : 0);
+        // an evaluation batch (its pixels written by this thread): loss terms and latent-gradient norms
+        const ev = t.evalBatch((host) => bb.buildHost(rows, sub?.subsets ?? null, m, sub?.setSize ?? null, new Rng(12), host), m);
+        // forward and weight-gradient products of q(z|x) and (but in vae mode) q(c|D) in each of the three training
+        // passes, and their forward products in the evaluation
+        const encoders = mode === 'vae' ? 1 : 2;
+        expect(gemm.mock.calls.filter(([g]: [GemmArgs]) => g.kIdx || g.nIdx).length, 'products through a live-row list').toBe(limit ? 7 * encoders : 0);
         t.sync();
         const st = opt.getState();
         const weights = Object.fromEntries(Object.keys(params).map((n) => [n, params[n].dataSync().slice() as Float32Array]));
-        runs.push({ steps, last, weights, m: st.m, v: st.v });
+        runs.push({ steps, last, ev, weights, m: st.m, v: st.v });
         await t.close();
         disposeParams(params);
       }
@@ -185,6 +188,9 @@ describe('CPU trainer step with the all-zero input rows skipped = the dense step
           expect(r.steps[s].rates).toEqual(dense.steps[s].rates);
         }
         expect(r.last.loss).toEqual(dense.last.loss);
+        expect(r.ev.loss).toEqual(dense.ev.loss);
+        expect(r.ev.gz).toEqual(dense.ev.gz);
+        expect(r.ev.gc).toEqual(dense.ev.gc);
         for (const n of Object.keys(dense.last.grads)) {
           expect(u32(r.last.grads[n]), `gradient of ${n}`).toEqual(u32(dense.last.grads[n]));
           expect(u32(r.weights[n]), `weights ${n}`).toEqual(u32(dense.weights[n]));
