@@ -71,7 +71,7 @@ const SPEC = {
   'cluster.iters': key(int(1, 1000), 10, 'Lloyd iterations per KMeans relabel, warm-started from the previous centroids.'),
   'cluster.batchSize': key(int(1), 1024, 'Mini-batch size of online KMeans updates (cluster.refit "online").'),
   'cluster.simd': key(oneOf('auto', 'relaxed', 'strict'), 'auto', 'Kernel build of the pool: relaxed = fused multiply-adds, strict = bit-identical to TypeScript, auto = relaxed where supported.'),
-  'cluster.weights.z': key(num(0), 1, 'Weight of z in the clustering distance d² = wz·|Δz|² + wc·|Δc|².'),
+  'cluster.weights.z': key(num(0), 1, 'Weight of z in the clustering distance d² = wz·|Δz/σ|² + wc·|Δc|², σ: the prior p(z|c)\'s scale per dimension of z (docs/algorithm.md).'),
   'cluster.weights.c': key(num(0), 1, 'Weight of c in the clustering distance.'),
 
   'eval.every': key(int(0), 1, 'Evaluate on the test split every N epochs, and always after the last (0 = never).'),

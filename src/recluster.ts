@@ -42,10 +42,11 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   const codes = stored ?? await vaeCodesFromCheckpoint(cfg, ck, split.train);
   const d = isVae ? cfg.model.zDim : cfg.model.zDim + cfg.model.cDim;
   if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
-  // The run's final weights unless cluster.weights was changed.
+  // The run's final weights unless cluster.weights was changed (then z keeps the run's last scale).
   const same = !isVae && ran && JSON.stringify(ran.cluster.weights) === JSON.stringify(cfg.cluster.weights);
   const storedW = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
-  const weights = isVae ? null : same && storedW ? storedW : clusterDimWeights(cfg.cluster, cfg.model.zDim, cfg.model.cDim).w;
+  const zScale = (ck.arrays['cluster/zScale'] as Float32Array | undefined) ?? null;
+  const weights = isVae ? null : same && storedW ? storedW : clusterDimWeights(cfg.cluster, cfg.model.zDim, cfg.model.cDim, zScale).w;
   // The final rule runs on a SIMD pool of its own, as in the run (its f32 distances decide near-ties among the
   // neighbours the same way; TypeScript's f64 ones can swap a tied K-th neighbour).
   const out: FinalScores = await finalScores(cfg, { engine: null, codes: { rows: codes, n, d }, k, trainWeights: isVae ? null : weights }, labels);

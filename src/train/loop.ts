@@ -18,6 +18,7 @@ import { Adam } from './adam.js';
 import type { CheckpointData } from './checkpoint.js';
 import { TrueLabelSampler, runEpoch, stepsRecord, type MetricsRecord, type Stepper, type SubsetSource } from './epoch.js';
 import { Relabeler } from './relabel.js';
+import { priorScale } from './z-scale.js';
 import { restore, snapshot, type PartialEpoch, type TrainerState } from './resume.js';
 import { modelShape } from './shape.js';
 import { StopRequested, watchPhase, type PhaseWatch } from './stop.js';
@@ -83,7 +84,8 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   // Where D comes from: nowhere (vae), the true classes (vhe), or the cluster engine's pseudo-classes (uvhe).
   const trueSampler = cfg.mode === 'vhe' ? new TrueLabelSampler(data.labels!, data.numClasses, deriveSeed(cfg.seed, 'subsets')) : null;
   const engine = cfg.mode === 'uvhe' ? await createEngine(cfg, data.n, hooks) : null;
-  const relabeler = engine ? await Relabeler.create({ cfg, engine, n: data.n, dz: shape.zDim, dc: shape.cDim, truth: data.labels }) : null;
+  const zScale = async (): Promise<Float32Array> => priorScale({ shape, params, codes: await engine!.readCodes(), n: data.n });
+  const relabeler = engine ? await Relabeler.create({ cfg, engine, n: data.n, dz: shape.zDim, dc: shape.cDim, truth: data.labels, zScale }) : null;
   const { includeSelf, shareSubsets } = cfg.train;
   const sample: SubsetSource = (rows) => engine ? engine.sample(rows, m, includeSelf, shareSubsets)
     : trueSampler ? trueSampler.sample(rows, m, includeSelf, shareSubsets) : null;
@@ -102,7 +104,7 @@ export async function train(cfg: Config, split: Split, hooks: TrainHooks = {}, r
   const checkpoint = async (epochDone: number, stepInEpoch: number, partial: PartialEpoch | null): Promise<void> => {
     const data = await snapshot(state, {
       epochDone, stepInEpoch, globalStep: counters.globalStep, partial,
-      dimWeights: relabeler?.dimWeights ?? null, bgPending: relabeler?.pending() ?? false,
+      dimWeights: relabeler?.dimWeights ?? null, zScale: relabeler?.zScale ?? null, bgPending: relabeler?.pending() ?? false,
       final: final ? { labels: final.labels, k: final.k } : null,
     });
     hooks.onCheckpoint?.(data);

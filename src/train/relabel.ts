@@ -21,6 +21,8 @@ export interface RelabelerOptions {
   dc: number;
   /** true training labels, for the cluster/acc and cluster/nmi metrics (null: none) */
   truth: Int32Array | null;
+  /** the prior's scale of each z dimension [dz] for the current weights and store (z-scale.ts) */
+  zScale(): Promise<Float32Array>;
 }
 
 /**
@@ -57,6 +59,7 @@ function clusterMetrics(rel: RelabelResult, truth: Int32Array | null, k: number,
 export class Relabeler {
   private rel: RelabelResult;
   private dimW: Float32Array | null = null;
+  private zs: Float32Array | null = null;
   private inFlight: Promise<RelabelResult> | null = null;
   private settled = false;
   /** the background refit to start after this epoch's checkpoint */
@@ -79,6 +82,8 @@ export class Relabeler {
   get labels(): Int32Array { return this.rel.labels; }
   /** The clustering's current per-dimension weights (d; null: all 1). */
   get dimWeights(): Float32Array | null { return this.dimW; }
+  /** z's scale in those weights (dz; null: none yet) */
+  get zScale(): Float32Array | null { return this.zs; }
 
   /** Whether a checkpoint now must record a background refit (in flight, or starting right after it). */
   pending(): boolean {
@@ -91,6 +96,7 @@ export class Relabeler {
     this.rel = { ...this.rel, labels: await engine.labels() };
     this.reported = this.rel.labels.slice();
     this.dimW = r.dimWeights;
+    this.zs = r.zScale;
     if (!(this.background && r.bgPending && r.startStep === 0 && r.startEpoch <= cfg.train.epochs)) return;
     // the checkpoint was taken just before the refit of the previous epoch's codes started, or while an earlier
     // one still ran (its snapshot is the state that one started from)
@@ -112,7 +118,8 @@ export class Relabeler {
     const stepWaits = engine.takeWaitMs();
     let landed = !this.background;
     if (this.inFlight) { this.rel = await this.inFlight; this.inFlight = null; landed = true; }
-    const dw = clusterDimWeights(cfg.cluster, dz, dc);
+    this.zs = await this.o.zScale();
+    const dw = clusterDimWeights(cfg.cluster, dz, dc, this.zs);
     // new weights only when they changed: the pool's distance bounds survive a relabel with the same weights
     const changed = !this.dimW || dw.w.some((v, j) => v !== this.dimW![j]);
     this.dimW = dw.w;

@@ -35,8 +35,9 @@ export interface SnapshotPoint {
   stepInEpoch: number;
   globalStep: number;
   partial: PartialEpoch | null;
-  /** the clustering's per-dimension weights (null: all 1) */
+  /** the clustering's per-dimension weights (null: all 1) and the z scale in them (null: 1) */
   dimWeights: Float32Array | null;
+  zScale: Float32Array | null;
   /** a background relabel is in flight or starts right after this checkpoint (the engine's snapshot is then the
    *  state it started from); a resumed run starts one on the restored codes */
   bgPending: boolean;
@@ -55,6 +56,7 @@ export async function snapshot(t: TrainerState, at: SnapshotPoint): Promise<Chec
   }
   if (t.samplerRng) arrays['sampler/rng'] = t.samplerRng.slice();
   if (at.dimWeights) arrays['cluster/dimWeights'] = at.dimWeights.slice();
+  if (at.zScale) arrays['cluster/zScale'] = at.zScale.slice();
   if (at.final) arrays['final/labels'] = at.final.labels.slice();
   return {
     meta: {
@@ -73,6 +75,7 @@ export interface Restored {
   /** the loss sums of the epoch the checkpoint stopped inside (null at an epoch boundary) */
   carried: PartialEpoch | null;
   dimWeights: Float32Array | null;
+  zScale: Float32Array | null;
   bgPending: boolean;
 }
 
@@ -100,6 +103,7 @@ export async function restore(ck: CheckpointData, t: TrainerState): Promise<Rest
   return {
     startEpoch: meta.epoch + 1, startStep: mid ? meta.stepInEpoch : 0, globalStep: meta.step, carried: mid ? meta.partial : null,
     dimWeights: (ck.arrays['cluster/dimWeights'] as Float32Array | undefined) ?? null,
+    zScale: (ck.arrays['cluster/zScale'] as Float32Array | undefined) ?? null,
     bgPending: ck.meta.bgPending === true,
   };
 }
