@@ -1,6 +1,7 @@
 // How much class information a finished run's codes hold, apart from any clustering rule: the accuracy of
 // predicting the true training labels from the codes the final rule clusters (uvhe: the code store's part that
-// eval.space names; vae: the means of q(z|x), encoded again from the checkpoint) by
+// eval.space names, under the run's last clustering weights; vae: the means of q(z|x), encoded again from the
+// checkpoint) by
 //   - kNN: the majority label of each code's 10 nearest other codes (Euclidean, leave-one-out), which is what a
 //     neighbour-graph rule such as umap or spectral builds on;
 //   - linear: ridge regression onto one-hot labels (features standardised, λ = 10⁻³·n) fitted on the even-indexed
@@ -117,8 +118,12 @@ async function finalCodes(runDir: string): Promise<{ codes: Float32Array; n: num
   const store = ck.arrays['engine/codes'] as Float32Array;
   const dz = cfg.model.zDim, dc = cfg.model.cDim, from = cfg.eval.space === 'c' ? dz : 0, to = cfg.eval.space === 'z' ? dz : dz + dc;
   const d = to - from, codes = new Float32Array(train.n * d);
-  for (let i = 0; i < train.n; i++) codes.set(store.subarray(i * (dz + dc) + from, i * (dz + dc) + to), i * d);
-  return { ...base, codes, d, what: `code store, ${cfg.eval.space}` };
+  // under the final rule's weights (z in its prior's units): row·√w, so that Euclidean distances are the rule's
+  const w = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
+  for (let i = 0; i < train.n; i++) {
+    for (let j = 0; j < d; j++) codes[i * d + j] = store[i * (dz + dc) + from + j]! * Math.sqrt(w ? w[from + j]! : 1);
+  }
+  return { ...base, codes, d, what: `code store, ${cfg.eval.space}${w ? ', weighted' : ''}` };
 }
 
 async function main(): Promise<void> {
