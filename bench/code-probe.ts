@@ -1,7 +1,6 @@
 // How much class information a finished run's codes hold, apart from any clustering rule: the accuracy of
-// predicting the true training labels from the codes the final rule clusters (uvhe: the code store's part that
-// eval.space names, under the run's last clustering weights; vae: the means of q(z|x), encoded again from the
-// checkpoint) by
+// predicting the true training labels from the codes the final rule clusters (the means of q(z|x), encoded again
+// from the checkpoint; uvhe: with the stored c, the part eval.space names under the run's last clustering weights) by
 //   - kNN: the majority label of each code's 10 nearest other codes (Euclidean, leave-one-out), which is what a
 //     neighbour-graph rule such as umap or spectral builds on;
 //   - linear: ridge regression onto one-hot labels (features standardised, λ = 10⁻³·n) fitted on the even-indexed
@@ -13,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { dropRetiredKeys, resolveConfig } from '../src/config.js';
 import { datasetSpecOf, loadDataset } from '../src/data/dataset.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { vaeCodesFromCheckpoint } from '../src/train/resume.js';
+import { zMeansFromCheckpoint } from '../src/train/resume.js';
+import { withFinalZ } from '../src/eval/final.js';
 import { initBackend } from '../src/backend.js';
 
 /** Leave-one-out accuracy of the majority label among each row's K nearest other rows (ties: the smaller label). */
@@ -111,11 +111,10 @@ async function finalCodes(runDir: string): Promise<{ codes: Float32Array; n: num
   const { train } = loadDataset(datasetSpecOf(cfg));
   if (!train.labels) throw new Error(`${runDir}: the training data has no labels`);
   const base = { n: train.n, labels: train.labels, k: train.numClasses };
-  if (cfg.mode === 'vae') {
-    await initBackend(cfg.runtime.backend);
-    return { ...base, codes: await vaeCodesFromCheckpoint(cfg, ck, train), d: cfg.model.zDim, what: 'means of q(z|x)' };
-  }
-  const store = ck.arrays['engine/codes'] as Float32Array;
+  await initBackend(cfg.runtime.backend);
+  const zMeans = await zMeansFromCheckpoint(cfg, ck, train);
+  if (cfg.mode === 'vae') return { ...base, codes: zMeans, d: cfg.model.zDim, what: 'means of q(z|x)' };
+  const store = withFinalZ(ck.arrays['engine/codes'] as Float32Array, zMeans, train.n, cfg.model.zDim);
   const dz = cfg.model.zDim, dc = cfg.model.cDim, from = cfg.eval.space === 'c' ? dz : 0, to = cfg.eval.space === 'z' ? dz : dz + dc;
   const d = to - from, codes = new Float32Array(train.n * d);
   // under the final rule's weights (z in its prior's units): row·√w, so that Euclidean distances are the rule's
@@ -123,7 +122,7 @@ async function finalCodes(runDir: string): Promise<{ codes: Float32Array; n: num
   for (let i = 0; i < train.n; i++) {
     for (let j = 0; j < d; j++) codes[i * d + j] = store[i * (dz + dc) + from + j]! * Math.sqrt(w ? w[from + j]! : 1);
   }
-  return { ...base, codes, d, what: `code store, ${cfg.eval.space}${w ? ', weighted' : ''}` };
+  return { ...base, codes, d, what: `final codes, ${cfg.eval.space}${w ? ', weighted' : ''}` };
 }
 
 async function main(): Promise<void> {

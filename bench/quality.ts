@@ -7,7 +7,7 @@
 // Methods, on the same data and seeds (see docs/quality.md):
 //   uvhe      the defaults (run.json with only data.*, cluster.k, train.epochs and the seed changed); final/acc, final/nmi
 //   vae       the same with mode=vae: its means of q(z|x) under the same final rule
-//   zc-kmeans the seed's plain rule: the uvhe run's code store re-scored by --recluster with eval.embed=none,
+//   zc-kmeans the seed's plain rule: the uvhe run's final codes re-scored by --recluster with eval.embed=none,
 //             eval.space=zc (KMeans on [z‖c]); no retraining, so test nats and the model are uvhe's
 //   pixels    KMeans (k-means++, PIXEL_RESTARTS restarts, best inertia) on the raw training pixels in [0, 1], the same
 //             split (and, for the embedded digits, the same deskewing) the runs train on
@@ -55,7 +55,7 @@ export const METHODS: readonly Method[] = ['uvhe', 'vae', 'zc-kmeans', 'pixels',
 export const METHOD_TEXT: Record<Method, string> = {
   uvhe: 'uvhe (defaults), final rule',
   vae: 'vae, same final rule',
-  'zc-kmeans': 'uvhe store, KMeans on [z‖c] (seed rule)',
+  'zc-kmeans': 'uvhe codes, KMeans on [z‖c] (seed rule)',
   pixels: 'KMeans on raw pixels',
   start: 'uvhe first relabel (start)',
 };

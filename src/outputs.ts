@@ -12,7 +12,7 @@ import { createParams, type ModelShape, type Params } from './model/vhe.js';
 import { tf } from './backend.js';
 import { Rng, deriveSeed } from './util/rng.js';
 import { BatchBuilder } from './train/batch.js';
-import { encodeMeans, finalSpaceWeights } from './eval/final.js';
+import { encodeMeans, finalSpaceWeights, withFinalZ } from './eval/final.js';
 import { writeImageGrids } from './report/images.js';
 import { writeReport } from './report/html.js';
 import { writeClusterFiles } from './report/cluster-map.js';
@@ -154,22 +154,20 @@ export function outputSourceFromCheckpoint(cfg: Config, split: Split, ck: Checkp
 }
 
 /** The final re-clustering as the finished run had it: its labels and k from the checkpoint, the codes it clustered
- *  (uvhe: the store under the final space's weights; vae: the means of q(z|x), encoded again). */
+ *  (the means of q(z|x), encoded again; uvhe: with the stored c, under the final space's weights). */
 function finalFromCheckpoint(cfg: Config, split: Split, ck: CheckpointData,
   m: { shape: ModelShape; params: Params; codes: Float32Array | null }): FinalClustering | null {
   const labels = ck.arrays['final/labels'], k = Number(ck.meta.finalK);
   if (!(labels instanceof Int32Array) || !(k > 0)) return null;
+  if (!m.codes && cfg.mode !== 'vae') return null;
   const { n } = split.train, { shape } = m;
-  if (m.codes) {
-    const d = shape.zDim + shape.cDim;
-    const w = ck.arrays['cluster/dimWeights'];
-    return { codes: m.codes, d, weights: finalSpaceWeights(cfg, w instanceof Float32Array ? w : null, d), labels, k };
-  }
-  if (cfg.mode !== 'vae') return null;
   const B = Math.min(cfg.train.batchSize, n);
   const builder = new BatchBuilder(split.train.images, n, shape.pixels, B, cfg.train.subsetSize, shape.zDim, shape.cDim);
-  const codes = encodeMeans({ shape, params: m.params, builder, n, B, rng: new Rng(0) }); // the means read no noise
-  return { codes, d: shape.zDim, weights: null, labels, k };
+  const zMeans = encodeMeans({ shape, params: m.params, builder, n, B, rng: new Rng(0) }); // the means read no noise
+  if (!m.codes) return { codes: zMeans, d: shape.zDim, weights: null, labels, k };
+  const d = shape.zDim + shape.cDim;
+  const w = ck.arrays['cluster/dimWeights'];
+  return { codes: withFinalZ(m.codes, zMeans, n, shape.zDim), d, weights: finalSpaceWeights(cfg, w instanceof Float32Array ? w : null, d), labels, k };
 }
 
 /** The final rule in a few words: "umap on z, k = 10" (a vae's codes are the means of q(z|x)). */

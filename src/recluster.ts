@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { datasetSpecOf, loadDataset } from './data/dataset.js';
 import { loadCheckpoint } from './train/checkpoint.js';
-import { vaeCodesFromCheckpoint } from './train/resume.js';
-import { finalScores, type FinalScores } from './eval/final.js';
+import { zMeansFromCheckpoint } from './train/resume.js';
+import { finalScores, withFinalZ, type FinalScores } from './eval/final.js';
 import { SPECTRAL_CONSENSUS, UMAP_LAYOUTS, UMAP_MIXTURES, embedDims, graphNeighbors } from './eval/rules.js';
 import { initBackend } from './backend.js';
 import { clusterDimWeights } from './train/cluster-weights.js';
@@ -37,11 +37,12 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   if (isVae && ck.meta.n !== n) throw new ConfigError(`recluster: ${source} was written for ${String(ck.meta.n)} training examples, the data now has ${n}`);
   const k = cfg.eval.finalK || split.train.numClasses;
   if (k > n) throw new ConfigError(`recluster: eval.finalK = ${k} exceeds the ${n} training examples`);
-  // a vae's means are encoded again from the checkpoint's weights on the run's own backend
-  if (isVae) await initBackend(cfg.runtime.backend);
-  const codes = stored ?? await vaeCodesFromCheckpoint(cfg, ck, split.train);
   const d = isVae ? cfg.model.zDim : cfg.model.zDim + cfg.model.cDim;
-  if (codes.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${codes.length} code values, expected ${n} × ${d} for its data and model`);
+  if (stored && stored.length !== n * d) throw new ConfigError(`recluster: ${source} stores ${stored.length} code values, expected ${n} × ${d} for its data and model`);
+  // z is encoded again from the checkpoint's weights on the run's own backend, as the run's final rule did
+  await initBackend(cfg.runtime.backend);
+  const zMeans = await zMeansFromCheckpoint(cfg, ck, split.train);
+  const codes = stored ? withFinalZ(stored, zMeans, n, cfg.model.zDim) : zMeans;
   // The run's final weights unless cluster.weights was changed (then z keeps the run's last scale).
   const same = !isVae && ran && JSON.stringify(ran.cluster.weights) === JSON.stringify(cfg.cluster.weights);
   const storedW = ck.arrays['cluster/dimWeights'] as Float32Array | undefined;
@@ -49,7 +50,7 @@ export async function recluster(cfg: Config, runDir: string, ran?: Config): Prom
   const weights = isVae ? null : same && storedW ? storedW : clusterDimWeights(cfg.cluster, cfg.model.zDim, cfg.model.cDim, zScale).w;
   // The final rule runs on a SIMD pool of its own, as in the run (its f32 distances decide near-ties among the
   // neighbours the same way; TypeScript's f64 ones can swap a tied K-th neighbour).
-  const out: FinalScores = await finalScores(cfg, { engine: null, codes: { rows: codes, n, d }, k, trainWeights: isVae ? null : weights }, labels);
+  const out: FinalScores = await finalScores(cfg, { codes: { rows: codes, n, d }, k, trainWeights: isVae ? null : weights }, labels);
   const space = isVae ? 'z (vae)' : cfg.eval.space;
   return { source, n, k, rule: ruleText(cfg, space, n, k), accuracy: out.acc, nmi: out.nmi, labels: out.labels };
 }

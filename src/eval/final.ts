@@ -5,24 +5,21 @@ import type { Config } from '../config.js';
 import { encodeZ, type ModelShape, type Params } from '../model/vhe.js';
 import type { BatchBuilder } from '../train/batch.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import type { ClusterEngine } from '../cluster/engine.js';
 import { graphLabels } from '../cluster/graph.js';
 import { bestKmeans } from '../cluster/kmeans.js';
 import { createClusterEngine, type PoolEngine } from '../cluster/index.js';
 import { watchPhase, type PhaseWatch } from '../train/stop.js';
 import { clusterAccuracy, nmi } from './metrics.js';
 import { clusterEngineOptions, graphRule } from './rules.js';
-import { engineNeighbours } from '../train/graph-refit.js';
-import { ruleRows } from '../cluster/ann.js';
+import { knn } from '../cluster/neighbours.js';
 
 /** n×d codes, row-major. */
 export interface Codes { rows: Float32Array; n: number; d: number }
 
 /** What the final re-clustering clusters: codes, at k, under training's last per-dimension weights (null: all 1).
- *  It runs on a SIMD pool of its own; without one (runtime.workers = 0, no SIMD) on this thread, with neighbours
- *  from `engine` where one is given (else in TypeScript). watch: progress lines and a stop that destroys that pool. */
+ *  It runs on a SIMD pool of its own; without one (runtime.workers = 0, no SIMD) on this thread, in TypeScript.
+ *  watch: progress lines and a stop that destroys that pool. */
 export interface FinalInput {
-  engine: ClusterEngine | null;
   codes: Codes;
   k: number;
   trainWeights: Float32Array | null;
@@ -73,10 +70,7 @@ export async function finalClusters(cfg: Config, o: FinalInput): Promise<Int32Ar
     }
   }
   if (!rule) return bestKmeans(codes, k, weights, FINAL_FITS, new Rng(seed));
-  // an engine above the rule's subsample size holds a graph of the subsample only: neighbours of all rows come
-  // from TypeScript then
-  const nb = await engineNeighbours(ruleRows(codes.n) === codes.n ? o.engine : null, codes, rule.K, weights);
-  return graphLabels(codes.rows, codes.n, codes.d, k, rule, weights, nb);
+  return graphLabels(codes.rows, codes.n, codes.d, k, rule, weights, knn(codes.rows, codes.n, codes.d, rule.K, weights));
 }
 
 /** A SIMD pool holding the n×d codes at k clusters for the final rule (no initial fit: only the final rule runs on
@@ -103,16 +97,13 @@ export async function finalScores(cfg: Config, o: FinalInput, truth: Int32Array)
   return { labels, acc: clusterAccuracy(truth, labels, o.k).accuracy, nmi: nmi(truth, labels) };
 }
 
-/** Codes to re-cluster: a uvhe run's store (with its engine and training's last weights), or a vae's means. */
-export type FinalCodes =
-  | { kind: 'store'; engine: ClusterEngine; codes: Float32Array; d: number; weights: Float32Array | null }
-  | { kind: 'means'; codes: () => Float32Array; d: number };
-
-/** Scores of the final re-clustering of n codes at `k` (the store under training's weights, or a vae's means). */
-export async function scoreFinalCodes(cfg: Config, c: FinalCodes, n: number, k: number, truth: Int32Array, watch?: PhaseWatch): Promise<FinalScores> {
-  const store = c.kind === 'store';
-  const codes = { rows: store ? c.codes : c.codes(), n, d: c.d };
-  return finalScores(cfg, { engine: store ? c.engine : null, codes, k, trainWeights: store ? c.weights : null, watch }, truth);
+/** A uvhe's final codes: the store's n rows [z‖c] with z replaced by zMeans [n, dz], the means of q(z|x) under
+ *  the final weights. The store's z were written while the weights moved through the last epoch, and a vae's codes
+ *  are its final encoder's means too; c stays the code of the D each x was trained with. */
+export function withFinalZ(store: Float32Array, zMeans: Float32Array, n: number, dz: number): Float32Array {
+  const out = store.slice(), d = store.length / n;
+  for (let i = 0; i < n; i++) out.set(zMeans.subarray(i * dz, (i + 1) * dz), i * d);
+  return out;
 }
 
 /** The trained encoder q(z|x) over a builder of the n training images, in batches of B; rng draws the noise. */

@@ -11,7 +11,7 @@ import { Rng, deriveSeed } from '../util/rng.js';
 import type { ClusterEngine } from '../cluster/engine.js';
 import { createClusterEngine } from '../cluster/index.js';
 import { clusterEngineOptions } from '../eval/rules.js';
-import { encodeMeans, finalSpaceWeights, scoreFinalCodes, type FinalCodes } from '../eval/final.js';
+import { encodeMeans, finalScores, finalSpaceWeights, withFinalZ, type FinalInput } from '../eval/final.js';
 import { BatchBuilder } from './batch.js';
 import { evaluate, evaluationRecord } from './evaluate.js';
 import { Adam } from './adam.js';
@@ -207,7 +207,7 @@ async function createEngine(cfg: Config, n: number, hooks: TrainHooks): Promise<
 interface FinalPhase {
   cfg: Config;
   shape: ModelShape;
-  /** uvhe: the engine of the store (its codes are clustered); null: a vae's means */
+  /** uvhe: the engine of the store (its c part, and z re-encoded, are clustered); null: a vae's means */
   engine: ClusterEngine | null;
   /** training's last per-dimension weights (uvhe) */
   weights: Float32Array | null;
@@ -220,29 +220,30 @@ interface FinalPhase {
   hooks: TrainHooks;
 }
 
-/** The final re-clustering at the end of the last epoch (means: a vae's codes, encoded on demand); time/eval counts it. */
+/** The final re-clustering at the end of the last epoch (means: the n×dz means of q(z|x) under the final weights,
+ *  a vae's codes and a uvhe's z); time/eval counts it. */
 async function finalPhase(o: FinalPhase, means: () => Float32Array): Promise<FinalClustering | null> {
   const { cfg, shape, engine, n, rec } = o;
   const tFinal = performance.now();
   const k = cfg.eval.finalK || o.classes;
   o.hooks.onMessage?.(`final re-clustering: ${cfg.eval.embed === 'none' ? 'KMeans' : cfg.eval.embed} on ${n.toLocaleString('en-US')} codes (${engine ? `space ${cfg.eval.space}` : 'means of q(z|x)'}, k = ${k}) …`);
-  const rows = engine ? await engine.readCodes() : means();
-  const codes: FinalCodes = engine
-    ? { kind: 'store', engine, codes: rows, d: shape.zDim + shape.cDim, weights: o.weights }
-    : { kind: 'means', codes: () => rows, d: shape.zDim };
-  const f = await finalRecord(cfg, codes, n, k, o.truth, o.watch);
+  const rows = engine ? withFinalZ(await engine.readCodes(), means(), n, shape.zDim) : means();
+  const input: FinalInput = { codes: { rows, n, d: rows.length / n }, k, trainWeights: engine ? o.weights : null, watch: o.watch };
+  const f = await finalRecord(cfg, input, o.truth);
   Object.assign(rec, f.rec);
   rec['time/eval'] = Number(rec['time/eval'] ?? 0) + (performance.now() - tFinal) / 1000; // an evaluation, too
-  return f.labels ? { codes: rows, d: codes.d, weights: engine ? finalSpaceWeights(cfg, o.weights, codes.d) : null, labels: f.labels, k } : null;
+  const d = input.codes.d;
+  return f.labels ? { codes: rows, d, weights: engine ? finalSpaceWeights(cfg, o.weights, d) : null, labels: f.labels, k } : null;
 }
 
 /**
  * Accuracy, NMI and labels at k = eval.finalK, or the number of true classes, whatever k training used: the final
- * re-clustering of the codes (uvhe: the store with training's last weights; vae: the means of q(z|x), the classic
- * "KMeans on the VAE's codes" baseline). Nothing when that k exceeds the n training examples.
+ * re-clustering of the codes (uvhe: z re-encoded and the stored c, with training's last weights; vae: the means of
+ * q(z|x), the classic "KMeans on the VAE's codes" baseline). Nothing when that k exceeds the n training examples.
  */
-async function finalRecord(cfg: Config, codes: FinalCodes, n: number, k: number, truth: Int32Array, watch: PhaseWatch): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
+async function finalRecord(cfg: Config, input: FinalInput, truth: Int32Array): Promise<{ rec: MetricsRecord; labels: Int32Array | null }> {
+  const { k } = input, n = input.codes.n;
   if (k > n) return { rec: {}, labels: null };
-  const f = await scoreFinalCodes(cfg, codes, n, k, truth, watch);
+  const f = await finalScores(cfg, input, truth);
   return { rec: { 'final/k': k, 'final/acc': f.acc, 'final/nmi': f.nmi }, labels: f.labels };
 }

@@ -145,11 +145,11 @@ async function withCheckpointModel<T>(cfg: Config, ck: CheckpointData, data: Spl
 }
 
 /**
- * A vae run's codes (n×zDim means of q(z|x) of every training example), rebuilt from its checkpoint's weights: a
- * vae keeps no code store. Same weights, data and backend give the same means, so the run's final rule scores the
- * same again.
+ * The n×zDim means of q(z|x) of every training example from a checkpoint's weights: a vae's codes, and the z of a
+ * uvhe's final codes. Same weights, data and backend give the same means, so the run's final rule scores the same
+ * again.
  */
-export function vaeCodesFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train']): Promise<Float32Array> {
+export function zMeansFromCheckpoint(cfg: Config, ck: CheckpointData, data: Split['train']): Promise<Float32Array> {
   // the means do not read the noise
   return withCheckpointModel(cfg, ck, data, (shape, params, builder, B) => encodeMeans({ shape, params, builder, n: data.n, B, rng: new Rng(0) }));
 }

@@ -44,7 +44,7 @@ describe('the final re-clustering on a pool of its own', () => {
   it.each(['spectral', 'umap', 'none'] as const)('eval.embed %s: the same labels as the main-thread computation', async (embed) => {
     const cfg = config(embed);
     const want = await onThisThread(cfg, rows, n, d, k, w);
-    const got = await finalClusters(cfg, { engine: null, codes: { rows, n, d }, k, trainWeights: w });
+    const got = await finalClusters(cfg, { codes: { rows, n, d }, k, trainWeights: w });
     expect(new Set(got).size).toBe(k);
     expect(Array.from(got)).toEqual(Array.from(want));
   }, 60_000);
@@ -54,29 +54,16 @@ describe('the final re-clustering on a pool of its own', () => {
     let stop!: () => void;
     const stopped = new Promise<void>((r) => { stop = r; });
     const t0 = performance.now();
-    const p = finalClusters(cfg, { engine: null, codes: { rows: blobs(3000, d, k, 3), n: 3000, d }, k, trainWeights: null, watch: { stop: stopped } });
+    const p = finalClusters(cfg, { codes: { rows: blobs(3000, d, k, 3), n: 3000, d }, k, trainWeights: null, watch: { stop: stopped } });
     setTimeout(stop, 300);
     await expect(p).rejects.toThrow('stopped: skipped the final re-clustering');
     expect(performance.now() - t0).toBeLessThan(3000);
   }, 60_000);
 
-  it('without a pool of its own, above the rule subsample: neighbours of all rows in TypeScript, not from the engine', async () => {
-    // runtime.workers 0: no final pool; the engine given holds the store but a graph of its subsample only
-    process.env.UVHE_RULE_SAMPLE = '100';
-    try {
-      const cfg = resolveConfig({}, [['model.zDim', 4], ['model.cDim', 2], ['eval.embed', 'spectral'], ['eval.space', 'zc'], ['runtime.workers', 0], ['seed', 7]]);
-      const e = await PoolEngine.create({ ...clusterEngineOptions(cfg, n), workers: 2, dz: d, dc: 0, weights: { z: 1, c: 1 }, refit: 'epoch' }, { codes: rows });
-      try {
-        await expect(e.knn(10)).rejects.toThrow(/neighbour graph of all/);
-        const got = await finalClusters(cfg, { engine: e, codes: { rows, n, d }, k, trainWeights: null });
-        const rule = graphRule(cfg, { embed: 'spectral', k, n, seedName: 'final-spectral', fits: 5 });
-        const want = graphLabels(rows, n, d, k, rule, null, knn(rows, n, d, rule.K, null));
-        expect(Array.from(got)).toEqual(Array.from(want));
-      } finally {
-        await e.close();
-      }
-    } finally {
-      delete process.env.UVHE_RULE_SAMPLE;
-    }
+  it('without a pool of its own (runtime.workers 0): the graph rule on neighbours from TypeScript', async () => {
+    const cfg = resolveConfig({}, [['model.zDim', 4], ['model.cDim', 2], ['eval.embed', 'spectral'], ['eval.space', 'zc'], ['runtime.workers', 0], ['seed', 7]]);
+    const got = await finalClusters(cfg, { codes: { rows, n, d }, k, trainWeights: null });
+    const rule = graphRule(cfg, { embed: 'spectral', k, n, seedName: 'final-spectral', fits: 5 });
+    expect(Array.from(got)).toEqual(Array.from(graphLabels(rows, n, d, k, rule, null, knn(rows, n, d, rule.K, null))));
   }, 60_000);
 });

@@ -70,8 +70,8 @@ describe('CPU trainer evaluation = tfjs evaluation', () => {
     });
   }
 
-  it('vae: the means of q(z|x) of every training example, and the noise stream left as it was', async () => {
-    const { shape, params, trainer } = await setup('vae');
+  it.each(['vae', 'uvhe'] as const)('%s: the means of q(z|x) of every training example, and the noise stream left as it was', async (mode) => {
+    const { shape, params, trainer } = await setup(mode);
     const builder = new BatchBuilder(train.images, train.n, P, B, M, shape.zDim, shape.cDim);
     const r1 = new Rng(9), r2 = new Rng(9);
     const ref = encodeMeans({ shape, params, builder, n: train.n, B, rng: r1 });

@@ -36,16 +36,19 @@ export function simdEvalExec(t: SimdTrainer, o: SimdEvalOptions): EvalExec {
   };
 }
 
-/** A vae's codes on the trainer: n×dz means of q(z|x) of the builder's first n rows, leaving rng as it was (as
- *  eval/final.ts encodeMeans). */
+/** The final rule's z on the trainer: n×dz means of q(z|x) of the builder's first n rows, leaving rng as it was (as
+ *  eval/final.ts encodeMeans). A uvhe's q(z|x) does not read c; its set encoder runs on D = {x}, unused here. */
 export function simdEncodeMeans(t: SimdTrainer, o: { builder: BatchBuilder; n: number; rng: Rng }): Float32Array {
   const { builder, n, rng } = o;
-  const dz = t.shape.zDim, B = t.maxB;
+  const dz = t.shape.zDim, d = dz + t.shape.cDim, B = t.maxB;
   const out = new Float32Array(n * dz);
   const state = rng.getState();
+  const ones = new Int32Array(B).fill(1);
   for (let s = 0; s < n; s += B) {
     const rows = Int32Array.from({ length: Math.min(B, n - s) }, (_, i) => s + i);
-    out.set(t.encode((host) => builder.buildHost(rows, null, 1, null, rng, host), 1), s * dz);
+    const sets = d > dz ? rows : null;
+    const codes = t.encode((host) => builder.buildHost(rows, sets, 1, sets && ones, rng, host), 1); // [b, dz+dc]
+    for (let b = 0; b < rows.length; b++) out.set(codes.subarray(b * d, b * d + dz), (s + b) * dz);
   }
   rng.setState(state);
   return out;
