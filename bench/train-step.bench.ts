@@ -2,11 +2,14 @@
 // backend and, for the wasm-SIMD trainer, per thread count: median ms per step, examples/s, effective GFLOP/s and
 // the fraction of this machine's register-only wasm-SIMD mul+add peak (assembly/probe.ts), probed in the same run.
 //   BENCH_ONLY=train-step npm run bench          (or: npx tsx bench/train-step.bench.ts)
-// Env: BENCH_BACKENDS=simd,wasm,cpu,native-cpu,gpu (default: gpu, native-cpu, simd, wasm: each that loads),
+// Env: BENCH_BACKENDS=simd,wasm,cpu,native-cpu,gpu,pytorch (default: all but cpu, each that loads; pytorch: the
+//      seed's model in plain PyTorch, bench/pytorch-step.py, timed right after the simd rows of each thread count
+//      and D, its matrix products on that many OpenBLAS threads (bench/pytorch.ts)),
 //      BENCH_THREADS=1,2 (simd thread counts; default 1..every core), BENCH_STEPS=20 (timed steps per row),
 //      BENCH_RELABEL=0 skips the simd rows timed while the clustering pool (one worker, the default) relabels
 //      60,000 codes at k = 100 back to back: the step's cost of sharing the cores with a relabel,
-//      BENCH_DATA=digits,random (default digits): the batches' images. digits: the embedded MNIST training split,
+//      BENCH_DATA=digits,random (default digits; the results go to train-step.json for digits, else
+//      train-step-<data>.json): the batches' images. digits: the embedded MNIST training split,
 //      deskewed, as a default run trains on, with D drawn within each digit's class (the stand-in for a run's
 //      clusters); random: uniform random bytes in 10 arbitrary classes, which leave no pixel row all zero.
 // The simd trainer's first layer skips the pixel rows that are 0 in every image it reads (step.ts): each simd row
@@ -28,6 +31,7 @@ import { Adam } from '../src/train/adam.js';
 import { LIVE_ROW_LIMIT, SimdTrainer } from '../src/train/simd/trainer.js';
 import { loadDataset } from '../src/data/dataset.js';
 import { probePeak } from './peak.js';
+import { startPyTorch, type PyTorchStep } from './pytorch.js';
 import { Rng } from '../src/util/rng.js';
 import { buildClusterIndex, sampleSubsets } from '../src/cluster/sampler.js';
 import { createClusterEngine } from '../src/cluster/index.js';
@@ -116,6 +120,18 @@ async function timeSteps(fx: Fixture, share: boolean, steps: number, runs: StepR
   });
 }
 
+/** Times `steps` PyTorch steps after 3 untimed ones: the median of the script's own step times. */
+async function timePyTorch(torch: PyTorchStep, share: boolean, steps: number, flops: number): Promise<Timing> {
+  const t: number[] = [];
+  for (let i = 0; i < steps + 3; i++) {
+    const ms = await torch.step(share ? 'shared' : 'per-x', B, M);
+    if (i >= 3) t.push(ms);
+  }
+  t.sort((a, b) => a - b);
+  const h = t.length >> 1;
+  return { ms: t.length % 2 ? t[h] : (t[h - 1] + t[h]) / 2, flops, executed: 1 };
+}
+
 /** Starts back-to-back relabels (Lloyd over 60,000 random codes, k = 100) on a clustering pool with one worker, as
  *  a run's background refit does; returns the function that stops them. */
 async function relabelsAlongside(): Promise<() => Promise<void>> {
@@ -129,7 +145,9 @@ async function relabelsAlongside(): Promise<() => Promise<void>> {
 }
 
 export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
-  const wanted = (backends ?? (process.env.BENCH_BACKENDS?.split(',') ?? ['gpu', 'native-cpu', 'simd', 'wasm'])) as BackendChoice[];
+  const asked = backends ?? (process.env.BENCH_BACKENDS?.split(',') ?? ['gpu', 'native-cpu', 'simd', 'wasm', 'pytorch']);
+  const withTorch = asked.includes('pytorch');
+  const wanted = asked.filter((b) => b !== 'pytorch') as BackendChoice[];
   const threadCounts = process.env.BENCH_THREADS?.split(',').map(Number) ?? Array.from({ length: availableParallelism() }, (_, i) => i + 1);
   const steps = Number(process.env.BENCH_STEPS ?? 20);
   const datas = (process.env.BENCH_DATA ?? 'digits').split(',');
@@ -151,6 +169,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
       const slow = info.name === 'cpu';
       if (info.name === 'simd') {
         for (const threads of threadCounts) {
+          const torch = withTorch ? await startPyTorch(threads) : null;
           for (const [label, share] of [['D shared per cluster', true], ['one D per x', false]] as const) {
             const params = createParams(SHAPE, 1);
             const t = await SimdTrainer.create({ shape: SHAPE, params, opt: new Adam(params, 1e-3), maxB: B, subsetSize: M, threads, images: fx.images });
@@ -159,6 +178,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
             const [skip, dense] = await timed(() => timeSteps(fx, share, steps, [step(LIVE_ROW_LIMIT), step(0)], [0]));
             add(data, 'simd', threads, label, skip);
             add(data, 'simd', threads, `${label}, dense first layer`, dense);
+            if (torch) add(data, 'pytorch', threads, `${label}, torch ${torch.version}`, await timePyTorch(torch, share, steps, dense.flops));
             if (share && process.env.BENCH_RELABEL !== '0') {
               const stop = await relabelsAlongside();
               add(data, 'simd', threads, `${label}, relabel alongside`, (await timed(() => timeSteps(fx, share, steps, [step(LIVE_ROW_LIMIT)], [0])))[0]);
@@ -167,6 +187,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
             await t.close();
             disposeParams(params);
           }
+          torch?.close();
         }
         continue;
       }
@@ -193,7 +214,9 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
   for (const r of rows) r.peakFraction = r.gflops / (peak * r.threads);
   print(rows, peak);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/train-step.json', JSON.stringify({ batch: B, subsetSize: M, peakGflops: peak, liveRowLimit: LIVE_ROW_LIMIT, rows }, null, 2) + '\n');
+  // one file per choice of BENCH_DATA: train-step.json for the default digits, train-step-random.json, …
+  const file = datas.join('-') === 'digits' ? 'train-step.json' : `train-step-${datas.join('-')}.json`;
+  writeFileSync(`bench/results/${file}`, JSON.stringify({ batch: B, subsetSize: M, data: datas, peakGflops: peak, liveRowLimit: LIVE_ROW_LIMIT, rows }, null, 2) + '\n');
   return rows;
 }
 
@@ -202,16 +225,24 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
 function print(rows: Row[], peak: number): void {
   console.log(`\ntrain step: seed model (MLPs 512, z 20, c 20), batch ${B}, |D| ${M}, forward + backward + Adam`);
   console.log(`wasm-SIMD peak (register-only 128-bit mul+add, one thread, best probe of this run): ${peak.toFixed(1)} GFLOP/s`);
-  console.log('data    backend  threads  variant                                            ms/step   examples/s   GFLOP/s   of peak   vs wasm (same D)   vs dense');
+  console.log('data    backend  threads  variant                                            ms/step   examples/s   GFLOP/s   of peak   vs wasm (same D)   vs dense   vs PyTorch (same D, threads)');
   const ratio = (r: Row, q: Row | undefined): string => (q ? (r.examplesPerSec / q.examplesPerSec).toFixed(2).padStart(8) + '×' : '        -');
   for (const r of rows) {
     const shared = r.variant.includes('shared');
     const base = rows.find((q) => q.data === r.data && q.backend === 'wasm' && q.variant.startsWith('custom') && q.variant.includes('shared') === shared);
-    const dense = r.backend === 'simd' && !r.variant.includes(',') ? rows.find((q) => q.data === r.data && q.threads === r.threads && q.variant === `${r.variant}, dense first layer`) : undefined;
+    const mine = r.backend === 'simd' && !r.variant.includes(',');
+    const dense = mine ? rows.find((q) => q.data === r.data && q.threads === r.threads && q.variant === `${r.variant}, dense first layer`) : undefined;
+    const torch = r.backend === 'simd' ? rows.find((q) => q.data === r.data && q.threads === r.threads && q.backend === 'pytorch' && q.variant.includes('shared') === shared) : undefined;
     console.log(`${r.data.padEnd(7)} ${r.backend.padEnd(8)} ${String(r.threads).padStart(7)}  ${r.variant.padEnd(50)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.examplesPerSec.toFixed(0).padStart(12)}` +
-      ` ${r.gflops.toFixed(1).padStart(9)} ${(100 * r.peakFraction).toFixed(0).padStart(8)}%   ${ratio(r, base)}          ${ratio(r, dense)}`);
+      ` ${r.gflops.toFixed(1).padStart(9)} ${(100 * r.peakFraction).toFixed(0).padStart(8)}%   ${ratio(r, base)}          ${ratio(r, dense)}   ${ratio(r, torch)}`);
   }
-  console.log('GFLOP/s: the dense step\'s FLOPs over the time, for every row; where the first layer skips the all-zero pixel');
+  const seed = rows.find((q) => q.backend === 'pytorch' && q.threads === 1 && !q.variant.includes('shared'));
+  for (const r of rows.filter((q) => q.backend === 'simd' && q.variant === 'D shared per cluster' && seed && q.data === seed.data)) {
+    console.log(`default step (simd, D shared) on ${r.threads} thread(s) against the seed's step in PyTorch on 1 thread (one D per x): ${(r.examplesPerSec / seed!.examplesPerSec).toFixed(2)}×`);
+  }
+  console.log('GFLOP/s: the dense step\'s FLOPs over the time, for every row (PyTorch rows: those of the simd step with the same D;');
+  console.log('PyTorch encodes all B·|D| subset rows with one D per x where simd encodes the distinct ones, a few % more work);');
+  console.log('where the first layer skips the all-zero pixel');
   console.log(`rows (the simd rows without "dense first layer", fewer than ${LIVE_ROW_LIMIT * 100} % of the rows live) that is an effective rate:`);
   if (rows.every((r) => r.executedFraction === 1)) console.log('  none here: no batch had that few live rows');
   for (const r of rows) {
