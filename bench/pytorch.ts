@@ -34,7 +34,9 @@ export async function startPyTorch(threads: number): Promise<PyTorchStep | null>
 }
 
 function tryStart(python: string, threads: number): Promise<PyTorchStep | string> {
-  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: String(threads) };
+  // OpenBLAS's idle threads sleep at once (2^4 cycles) instead of spinning for 2^28, which would take a core from
+  // the simd step timed next
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: String(threads), OPENBLAS_THREAD_TIMEOUT: '4' };
   let child: ChildProcessWithoutNullStreams;
   try {
     child = spawn(python, [new URL('./pytorch-step.py', import.meta.url).pathname], { env });

@@ -3,8 +3,8 @@
 // the fraction of this machine's register-only wasm-SIMD mul+add peak (assembly/probe.ts), probed in the same run.
 //   BENCH_ONLY=train-step npm run bench          (or: npx tsx bench/train-step.bench.ts)
 // Env: BENCH_BACKENDS=simd,wasm,cpu,native-cpu,gpu,pytorch (default: all but cpu, each that loads; pytorch: the
-//      seed's model in plain PyTorch, bench/pytorch-step.py, timed right after the simd rows of each thread count
-//      and D, its matrix products on that many OpenBLAS threads (bench/pytorch.ts)),
+//      seed's model in plain PyTorch, bench/pytorch-step.py, its matrix products on as many OpenBLAS threads as
+//      the simd rows it is timed with (bench/pytorch.ts)),
 //      BENCH_THREADS=1,2 (simd thread counts; default 1..every core), BENCH_STEPS=20 (timed steps per row),
 //      BENCH_RELABEL=0 skips the simd rows timed while the clustering pool (one worker, the default) relabels
 //      60,000 codes at k = 100 back to back: the step's cost of sharing the cores with a relabel,
@@ -13,8 +13,9 @@
 //      deskewed, as a default run trains on, with D drawn within each digit's class (the stand-in for a run's
 //      clusters); random: uniform random bytes in 10 arbitrary classes, which leave no pixel row all zero.
 // The simd trainer's first layer skips the pixel rows that are 0 in every image it reads (step.ts): each simd row
-// is timed twice, step by step in alternation, with the skip and with the dense products ("dense first layer"),
-// and the skipping row shows its speed against the dense one.
+// is timed twice, with the skip and with the dense products ("dense first layer"), and the skipping row shows its
+// speed against the dense one. For each D, the simd steps of every thread count, with and without the skip, and
+// PyTorch's are timed step by step in alternation, so their ratios are measured under the same machine load.
 // FLOPs per step: 2·M·N·K summed over every matrix product of the step as src/train/simd/step.ts runs it densely
 // (forward, the backward's weight and input gradients, the D-averaging products; heads counted block-diagonally),
 // the same maths the tfjs path runs; elementwise maps and Adam are not counted. Every row's GFLOP/s divides that
@@ -85,7 +86,8 @@ function skippedFlops(s: ModelShape, liveX: number, B: number, liveU: number, U:
   return dead(liveX, B) + dead(liveU, U);
 }
 
-type StepRun = (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void;
+/** One step; a run that resolves to a number reports its own milliseconds (PyTorch's, timed by its script). */
+type StepRun = (rows: Int32Array, sub: ReturnType<typeof sampleSubsets>, rng: Rng) => void | Promise<number>;
 interface Timing { ms: number; flops: number; executed: number }
 
 /** Times `steps` steps of each run after 3 untimed ones, the runs in alternation on the same batches (so a busy
@@ -105,8 +107,9 @@ async function timeSteps(fx: Fixture, share: boolean, steps: number, runs: StepR
       const r = (i + j) % runs.length;
       await new Promise((res) => setImmediate(res));
       const t0 = performance.now();
-      runs[r](rows, sub, rng);
-      if (i >= 3) times[r].push(performance.now() - t0);
+      const own = runs[r](rows, sub, rng);
+      const ms = own instanceof Promise ? await own : performance.now() - t0;
+      if (i >= 3) times[r].push(ms);
     }
     if (i >= 3) {
       flops += stepFlops(SHAPE, B, uniq.length);
@@ -120,18 +123,6 @@ async function timeSteps(fx: Fixture, share: boolean, steps: number, runs: StepR
   });
 }
 
-/** Times `steps` PyTorch steps after 3 untimed ones: the median of the script's own step times. */
-async function timePyTorch(torch: PyTorchStep, share: boolean, steps: number, flops: number): Promise<Timing> {
-  const t: number[] = [];
-  for (let i = 0; i < steps + 3; i++) {
-    const ms = await torch.step(share ? 'shared' : 'per-x', B, M);
-    if (i >= 3) t.push(ms);
-  }
-  t.sort((a, b) => a - b);
-  const h = t.length >> 1;
-  return { ms: t.length % 2 ? t[h] : (t[h - 1] + t[h]) / 2, flops, executed: 1 };
-}
-
 /** Starts back-to-back relabels (Lloyd over 60,000 random codes, k = 100) on a clustering pool with one worker, as
  *  a run's background refit does; returns the function that stops them. */
 async function relabelsAlongside(): Promise<() => Promise<void>> {
@@ -142,6 +133,61 @@ async function relabelsAlongside(): Promise<() => Promise<void>> {
   let running = true;
   const loop = (async () => { while (running) await engine.relabel(); })();
   return async () => { running = false; await loop; await engine.close(); };
+}
+
+interface SimdRowsInput {
+  fx: Fixture;
+  threadCounts: number[];
+  steps: number;
+  withTorch: boolean;
+  /** a row: threads (−threads for a PyTorch row), variant, timing */
+  add: (threads: number, variant: string, r: Timing) => void;
+  timed: (f: () => Promise<Timing[]>) => Promise<Timing[]>;
+}
+
+/** The simd rows of one fixture. For each D, one trainer per thread count is alive at once, and every one of their
+ *  steps (with and without the row skip) and PyTorch's at each thread count is timed step by step in alternation,
+ *  so that the thread-count and PyTorch ratios are not moved by the machine's speed drifting between rows. */
+async function simdRows(o: SimdRowsInput): Promise<void> {
+  const torches = new Map<number, PyTorchStep>();
+  for (const threads of o.withTorch ? o.threadCounts : []) {
+    const torch = await startPyTorch(threads);
+    if (!torch) break;
+    torches.set(threads, torch);
+  }
+  for (const [label, share] of [['D shared per cluster', true], ['one D per x', false]] as const) {
+    const teams = [];
+    for (const threads of o.threadCounts) {
+      const params = createParams(SHAPE, 1);
+      const t = await SimdTrainer.create({ shape: SHAPE, params, opt: new Adam(params, 1e-3), maxB: B, subsetSize: M, threads, images: o.fx.images });
+      const bb = new BatchBuilder(o.fx.images, o.fx.n, P, B, M, SHAPE.zDim, SHAPE.cDim);
+      const step = (limit: number): StepRun => (r, sub, rng) => { t.liveRowLimit = limit; t.step(bb, r, sub.subsets, M, sub.setSize, rng); };
+      teams.push({ threads, params, t, step });
+    }
+    const runs: StepRun[] = [], skips: number[] = [], names: Array<[number, string]> = [];
+    for (const { threads, step } of teams) {
+      skips.push(runs.length);
+      runs.push(step(LIVE_ROW_LIMIT), step(0));
+      names.push([threads, label], [threads, `${label}, dense first layer`]);
+      const torch = torches.get(threads);
+      if (torch) {
+        runs.push(() => torch.step(share ? 'shared' : 'per-x', B, M));
+        names.push([-threads, `${label}, torch ${torch.version}`]);
+      }
+    }
+    const timings = await o.timed(() => timeSteps(o.fx, share, o.steps, runs, skips));
+    timings.forEach((r, i) => o.add(names[i]![0], names[i]![1], r));
+    for (const { threads, params, t, step } of teams) {
+      if (share && process.env.BENCH_RELABEL !== '0') {
+        const stop = await relabelsAlongside();
+        o.add(threads, `${label}, relabel alongside`, (await o.timed(() => timeSteps(o.fx, share, o.steps, [step(LIVE_ROW_LIMIT)], [0])))[0]!);
+        await stop();
+      }
+      await t.close();
+      disposeParams(params);
+    }
+  }
+  for (const torch of torches.values()) torch.close();
 }
 
 export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
@@ -168,27 +214,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
       try { info = await initBackend(name); } catch (e) { console.log(`train-step: ${name} skipped (${(e as Error).message})`); continue; }
       const slow = info.name === 'cpu';
       if (info.name === 'simd') {
-        for (const threads of threadCounts) {
-          const torch = withTorch ? await startPyTorch(threads) : null;
-          for (const [label, share] of [['D shared per cluster', true], ['one D per x', false]] as const) {
-            const params = createParams(SHAPE, 1);
-            const t = await SimdTrainer.create({ shape: SHAPE, params, opt: new Adam(params, 1e-3), maxB: B, subsetSize: M, threads, images: fx.images });
-            const bb = new BatchBuilder(fx.images, fx.n, P, B, M, SHAPE.zDim, SHAPE.cDim);
-            const step = (limit: number): StepRun => (r, sub, rng) => { t.liveRowLimit = limit; t.step(bb, r, sub.subsets, M, sub.setSize, rng); };
-            const [skip, dense] = await timed(() => timeSteps(fx, share, steps, [step(LIVE_ROW_LIMIT), step(0)], [0]));
-            add(data, 'simd', threads, label, skip);
-            add(data, 'simd', threads, `${label}, dense first layer`, dense);
-            if (torch) add(data, 'pytorch', threads, `${label}, torch ${torch.version}`, await timePyTorch(torch, share, steps, dense.flops));
-            if (share && process.env.BENCH_RELABEL !== '0') {
-              const stop = await relabelsAlongside();
-              add(data, 'simd', threads, `${label}, relabel alongside`, (await timed(() => timeSteps(fx, share, steps, [step(LIVE_ROW_LIMIT)], [0])))[0]);
-              await stop();
-            }
-            await t.close();
-            disposeParams(params);
-          }
-          torch?.close();
-        }
+        await simdRows({ fx, threadCounts, steps, withTorch, add: (threads, variant, r) => add(data, threads < 0 ? 'pytorch' : 'simd', Math.abs(threads), variant, r), timed });
         continue;
       }
       const variants: Array<[string, 'builtin' | 'custom', boolean]> = [
@@ -235,6 +261,10 @@ function print(rows: Row[], peak: number): void {
     const torch = r.backend === 'simd' ? rows.find((q) => q.data === r.data && q.threads === r.threads && q.backend === 'pytorch' && q.variant.includes('shared') === shared) : undefined;
     console.log(`${r.data.padEnd(7)} ${r.backend.padEnd(8)} ${String(r.threads).padStart(7)}  ${r.variant.padEnd(50)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.examplesPerSec.toFixed(0).padStart(12)}` +
       ` ${r.gflops.toFixed(1).padStart(9)} ${(100 * r.peakFraction).toFixed(0).padStart(8)}%   ${ratio(r, base)}          ${ratio(r, dense)}   ${ratio(r, torch)}`);
+  }
+  for (const r of rows.filter((q) => q.backend === 'simd' && q.threads > 1 && !q.variant.includes(','))) {
+    const one = rows.find((q) => q.data === r.data && q.backend === 'simd' && q.threads === 1 && q.variant === r.variant);
+    if (one) console.log(`simd, ${r.variant}: ${r.threads} threads ÷ 1 thread, steps in alternation: ${(r.examplesPerSec / one.examplesPerSec).toFixed(2)}×`);
   }
   const seed = rows.find((q) => q.backend === 'pytorch' && q.threads === 1 && !q.variant.includes('shared'));
   for (const r of rows.filter((q) => q.backend === 'simd' && q.variant === 'D shared per cluster' && seed && q.data === seed.data)) {
