@@ -140,8 +140,7 @@ interface SimdRowsInput {
   threadCounts: number[];
   steps: number;
   withTorch: boolean;
-  /** a row: threads (−threads for a PyTorch row), variant, timing */
-  add: (threads: number, variant: string, r: Timing) => void;
+  add: (backend: 'simd' | 'pytorch', threads: number, variant: string, r: Timing) => void;
   timed: (f: () => Promise<Timing[]>) => Promise<Timing[]>;
 }
 
@@ -164,23 +163,23 @@ async function simdRows(o: SimdRowsInput): Promise<void> {
       const step = (limit: number): StepRun => (r, sub, rng) => { t.liveRowLimit = limit; t.step(bb, r, sub.subsets, M, sub.setSize, rng); };
       teams.push({ threads, params, t, step });
     }
-    const runs: StepRun[] = [], skips: number[] = [], names: Array<[number, string]> = [];
+    const runs: StepRun[] = [], skips: number[] = [], names: Array<['simd' | 'pytorch', number, string]> = [];
     for (const { threads, step } of teams) {
       skips.push(runs.length);
       runs.push(step(LIVE_ROW_LIMIT), step(0));
-      names.push([threads, label], [threads, `${label}, dense first layer`]);
+      names.push(['simd', threads, label], ['simd', threads, `${label}, dense first layer`]);
       const torch = torches.get(threads);
       if (torch) {
         runs.push(() => torch.step(share ? 'shared' : 'per-x', B, M));
-        names.push([-threads, `${label}, torch ${torch.version}`]);
+        names.push(['pytorch', threads, `${label}, torch ${torch.version}`]);
       }
     }
     const timings = await o.timed(() => timeSteps(o.fx, share, o.steps, runs, skips));
-    timings.forEach((r, i) => o.add(names[i]![0], names[i]![1], r));
+    timings.forEach((r, i) => o.add(...names[i]!, r));
     for (const { threads, params, t, step } of teams) {
       if (share && process.env.BENCH_RELABEL !== '0') {
         const stop = await relabelsAlongside();
-        o.add(threads, `${label}, relabel alongside`, (await o.timed(() => timeSteps(o.fx, share, o.steps, [step(LIVE_ROW_LIMIT)], [0])))[0]!);
+        o.add('simd', threads, `${label}, relabel alongside`, (await o.timed(() => timeSteps(o.fx, share, o.steps, [step(LIVE_ROW_LIMIT)], [0])))[0]!);
         await stop();
       }
       await t.close();
@@ -214,7 +213,7 @@ export async function runTrainStepBench(backends?: string[]): Promise<Row[]> {
       try { info = await initBackend(name); } catch (e) { console.log(`train-step: ${name} skipped (${(e as Error).message})`); continue; }
       const slow = info.name === 'cpu';
       if (info.name === 'simd') {
-        await simdRows({ fx, threadCounts, steps, withTorch, add: (threads, variant, r) => add(data, threads < 0 ? 'pytorch' : 'simd', Math.abs(threads), variant, r), timed });
+        await simdRows({ fx, threadCounts, steps, withTorch, add: (backend, threads, variant, r) => add(data, backend, threads, variant, r), timed });
         continue;
       }
       const variants: Array<[string, 'builtin' | 'custom', boolean]> = [
